@@ -1,0 +1,1 @@
+"""The small shared platform library. It imports no service."""

@@ -1,0 +1,149 @@
+"""The ASGI app every process is built on: health, readiness, metrics and request ids."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from common.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+# A readiness check answers (ok, detail); detail lands in the /readyz body for operators.
+ReadinessCheck = Callable[[], Awaitable[tuple[bool, Any]]]
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+class Metrics:
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests", ["service", "method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds", "HTTP request latency", ["service", "route"],
+            registry=self.registry,
+        )
+        self.service = service
+
+
+class RequestContextMiddleware:
+    """Propagates or assigns ``x-request-id`` and records request metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _header(scope, REQUEST_ID_HEADER) or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = _route_label(scope)
+            self.metrics.requests.labels(
+                self.metrics.service, scope["method"], route, str(status)
+            ).inc()
+            self.metrics.latency.labels(self.metrics.service, route).observe(
+                time.perf_counter() - started
+            )
+            request_id_var.reset(token)
+
+
+def _header(scope: Scope, name: str) -> str | None:
+    key = name.encode()
+    for k, v in scope.get("headers", []):
+        if k.lower() == key:
+            value = v.decode("latin-1").strip()
+            # Bound what we echo back and log: a request id is an opaque token, not a payload.
+            return value[:128] if value else None
+    return None
+
+
+def _route_label(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"
+
+
+async def _run_check(check: ReadinessCheck, timeout: float) -> tuple[bool, Any]:
+    try:
+        return await asyncio.wait_for(check(), timeout)
+    except TimeoutError:
+        return False, f"no answer within {timeout}s"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready; say why
+        return False, f"{type(exc).__name__}: {exc}"
+
+
+def create_app(
+    service: str,
+    *,
+    routes: Sequence[BaseRoute] = (),
+    readiness: dict[str, ReadinessCheck] | None = None,
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+    readiness_timeout: float = 2.0,
+) -> Starlette:
+    checks = dict(readiness or {})
+    metrics = Metrics(service)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "service": service})
+
+    async def readyz(_: Request) -> Response:
+        names = list(checks)
+        results = await asyncio.gather(*(_run_check(checks[n], readiness_timeout) for n in names))
+        ready = all(ok for ok, _ in results)
+        body = {
+            "status": "ready" if ready else "not ready",
+            "service": service,
+            "checks": {n: {"ok": ok, "detail": d} for n, (ok, d) in zip(names, results, strict=True)},
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
+            *routes,
+        ],
+        lifespan=lifespan,
+    )
+    app.state.readiness = checks
+    app.state.metrics = metrics
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    return app
