@@ -1,0 +1,139 @@
+"""`make run`: the whole system on its embedded defaults, in the foreground.
+
+Starts the bundled nats-server (unless NATS_URL is set), the three services and the gateway,
+waits until each answers its health check, prints where everything is, and stops it all on
+Ctrl-C. Data stays under DATA_DIR, so the next run picks up where this one left off.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from common.natsserver import NatsServerProcess, port_open
+from common.settings import load_settings
+
+EMBEDDED_NATS_PORT = 4223
+PROCESSES = ("identity", "facility", "submittal", "gateway")
+
+
+def _module(name: str) -> str:
+    return "gateway" if name == "gateway" else f"services.{name}"
+
+
+def _available(name: str) -> bool:
+    return importlib.util.find_spec(f"{_module(name)}.__main__") is not None
+
+
+def _wait_healthy(name: str, url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode} while starting; see its log above")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not answer {url}/healthz within {timeout:.0f}s")
+
+
+def _print_banner(settings_urls: dict[str, str], public: str, nats_url: str) -> None:
+    print("\n  CERS is running (Ctrl-C stops everything)\n", flush=True)
+    print(f"  GraphQL API and portal: {public}/graphql   (GraphiQL: open it in a browser)")
+    print(f"  Sign-in (OpenID Connect): {public}/.well-known/openid-configuration")
+    for name, url in settings_urls.items():
+        print(f"  {name:<10} {url}   (/healthz, /readyz, /metrics)")
+    print(f"  NATS       {nats_url}")
+    demo = _demo_accounts()
+    if demo:
+        print("\n  Demo accounts (DEMO=0 skips the demo data):")
+        for line in demo:
+            print(f"    {line}")
+    print(flush=True)
+
+
+def _demo_accounts() -> list[str]:
+    settings = load_settings()
+    if not settings.seed_demo or importlib.util.find_spec("services.identity.demo") is None:
+        return []
+    from services.identity import demo  # the runner may know every service; services never do
+
+    return list(demo.describe_demo_accounts())
+
+
+def main() -> int:
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, DATA_DIR=str(settings.data_dir))
+    nats: NatsServerProcess | None = None
+    if "NATS_URL" not in os.environ:
+        if port_open("127.0.0.1", EMBEDDED_NATS_PORT):
+            print(
+                f"run: port {EMBEDDED_NATS_PORT} is taken (another `make run`?). Stop it, or set "
+                "NATS_URL to use a NATS server you already run.",
+                file=sys.stderr,
+            )
+            return 1
+        nats = NatsServerProcess(
+            settings.data_dir / "nats", EMBEDDED_NATS_PORT, log_file=settings.data_dir / "nats.log"
+        )
+        nats.start()
+        env["NATS_URL"] = nats.url
+    nats_url = env.get("NATS_URL", settings.nats_url)
+
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    urls: dict[str, str] = {}
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for name in PROCESSES:
+            if not _available(name):
+                print(f"run: {name} is not built yet; skipping it", file=sys.stderr)
+                continue
+            port = settings.port(name)
+            if port_open(settings.bind_host, port):
+                raise RuntimeError(f"port {port} for {name} is taken; set {name.upper()}_PORT")
+            procs[name] = subprocess.Popen([sys.executable, "-m", _module(name)], env=env)
+            urls[name] = f"http://{settings.bind_host}:{port}"
+            _wait_healthy(name, urls[name], procs[name], timeout=90)
+        _print_banner(urls, settings.public_base_url, nats_url)
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} stopped unexpectedly with code {proc.returncode}")
+            time.sleep(0.5)
+        return 0
+    except RuntimeError as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if nats:
+            nats.stop()
+        print("run: stopped", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
