@@ -1,0 +1,1 @@
+"""Plain rules of the facility service: no database, no GraphQL."""
