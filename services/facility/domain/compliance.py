@@ -150,7 +150,9 @@ def status_range(status: ComplianceStatus, today: date) -> StatusRange:
     return StatusRange(due_after=soon, due_on_or_before=None, has_reasons=False)
 
 
-def permit_refusal(status: ComplianceStatus, reasons: Iterable[OpenReason], due: date) -> str | None:
+def permit_refusal(
+    status: ComplianceStatus, reasons: Iterable[OpenReason], due: date
+) -> str | None:
     """Why a permit may not be issued now, or None when it may."""
     if status is ComplianceStatus.OVERDUE:
         return (
