@@ -1,0 +1,249 @@
+"""Verification of RFC 9068 access tokens against identity's JWKS.
+
+Every subgraph and the gateway verify the token themselves: signature, ``typ``, algorithm
+allow-list, ``iss``, ``aud``, ``exp``, ``iat`` and ``nbf``. No claim is trusted before that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import httpx
+from joserfc import jws, jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import KeySet
+
+log = logging.getLogger(__name__)
+
+Portal = Literal["business", "regulator", "state"]
+PORTALS: frozenset[str] = frozenset({"business", "regulator", "state"})
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
+# Asymmetric only: "none" and HS* would let anyone holding the public key mint tokens.
+DEFAULT_ALGORITHMS = ("RS256", "ES256")
+_FORBIDDEN_ALGORITHMS = frozenset({"none", "HS256", "HS384", "HS512"})
+_REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "sub", "client_id", "jti")
+_MAX_TOKEN_LENGTH = 16_384
+
+
+class AuthError(Exception):
+    """The caller's credentials are missing, malformed or invalid (``UNAUTHENTICATED``)."""
+
+    code = "UNAUTHENTICATED"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class KeysUnavailableError(AuthError):
+    """The JWKS could not be fetched, so no token can be checked (``UNAVAILABLE``, not the
+    caller's fault: clients should retry rather than drop their token)."""
+
+    code = "UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as proven by a verified access token.
+
+    ``user_id`` is the ``sub`` of a person's token. A client-credentials token has no
+    ``portal`` claim, or its ``sub`` equals its ``client_id`` (RFC 9068 §2.2); it then has no
+    user, and ``user_id`` is None.
+    """
+
+    sub: str
+    portal: Portal | None
+    scopes: frozenset[str]
+    client_id: str | None
+    token_id: str | None
+    claims: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def is_statewide(self) -> bool:
+        return self.portal == "state" or "statewide:read" in self.scopes
+
+    @property
+    def user_id(self) -> str | None:
+        if self.portal is None or self.sub == self.client_id:
+            return None
+        return self.sub
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> Principal:
+        portal = claims.get("portal")
+        if portal is not None and portal not in PORTALS:
+            raise AuthError(f"Access token has an unknown portal {portal!r}")
+        scope = claims.get("scope", "")
+        scopes = scope.split() if isinstance(scope, str) else [str(s) for s in scope]
+        client_id = claims.get("client_id")
+        token_id = claims.get("jti")
+        return cls(
+            sub=str(claims["sub"]),
+            portal=cast("Portal | None", portal),
+            scopes=frozenset(scopes),
+            client_id=str(client_id) if client_id is not None else None,
+            token_id=str(token_id) if token_id is not None else None,
+            claims=dict(claims),
+        )
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; None when there is no header.
+
+    Raises AuthError for any other scheme or a malformed value.
+    """
+    if authorization is None or not authorization.strip():
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer":
+        raise AuthError("Authorization header must use the Bearer scheme")
+    if not token or " " in token or len(token) > _MAX_TOKEN_LENGTH:
+        raise AuthError("Authorization header must be 'Bearer <access token>'")
+    return token
+
+
+class JWKSVerifier:
+    """Verifies access tokens with keys fetched from ``jwks_url`` and cached.
+
+    An unknown ``kid`` triggers one refresh (keys rotate), but never more often than every
+    ``min_refresh_seconds``, so a flood of made-up key ids cannot hammer identity. When a
+    refresh fails, the keys already cached keep working.
+    """
+
+    def __init__(
+        self,
+        jwks_url: str,
+        *,
+        issuer: str,
+        audience: str,
+        algorithms: Collection[str] = DEFAULT_ALGORITHMS,
+        client: httpx.AsyncClient | None = None,
+        cache_seconds: float = 300,
+        min_refresh_seconds: float = 5,
+        leeway_seconds: int = 30,
+    ) -> None:
+        bad = _FORBIDDEN_ALGORITHMS.intersection(algorithms)
+        if bad or not algorithms:
+            raise ValueError(f"algorithms must be asymmetric signature algorithms, not {bad}")
+        self.jwks_url = jwks_url
+        self.issuer = issuer
+        self.audience = audience
+        self.algorithms = tuple(algorithms)
+        self.cache_seconds = cache_seconds
+        self.min_refresh_seconds = min_refresh_seconds
+        self.leeway_seconds = leeway_seconds
+        self._client = client
+        self._owns_client = client is None
+        self._keys: KeySet | None = None
+        self._fetched_at = 0.0
+        self._attempted_at = float("-inf")
+        self._lock = asyncio.Lock()
+        self.fetch_count = 0
+
+    async def aclose(self) -> None:
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def verify(self, token: str) -> Principal:
+        """Return the Principal of a valid access token, else raise AuthError."""
+        header = _unverified_header(token)
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
+            raise AuthError(f"Not an access token (typ {typ!r}; expected 'at+jwt')")
+        alg = header.get("alg")
+        if alg not in self.algorithms:
+            raise AuthError(f"Token algorithm {alg!r} is not allowed")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise AuthError("Token header has no key id (kid)")
+        key = await self._key(kid)
+        try:
+            decoded = jwt.decode(token, key, algorithms=[alg])
+        except JoseError as exc:
+            raise AuthError(f"Token signature is invalid ({exc.error})") from exc
+        self._check_claims(decoded.claims)
+        return Principal.from_claims(decoded.claims)
+
+    def _check_claims(self, claims: dict[str, Any]) -> None:
+        options: dict[str, jwt.ClaimsOption] = {n: {"essential": True} for n in _REQUIRED_CLAIMS}
+        options["iss"] = {"essential": True, "value": self.issuer}
+        options["aud"] = {"essential": True, "value": self.audience}
+        registry = jwt.JWTClaimsRegistry(None, self.leeway_seconds, **options)
+        try:
+            registry.validate(claims)
+        except ExpiredTokenError as exc:
+            raise AuthError("Token has expired") from exc
+        except JoseError as exc:
+            raise AuthError(f"Token claims are invalid: {exc.description or exc.error}") from exc
+
+    async def _key(self, kid: str) -> Any:
+        keys = await self._current_keys()
+        if not _has_kid(keys, kid) and self._may_refresh():
+            keys = await self._refresh(since=self._attempted_at)
+        if not _has_kid(keys, kid):
+            raise AuthError(f"Token is signed with an unknown key (kid {kid!r})")
+        return keys.get_by_kid(kid)
+
+    def _may_refresh(self) -> bool:
+        return time.monotonic() - self._attempted_at >= self.min_refresh_seconds
+
+    async def _current_keys(self) -> KeySet:
+        fresh = time.monotonic() - self._fetched_at < self.cache_seconds
+        if self._keys is not None and (fresh or not self._may_refresh()):
+            return self._keys
+        return await self._refresh(since=self._attempted_at)
+
+    async def _refresh(self, *, since: float) -> KeySet:
+        async with self._lock:
+            # Someone refreshed while we waited for the lock: use their answer.
+            if self._attempted_at > since and self._keys is not None:
+                return self._keys
+            self._attempted_at = time.monotonic()
+            try:
+                self._keys = await self._fetch()
+                self._fetched_at = self._attempted_at
+            except (httpx.HTTPError, ValueError, JoseError) as exc:
+                if self._keys is None:
+                    raise KeysUnavailableError(
+                        f"Cannot fetch signing keys from {self.jwks_url}: {exc}"
+                    ) from exc
+                log.warning(
+                    "JWKS refresh from %s failed, keeping cached keys: %s", self.jwks_url, exc
+                )
+            return self._keys
+
+    async def _fetch(self) -> KeySet:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=5.0)
+        self.fetch_count += 1
+        response = await self._client.get(self.jwks_url, headers={"accept": "application/json"})
+        response.raise_for_status()
+        data = response.json()
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+            raise ValueError("JWKS document has no 'keys' list")
+        # Only public signature keys: a stray symmetric key must never verify anything.
+        public = [k for k in data["keys"] if isinstance(k, dict) and k.get("kty") in ("RSA", "EC")]
+        if not public:
+            raise ValueError("JWKS document has no RSA or EC keys")
+        return KeySet.import_key_set({"keys": public})
+
+
+def _has_kid(keys: KeySet, kid: str) -> bool:
+    return any(key.kid == kid for key in keys)
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    if not token or len(token) > _MAX_TOKEN_LENGTH or token.count(".") != 2:
+        raise AuthError("Token is not a compact JWS (header.payload.signature)")
+    try:
+        obj = jws.extract_compact(token.encode("ascii"))
+    except (JoseError, ValueError, UnicodeError) as exc:
+        raise AuthError("Token is malformed") from exc
+    return dict(obj.headers())
