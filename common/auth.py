@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 
 import httpx
 from joserfc import jws, jwt
-from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClaimError
 from joserfc.jwk import KeySet
 
 log = logging.getLogger(__name__)
@@ -180,8 +180,10 @@ class JWKSVerifier:
             registry.validate(claims)
         except ExpiredTokenError as exc:
             raise AuthError("Token has expired") from exc
-        except JoseError as exc:
-            raise AuthError(f"Token claims are invalid: {exc.description or exc.error}") from exc
+        except MissingClaimError as exc:
+            raise AuthError(f"Token lacks required claim(s) {exc.claim}") from exc
+        except ClaimError as exc:
+            raise AuthError(f"Token claim {exc.claim!r} is invalid: {exc.description}") from exc
 
     async def _key(self, kid: str) -> Any:
         keys = await self._current_keys()
