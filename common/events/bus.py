@@ -1,0 +1,201 @@
+"""EventBus: one per service process, wiring the connection, the relay and the consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from common.db import Database
+from common.events.connection import NatsConnection
+from common.events.consumer import Consumer, Handler, Subscription, forget
+from common.events.relay import OutboxRelay
+from common.events.tables import EventTables
+from common.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class EventBus:
+    """Publishes this service's outbox and feeds its subscriptions; never blocks on NATS.
+
+    Register subscriptions with :meth:`subscribe` before :meth:`start`. ``publisher_only``
+    runs the relay without consumers; ``relay=False`` runs consumers only.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        tables: EventTables,
+        nats_url: str,
+        *,
+        stream_replicas: int = 1,
+        poll_seconds: float = 0.2,
+        max_deliveries: int = 5,
+        max_lag_seconds: float = 30.0,
+        publisher_only: bool = False,
+        relay: bool = True,
+        relay_batch_size: int = 500,
+        lease_seconds: float = 15.0,
+        backoff_max: float = 10.0,
+        consumer_batch_size: int = 100,
+        fetch_timeout: float = 1.0,
+        nak_delay: float = 1.0,
+        ack_wait: float = 30.0,
+        reconnect_seconds: float = 1.0,
+    ) -> None:
+        self.service = service
+        self.db = db
+        self.tables = tables
+        self.max_deliveries = max_deliveries
+        self.max_lag_seconds = max_lag_seconds
+        self.publisher_only = publisher_only
+        self.connection = NatsConnection(
+            nats_url, name=service, stream_replicas=stream_replicas,
+            reconnect_seconds=reconnect_seconds,
+        )
+        self.relay: OutboxRelay | None = (
+            OutboxRelay(
+                service, db, tables, poll_seconds=poll_seconds, batch_size=relay_batch_size,
+                lease_seconds=lease_seconds, backoff_max=backoff_max,
+            )
+            if relay
+            else None
+        )
+        self._consumer_options: dict[str, Any] = dict(
+            max_deliveries=max_deliveries, batch_size=consumer_batch_size,
+            fetch_timeout=fetch_timeout, nak_delay=nak_delay, ack_wait=ack_wait,
+        )
+        self.consumers: dict[str, Consumer] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._started = False
+
+    @classmethod
+    def from_settings(
+        cls, service: str, db: Database, tables: EventTables, settings: Settings, **options: Any
+    ) -> EventBus:
+        return cls(
+            service, db, tables, settings.nats_url,
+            stream_replicas=settings.nats_stream_replicas,
+            poll_seconds=settings.outbox_poll_seconds,
+            max_deliveries=settings.max_deliveries,
+            max_lag_seconds=settings.read_model_max_lag_seconds,
+            **options,
+        )
+
+    def subscribe(
+        self, *, durable: str, stream: str, subjects: list[str], handler: Handler
+    ) -> Consumer:
+        """Apply ``handler(session, envelope)`` exactly once per event, in aggregate order."""
+        if self._started:
+            raise RuntimeError("subscribe() before start()")
+        if durable in self.consumers:
+            raise ValueError(f"durable {durable!r} is already subscribed")
+        consumer = Consumer(
+            self.service, self.db, self.tables,
+            Subscription(durable=durable, stream=stream, subjects=subjects, handler=handler),
+            **self._consumer_options,
+        )
+        self.consumers[durable] = consumer
+        return consumer
+
+    async def start(self) -> None:
+        """Start connecting and working in the background; returns at once."""
+        if self._started:
+            return
+        self._started = True
+        self.connection.start()
+        if self.relay is not None:
+            self._spawn("relay", self.relay.run(self.connection))
+        if not self.publisher_only:
+            for durable, consumer in self.consumers.items():
+                self._spawn(f"consumer:{durable}", consumer.run(self.connection))
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.relay is not None:
+            try:
+                await self.relay.release()
+            except Exception as exc:  # noqa: BLE001 - the lease expires by itself anyway
+                log.warning("could not release the relay lease of %s: %s", self.service, exc)
+        await self.connection.close()
+        self._started = False
+
+    def notify(self) -> None:
+        """Wake the relay; call after committing a transaction that recorded events."""
+        if self.relay is not None:
+            self.relay.notify()
+
+    def lag_seconds(self) -> float:
+        """The largest lag of this process's consumers (0 with none)."""
+        connected = self.connection.connected
+        return max((c.lag_seconds(connected) for c in self._running_consumers()), default=0.0)
+
+    def read_model_fresh(self) -> bool:
+        return self.lag_seconds() <= self.max_lag_seconds
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """For /readyz. Not ready only when the bus is not running; NATS being down is
+        reported (writes still succeed then) and stale read models refuse their own operations.
+        """
+        connected = self.connection.connected
+        detail: dict[str, Any] = {
+            "nats": "connected" if connected else "disconnected",
+            "consumers": {
+                c.durable: {"pending": c.pending, "lag_seconds": round(c.lag_seconds(connected), 3)}
+                for c in self._running_consumers()
+            },
+        }
+        if self.connection.last_error and not connected:
+            detail["nats_error"] = self.connection.last_error
+        dead = [name for name, task in self._tasks.items() if task.done()]
+        if dead:
+            detail["stopped"] = dead
+        return self._started and not dead, detail
+
+    async def replay(self, durable: str, *, connect_timeout: float = 30.0) -> None:
+        """Apply every event of ``durable`` again from the stream's start.
+
+        The service clears its own read-model tables first. Needs NATS to be reachable.
+        """
+        consumer = self.consumers[durable]
+        self.connection.start()
+        try:
+            js = await asyncio.wait_for(self.connection.wait_ready(), connect_timeout)
+        except TimeoutError:
+            raise ConnectionError(
+                f"cannot replay {durable}: NATS at {self.connection.url} not reachable "
+                f"within {connect_timeout}s ({self.connection.last_error})"
+            ) from None
+        task = self._tasks.pop(f"consumer:{durable}", None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await consumer.delete_consumer(js)
+        await forget(self.db, self.tables, durable)
+        consumer.caught_up = False
+        await consumer.ensure_consumer(js)
+        log.info("replaying consumer %s of %s from the start", durable, self.service)
+        if self._started and not self.publisher_only:
+            self._spawn(f"consumer:{durable}", consumer.run(self.connection))
+
+    def _running_consumers(self) -> list[Consumer]:
+        return [] if self.publisher_only else list(self.consumers.values())
+
+    def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name=f"{self.service}:{name}")
+        self._tasks[name] = task
+
+        def report(done: asyncio.Task[None]) -> None:
+            if not done.cancelled() and done.exception() is not None:
+                log.error(
+                    "event bus task %s of %s stopped: %r", name, self.service, done.exception()
+                )
+
+        task.add_done_callback(report)

@@ -1,0 +1,73 @@
+"""Writing events into the outbox, inside the transaction that makes the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert as core_insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.events.envelope import Envelope
+from common.events.tables import EventTables
+
+
+async def next_sequence(session: AsyncSession, tables: EventTables, aggregate_id: str) -> int:
+    """Allocate the aggregate's next sequence with one atomic upsert (never max()+1).
+
+    On PostgreSQL the upserted row stays locked until the transaction ends, so two writers of
+    one aggregate queue here and their outbox rows land in sequence order.
+    """
+    table = tables.sequences
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if dialect not in ("postgresql", "sqlite"):
+        raise RuntimeError(f"event sequences need PostgreSQL or SQLite, not {dialect}")
+    statement = (
+        insert(table)
+        .values(aggregate_id=aggregate_id, last_sequence=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.aggregate_id],
+            set_={"last_sequence": table.c.last_sequence + 1},
+        )
+        .returning(table.c.last_sequence)
+    )
+    result = await session.execute(statement)
+    return int(result.scalar_one())
+
+
+async def record_event(
+    session: AsyncSession,
+    tables: EventTables,
+    *,
+    type: str,
+    aggregate_id: str,
+    data: dict[str, Any],
+    actor: str | None = None,
+    schema_version: int = 1,
+) -> Envelope:
+    """Add an event to the outbox in the caller's transaction and return its envelope.
+
+    It is published only if that transaction commits. ``data`` must be JSON-serializable
+    (dump pydantic contracts with ``model_dump(mode="json")``).
+    """
+    sequence = await next_sequence(session, tables, aggregate_id)
+    envelope = Envelope(
+        type=type,
+        aggregate_id=aggregate_id,
+        sequence=sequence,
+        actor=actor,
+        data=data,
+        schema_version=schema_version,
+    )
+    await session.execute(
+        core_insert(tables.outbox).values(
+            event_id=envelope.id,
+            subject=envelope.type,
+            aggregate_id=envelope.aggregate_id,
+            sequence=envelope.sequence,
+            payload=envelope.to_json().decode(),
+            created_at=envelope.occurred_at,
+        )
+    )
+    return envelope

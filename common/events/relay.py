@@ -1,0 +1,201 @@
+"""The outbox relay: publishes committed events to JetStream, in outbox order, one relay at a time.
+
+Leadership is a lease row (``event_relay_leases``) claimed and renewed with a conditional
+UPDATE, which works the same on SQLite and PostgreSQL. A relay that lost its lease (paused
+past expiry) may publish a batch twice; ``Nats-Msg-Id`` and the consumers' inbox absorb that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from nats.js import JetStreamContext
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from common.db import Database
+from common.events.connection import NatsConnection
+from common.events.tables import EventTables
+
+log = logging.getLogger(__name__)
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        service: str,
+        db: Database,
+        tables: EventTables,
+        *,
+        poll_seconds: float = 0.2,
+        batch_size: int = 500,
+        lease_seconds: float = 15.0,
+        publish_timeout: float = 5.0,
+        backoff_initial: float = 0.1,
+        backoff_max: float = 10.0,
+    ) -> None:
+        self.service = service
+        self.db = db
+        self.tables = tables
+        self.poll_seconds = poll_seconds
+        self.batch_size = batch_size
+        self.lease_seconds = lease_seconds
+        self.publish_timeout = publish_timeout
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.holder = f"{service}-{uuid.uuid4().hex[:12]}"
+        self.published = 0
+        self.is_leader = False
+        self._lease_until = 0.0
+        self._wake = asyncio.Event()
+
+    def notify(self) -> None:
+        """Wake the relay now (call after committing a transaction that recorded events)."""
+        self._wake.set()
+
+    async def run(self, connection: NatsConnection) -> None:
+        backoff = self.backoff_initial
+        while True:
+            js = await connection.wait_ready()
+            try:
+                if not await self.hold_lease():
+                    await self._sleep(self.lease_seconds / 3, wakeable=False)
+                    continue
+                sent = await self.publish_batch(js)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - retried below; the outbox keeps the events
+                log.warning(
+                    "outbox relay of %s could not publish to NATS at %s: %s: %s; retrying in %.2fs",
+                    self.service, connection.url, type(exc).__name__, exc, backoff,
+                )
+                await self._sleep(backoff, wakeable=False)
+                backoff = min(backoff * 2, self.backoff_max)
+                continue
+            backoff = self.backoff_initial
+            if sent < self.batch_size:
+                await self._sleep(self.poll_seconds, wakeable=True)
+
+    async def release(self) -> None:
+        """Give up the lease so another relay takes over at once (on clean shutdown)."""
+        if not self.is_leader:
+            return
+        self.is_leader = False
+        leases = self.tables.leases
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(leases)
+                .where(and_(leases.c.name == self.service, leases.c.holder == self.holder))
+                .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
+
+    async def hold_lease(self) -> bool:
+        """Claim or renew the relay lease; True while this relay is the leader."""
+        if self.is_leader and time.monotonic() < self._lease_until - self.lease_seconds / 2:
+            return True
+        leases = self.tables.leases
+        now = datetime.now(UTC)
+        started = time.monotonic()
+        async with self.db.transaction() as session:
+            insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else (
+                sqlite.insert
+            )
+            await session.execute(
+                insert(leases)
+                .values(name=self.service, holder=self.holder, expires_at=now)
+                .on_conflict_do_nothing(index_elements=[leases.c.name])
+            )
+            result: Any = await session.execute(
+                update(leases)
+                .where(
+                    and_(
+                        leases.c.name == self.service,
+                        or_(leases.c.holder == self.holder, leases.c.expires_at <= now),
+                    )
+                )
+                .values(holder=self.holder, expires_at=now + timedelta(seconds=self.lease_seconds))
+            )
+        won = bool(result.rowcount == 1)
+        if won and not self.is_leader:
+            log.info("outbox relay %s is now the leader for %s", self.holder, self.service)
+        self.is_leader = won
+        self._lease_until = started + self.lease_seconds if won else 0.0
+        return won
+
+    async def publish_batch(self, js: JetStreamContext) -> int:
+        """Publish up to ``batch_size`` unsent events in order; mark the acknowledged ones sent.
+
+        Raises on the first event JetStream did not acknowledge, after marking those before it.
+        """
+        outbox = self.tables.outbox
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(outbox.c.position, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+                    .where(outbox.c.sent_at.is_(None))
+                    .order_by(outbox.c.position)
+                    .limit(self.batch_size)
+                )
+            ).all()
+        if not rows:
+            return 0
+        # Pipelined: one connection keeps the order, and we wait for the acks together.
+        futures: list[asyncio.Future[Any]] = []
+        error: BaseException | None = None
+        try:
+            for row in rows:
+                futures.append(
+                    await js.publish_async(
+                        row.subject,
+                        row.payload.encode(),
+                        headers={MSG_ID_HEADER: row.event_id},
+                        wait_stall=self.publish_timeout,
+                    )
+                )
+        except Exception as exc:  # noqa: BLE001 - publish what was acknowledged, then retry
+            error = exc
+        acked: list[int] = []
+        deadline = time.monotonic() + self.publish_timeout
+        for row, future in zip(rows, futures, strict=False):
+            if error is not None:
+                future.cancel()
+                continue
+            try:
+                await asyncio.wait_for(future, max(deadline - time.monotonic(), 0.001))
+            except Exception as exc:  # noqa: BLE001
+                error = exc if str(exc) else TimeoutError(
+                    f"no ack for event {row.event_id} within {self.publish_timeout}s"
+                )
+                continue
+            acked.append(row.position)
+        if acked:
+            await self._mark_sent(acked)
+            self.published += len(acked)
+        if error is not None:
+            raise error
+        return len(rows)
+
+    async def _mark_sent(self, positions: list[int]) -> None:
+        outbox = self.tables.outbox
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(outbox)
+                .where(and_(outbox.c.position.in_(positions), outbox.c.sent_at.is_(None)))
+                .values(sent_at=datetime.now(UTC))
+            )
+
+    async def _sleep(self, seconds: float, *, wakeable: bool) -> None:
+        if not wakeable:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()

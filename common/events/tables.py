@@ -1,0 +1,138 @@
+"""The outbox, inbox and bookkeeping tables, added to a service's own MetaData.
+
+A service's first Alembic migration creates them with :func:`create_event_tables_op`, which
+builds them from the very same definitions, so the migration and the code cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+OUTBOX = "event_outbox"
+SEQUENCES = "event_sequences"
+INBOX = "event_inbox"
+POSITIONS = "event_positions"
+LEASES = "event_relay_leases"
+TABLE_NAMES = (OUTBOX, SEQUENCES, INBOX, POSITIONS, LEASES)
+
+
+@dataclass(frozen=True)
+class EventTables:
+    outbox: Table
+    sequences: Table
+    inbox: Table
+    positions: Table
+    leases: Table
+
+
+def event_tables(metadata: MetaData) -> EventTables:
+    """Define the event tables on ``metadata`` (once; a second call returns the same tables).
+
+    - ``event_outbox``: events written with their change; ``position`` is the publish order and
+      ``sent_at`` is set once JetStream acknowledged the event.
+    - ``event_sequences``: the last ``sequence`` handed out per aggregate.
+    - ``event_inbox``: event ids each consumer has applied.
+    - ``event_positions``: the last sequence each consumer applied per aggregate.
+    - ``event_relay_leases``: who runs the outbox relay, until when.
+    """
+    if OUTBOX in metadata.tables:
+        return EventTables(*(metadata.tables[name] for name in TABLE_NAMES))
+    outbox = Table(
+        OUTBOX,
+        metadata,
+        Column("position", Position, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False),
+        Column("subject", String(255), nullable=False),
+        Column("aggregate_id", String(255), nullable=False),
+        Column("sequence", BigInteger(), nullable=False),
+        Column("payload", Text(), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("sent_at", DateTime(timezone=True), nullable=True),
+        UniqueConstraint("event_id", name="uq_event_outbox_event_id"),
+    )
+    # Partial: the relay's "unsent, in order" query stays cheap however many rows were sent.
+    Index(
+        "ix_event_outbox_unsent",
+        outbox.c.position,
+        postgresql_where=outbox.c.sent_at.is_(None),
+        sqlite_where=outbox.c.sent_at.is_(None),
+    )
+    sequences = Table(
+        SEQUENCES,
+        metadata,
+        Column("aggregate_id", String(255), primary_key=True),
+        Column("last_sequence", BigInteger(), nullable=False),
+    )
+    inbox = Table(
+        INBOX,
+        metadata,
+        Column("consumer", String(100), nullable=False),
+        Column("event_id", String(36), nullable=False),
+        Column("subject", String(255), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+        PrimaryKeyConstraint("consumer", "event_id", name="pk_event_inbox"),
+    )
+    positions = Table(
+        POSITIONS,
+        metadata,
+        Column("consumer", String(100), nullable=False),
+        Column("aggregate_id", String(255), nullable=False),
+        Column("last_sequence", BigInteger(), nullable=False),
+        PrimaryKeyConstraint("consumer", "aggregate_id", name="pk_event_positions"),
+    )
+    leases = Table(
+        LEASES,
+        metadata,
+        Column("name", String(100), primary_key=True),
+        Column("holder", String(100), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+    )
+    return EventTables(outbox, sequences, inbox, positions, leases)
+
+
+def create_event_tables_op(op: Any) -> None:
+    """Create the event tables from an Alembic migration: ``create_event_tables_op(op)``."""
+    metadata = MetaData()
+    event_tables(metadata)
+    for table in metadata.sorted_tables:
+        columns = [column._copy() for column in table.columns]
+        constraints = [
+            constraint._copy()
+            for constraint in table.constraints
+            if not isinstance(constraint, PrimaryKeyConstraint) or constraint.name
+        ]
+        op.create_table(table.name, *columns, *constraints)
+        for index in table.indexes:
+            op.create_index(
+                index.name,
+                table.name,
+                [column.name for column in index.columns],
+                unique=index.unique,
+                **index.dialect_kwargs,
+            )
+
+
+def drop_event_tables_op(op: Any) -> None:
+    """Drop the event tables in a downgrade: ``drop_event_tables_op(op)``."""
+    for name in reversed(TABLE_NAMES):
+        if name == OUTBOX:
+            op.drop_index("ix_event_outbox_unsent", table_name=OUTBOX)
+        op.drop_table(name)
