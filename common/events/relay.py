@@ -67,7 +67,7 @@ class OutboxRelay:
             js = await connection.wait_ready()
             try:
                 if not await self.hold_lease():
-                    await self._sleep(self.lease_seconds / 3, wakeable=False)
+                    await self._sleep(self.lease_seconds / 3, wakeable=True)
                     continue
                 sent = await self.publish_batch(js)
             except asyncio.CancelledError:

@@ -114,11 +114,13 @@ def create_event_tables_op(op: Any) -> None:
     event_tables(metadata)
     for table in metadata.sorted_tables:
         columns = [column._copy() for column in table.columns]
-        constraints = [
-            constraint._copy()
-            for constraint in table.constraints
-            if not isinstance(constraint, PrimaryKeyConstraint) or constraint.name
-        ]
+        constraints: list[Any] = []
+        for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
+            names = [column.name for column in constraint.columns]
+            if isinstance(constraint, UniqueConstraint):
+                constraints.append(UniqueConstraint(*names, name=constraint.name))
+            elif isinstance(constraint, PrimaryKeyConstraint) and constraint.name:
+                constraints.append(PrimaryKeyConstraint(*names, name=constraint.name))
         op.create_table(table.name, *columns, *constraints)
         for index in table.indexes:
             op.create_index(

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import pytest
+from nats.js import JetStreamContext
+
+from common.db import Database
+from common.events import Envelope, EventBus, record_event
+from common.natsserver import NatsServerProcess
+from tests.common.conftest import EventWorld, eventually, stream_messages
+
+
+async def all_sent(world: EventWorld) -> bool:
+    return all(row.sent_at is not None for row in await world.outbox_rows())
+
+
+async def test_the_relay_publishes_exactly_the_committed_events_in_order(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    committed = [await world.record(f"f-{i % 3}", str(i)) for i in range(12)]
+    with pytest.raises(RuntimeError):
+        async with world.db.transaction() as session:
+            await record_event(
+                session, world.tables, type="facility.thing.changed", aggregate_id="f-9",
+                data={"value": "rolled back"},
+            )
+            raise RuntimeError("the change failed")
+    bus = world.bus(private_nats_server.url, publisher_only=True)
+    await bus.start()
+    await eventually(lambda: all_sent(world), message="every outbox row marked sent")
+
+    messages = await stream_messages(js_client, "FACILITY")
+    assert [m.headers and m.headers["Nats-Msg-Id"] for m in messages] == [e.id for e in committed]
+    assert [Envelope.from_json(m.data or b"") for m in messages] == committed
+    assert [m.subject for m in messages] == ["facility.thing.changed"] * 12
+
+
+async def test_the_relay_wakes_on_notify_and_publishes_later_commits(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    # A long poll interval: only notify() can make this prompt, but the test waits either way.
+    bus = world.bus(private_nats_server.url, publisher_only=True, poll_seconds=2.0)
+    await bus.start()
+    await eventually(lambda: bus.connection.connected)
+    for i in range(3):
+        await world.record("f-1", str(i))
+        bus.notify()
+    await eventually(lambda: all_sent(world))
+    assert len(await stream_messages(js_client, "FACILITY")) == 3
+
+
+async def test_two_relays_over_one_database_publish_each_event_once_in_order(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    before = [await world.record(f"f-{i % 5}", str(i)) for i in range(40)]
+    other_db = Database(world.db.url)
+    try:
+        first = world.bus(private_nats_server.url, publisher_only=True, relay_batch_size=7)
+        second = EventBus(
+            "facility", other_db, world.tables, private_nats_server.url, publisher_only=True,
+            poll_seconds=0.05, relay_batch_size=7, lease_seconds=5.0,
+        )
+        await first.start()
+        await second.start()
+        after = []
+        for i in range(20):
+            after.append(await world.record(f"f-{i % 5}", f"later {i}"))
+            first.notify()
+            second.notify()
+        await eventually(lambda: all_sent(world))
+        assert first.relay and second.relay
+        assert first.relay.published + second.relay.published == 60
+        assert [first.relay.is_leader, second.relay.is_leader].count(True) == 1
+
+        # The leader leaves cleanly; the other takes over at once.
+        leader, follower = (first, second) if first.relay.is_leader else (second, first)
+        await leader.stop()
+        last = await world.record("f-1", "after the leader left")
+        follower.notify()
+        await eventually(lambda: all_sent(world))
+        assert follower.relay and follower.relay.is_leader
+        await second.stop()
+    finally:
+        await other_db.dispose()
+
+    messages = await stream_messages(js_client, "FACILITY")
+    ids = [m.headers and m.headers["Nats-Msg-Id"] for m in messages]
+    assert ids == [e.id for e in [*before, *after, last]]
+
+
+async def test_a_relay_started_while_nats_is_down_delivers_when_it_comes_up(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    private_nats_server.stop()
+    bus = world.bus(private_nats_server.url, publisher_only=True)
+    await bus.start()
+    written = [await world.record("f-1", str(i)) for i in range(5)]
+    ok, detail = await bus.readiness()
+    assert ok and detail["nats"] == "disconnected"
+    assert not await all_sent(world)
+
+    private_nats_server.start()
+    await eventually(lambda: all_sent(world))
+    ok, detail = await bus.readiness()
+    assert ok and detail["nats"] == "connected"
+    js = bus.connection.js
+    messages = await stream_messages(js, "FACILITY")
+    assert [Envelope.from_json(m.data or b"").id for m in messages] == [e.id for e in written]
