@@ -83,10 +83,25 @@ def _clean(value: Any) -> Any:
 
 
 _ABBREVIATIONS = {
-    "street": "st", "avenue": "ave", "road": "rd", "boulevard": "blvd", "drive": "dr",
-    "lane": "ln", "court": "ct", "highway": "hwy", "place": "pl", "suite": "ste",
-    "north": "n", "south": "s", "east": "e", "west": "w", "parkway": "pkwy",
-    "circle": "cir", "terrace": "ter", "unit": "ste", "#": "ste",
+    "street": "st",
+    "avenue": "ave",
+    "road": "rd",
+    "boulevard": "blvd",
+    "drive": "dr",
+    "lane": "ln",
+    "court": "ct",
+    "highway": "hwy",
+    "place": "pl",
+    "suite": "ste",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "parkway": "pkwy",
+    "circle": "cir",
+    "terrace": "ter",
+    "unit": "ste",
+    "#": "ste",
 }
 
 

@@ -1,0 +1,458 @@
+"""The entities of this subgraph and the types hanging off them, built with from_domain()."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+from strawberry.scalars import JSON
+
+from common.graphql import PageInfo
+from services.facility.adapters import tables as t
+from services.facility.domain import compliance
+from services.facility.domain.counties import counties
+from services.facility.domain.roles import BusinessRole as Role
+from services.facility.domain.roles import StaffRole as Staff
+from services.facility.graphql import loaders
+from services.facility.graphql.values import (
+    Address,
+    AgencyKind,
+    BusinessRole,
+    ComplianceStatus,
+    Contacts,
+    OwnerOperator,
+    StaffRole,
+    UpdateRequiredReason,
+)
+
+Info = strawberry.Info[Any, Any]
+
+
+@strawberry.federation.type(keys=["id"])
+class User:
+    """A person; identity owns it. This subgraph adds ``memberships``."""
+
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID, **_: Any) -> User:
+        return cls(id=id)
+
+    @strawberry.field(description="The caller's own businesses and levels; null for others.")
+    async def memberships(self, info: Info) -> list[Membership] | None:
+        caller = await loaders.caller_of(info)
+        if caller.user_id != str(self.id):
+            return None
+        async with loaders.app_of(info).db.read() as session:
+            rows = await session.execute(
+                select(t.Membership).where(t.Membership.user_id == caller.user_id)
+            )
+            return [Membership.from_domain(m) for m in rows.scalars()]
+
+
+def user(user_id: str | None) -> User | None:
+    return User(id=strawberry.ID(user_id)) if user_id else None
+
+
+@strawberry.type
+class Membership:
+    user: User
+    role: BusinessRole  # type: ignore[valid-type]
+    granted_at: datetime
+    first_name: str | None
+    last_name: str | None
+    title: str | None
+    email: str | None
+    phone: str | None
+    organization_id: strawberry.Private[str]
+
+    @classmethod
+    def from_domain(cls, row: t.Membership) -> Membership:
+        return cls(
+            user=User(id=strawberry.ID(row.user_id)),
+            role=Role(row.role),
+            granted_at=row.granted_at,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            title=row.title,
+            email=row.email,
+            phone=row.phone,
+            organization_id=row.organization_id,
+        )
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization | None:
+        return await Organization.visible(info, self.organization_id)
+
+
+@strawberry.type
+class Invitation:
+    id: strawberry.ID
+    email: str
+    role: BusinessRole  # type: ignore[valid-type]
+    status: str
+    expires_at: datetime
+    first_name: str | None
+    last_name: str | None
+
+    @classmethod
+    def from_domain(cls, row: t.Invitation) -> Invitation:
+        return cls(
+            id=strawberry.ID(row.id),
+            email=row.email,
+            role=Role(row.role),
+            status=row.status,
+            expires_at=row.expires_at,
+            first_name=row.first_name,
+            last_name=row.last_name,
+        )
+
+
+@strawberry.type
+class AccessRequest:
+    id: strawberry.ID
+    requester: User
+    requested_role: BusinessRole  # type: ignore[valid-type]
+    granted_role: BusinessRole | None  # type: ignore[valid-type]
+    status: str
+    message: str | None
+    decided_by: User | None
+    created_at: datetime
+    organization_id: strawberry.Private[str]
+    facility_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_domain(cls, row: t.AccessRequest) -> AccessRequest:
+        return cls(
+            id=strawberry.ID(row.id),
+            requester=User(id=strawberry.ID(row.requester_id)),
+            requested_role=Role(row.requested_role),
+            granted_role=Role(row.granted_role) if row.granted_role else None,
+            status=row.status,
+            message=row.message,
+            decided_by=user(row.decided_by),
+            created_at=row.created_at,
+            organization_id=row.organization_id,
+            facility_id=row.facility_id,
+        )
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization | None:
+        row = await loaders.organizations(info).load(self.organization_id)
+        return Organization.from_domain(row) if row else None
+
+    @strawberry.field
+    async def facility(self, info: Info) -> Facility | None:
+        return await Facility.visible(info, self.facility_id) if self.facility_id else None
+
+
+@strawberry.type
+class StaffMember:
+    user: User | None
+    email: str
+    role: StaffRole  # type: ignore[valid-type]
+    granted_at: datetime
+    pending: bool
+
+    @classmethod
+    def from_domain(cls, row: t.StaffMember) -> StaffMember:
+        return cls(
+            user=user(row.user_id),
+            email=row.email,
+            role=Staff(row.role),
+            granted_at=row.granted_at,
+            pending=row.user_id is None,
+        )
+
+
+@strawberry.type(name="Permit")
+class PermitNode:
+    id: strawberry.ID
+    number: str
+    issued_at: datetime
+    expires_at: date
+    issued_by: User | None
+
+    @classmethod
+    def from_domain(cls, row: t.Permit) -> PermitNode:
+        return cls(
+            id=strawberry.ID(row.id),
+            number=row.number,
+            issued_at=row.issued_at,
+            expires_at=row.expires_at,
+            issued_by=user(row.issued_by),
+        )
+
+
+@strawberry.type(name="HistoryEntry")
+class HistoryNode:
+    id: strawberry.ID
+    at: datetime
+    actor: User | None
+    action: str
+    changes: JSON
+
+    @classmethod
+    def from_domain(cls, row: t.HistoryEntry) -> HistoryNode:
+        return cls(
+            id=strawberry.ID(row.id),
+            at=row.at,
+            actor=user(row.actor),
+            action=row.action,
+            changes=row.changes,
+        )
+
+
+@strawberry.federation.type(keys=["id"])
+class Facility:
+    id: strawberry.ID
+    cers_id: int
+    name: str
+    site_address: Address | None
+    mailing_address: Address | None
+    county: str
+    city: str | None
+    contacts: Contacts
+    owner_operator: OwnerOperator
+    annual_due_date: date
+    last_annual_update_at: datetime | None
+    updated_at: datetime
+    row: strawberry.Private[t.Facility]
+
+    @classmethod
+    def from_domain(cls, row: t.Facility) -> Facility:
+        return cls(
+            id=strawberry.ID(row.id),
+            cers_id=row.cers_id,
+            name=row.name,
+            site_address=Address.from_domain(row.site_address),
+            mailing_address=Address.from_domain(row.mailing_address),
+            county=counties()[row.county_id],
+            city=row.city,
+            contacts=Contacts.from_domain(row.contacts),
+            owner_operator=OwnerOperator.from_domain(row.owner_operator),
+            annual_due_date=row.annual_due_date,
+            last_annual_update_at=row.last_annual_update_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @classmethod
+    async def visible(cls, info: Info, facility_id: str) -> Facility | None:
+        caller = await loaders.caller_of(info)
+        row = await loaders.facilities(info).load(facility_id)
+        return cls.from_domain(row) if row and caller.can_read_facility(row) else None
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Facility | None:
+        return await cls.visible(info, str(id))
+
+    @strawberry.field
+    async def organization(self, info: Info) -> Organization | None:
+        row = await loaders.organizations(info).load(self.row.organization_id)
+        return Organization.from_domain(row) if row else None
+
+    @strawberry.field
+    async def regulator(self, info: Info) -> RegulatorAgency | None:
+        if not self.row.agency_id:
+            return None
+        row = await loaders.agencies(info).load(self.row.agency_id)
+        return RegulatorAgency.from_domain(row) if row else None
+
+    @strawberry.field
+    async def update_required_reasons(self, info: Info) -> list[UpdateRequiredReason]:
+        rows = await loaders.reasons(info).load(self.row.id) or []
+        return [UpdateRequiredReason.from_domain(r) for r in rows]
+
+    @strawberry.field
+    async def compliance_status(self, info: Info) -> ComplianceStatus:  # type: ignore[valid-type]
+        rows = await loaders.reasons(info).load(self.row.id) or []
+        open_reasons = [
+            compliance.OpenReason(compliance.UpdateReason(r.reason), r.due_by) for r in rows
+        ]
+        today = loaders.app_of(info).today()
+        return compliance.compliance_status(self.row.annual_due_date, open_reasons, today)
+
+    @strawberry.field
+    async def permits(self, info: Info) -> list[PermitNode]:
+        rows = await loaders.permits(info).load(self.row.id) or []
+        return [PermitNode.from_domain(r) for r in rows]
+
+    @strawberry.field(description="Who changed what, when; lead users and regulators only.")
+    async def history(self, info: Info) -> list[HistoryNode] | None:
+        caller = await loaders.caller_of(info)
+        if not caller.can_read_history(self.row):
+            return None
+        rows = await loaders.history(info).load(self.row.id) or []
+        return [HistoryNode.from_domain(r) for r in rows]
+
+
+@strawberry.type
+class FacilityEdge:
+    cursor: str
+    node: Facility
+
+
+@strawberry.type
+class FacilityConnection:
+    edges: list[FacilityEdge]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="Computed only when selected.")
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+@strawberry.federation.type(keys=["id"])
+class Organization:
+    id: strawberry.ID
+    name: str
+    org_code: int
+
+    @classmethod
+    def from_domain(cls, row: t.Organization) -> Organization:
+        return cls(id=strawberry.ID(row.id), name=row.name, org_code=row.org_code)
+
+    @classmethod
+    async def visible(cls, info: Info, organization_id: str) -> Organization | None:
+        caller = await loaders.caller_of(info)
+        row = await loaders.organizations(info).load(organization_id)
+        if row is None:
+            return None
+        if caller.statewide or organization_id in caller.businesses:
+            return cls.from_domain(row)
+        agencies = frozenset(caller.agencies)
+        if agencies and await loaders.regulated_organizations(info, agencies).load(row.id):
+            return cls.from_domain(row)
+        return None
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info, id: strawberry.ID, **_: Any
+    ) -> Organization | None:
+        return await cls.visible(info, str(id))
+
+    @strawberry.field
+    async def facilities(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> FacilityConnection:
+        from services.facility.graphql.listing import facility_connection
+
+        return await facility_connection(info, {"organization_id": str(self.id)}, first, after)
+
+    @strawberry.field(description="The People list; members only.")
+    async def people(self, info: Info) -> list[Membership] | None:
+        caller = await loaders.caller_of(info)
+        if caller.business_role(str(self.id)) is None:
+            return None
+        rows = await loaders.members(info).load(str(self.id)) or []
+        return [Membership.from_domain(m) for m in rows]
+
+    @strawberry.field(description="Pending and past invitations; lead users only.")
+    async def invitations(self, info: Info) -> list[Invitation] | None:
+        caller = await loaders.caller_of(info)
+        if caller.business_role(str(self.id)) is not Role.LEAD_USER:
+            return None
+        async with loaders.app_of(info).db.read() as session:
+            rows = await session.execute(
+                select(t.Invitation)
+                .where(t.Invitation.organization_id == str(self.id))
+                .order_by(t.Invitation.created_at)  # type: ignore[arg-type]
+            )
+            return [Invitation.from_domain(r) for r in rows.scalars()]
+
+    @strawberry.field(description="Access requests to decide; lead users only.")
+    async def access_requests(self, info: Info) -> list[AccessRequest] | None:
+        caller = await loaders.caller_of(info)
+        if caller.business_role(str(self.id)) is not Role.LEAD_USER:
+            return None
+        async with loaders.app_of(info).db.read() as session:
+            rows = await session.execute(
+                select(t.AccessRequest)
+                .where(t.AccessRequest.organization_id == str(self.id))
+                .order_by(t.AccessRequest.created_at)  # type: ignore[arg-type]
+            )
+            return [AccessRequest.from_domain(r) for r in rows.scalars()]
+
+
+@strawberry.type
+class OrganizationEdge:
+    cursor: str
+    node: Organization
+
+
+@strawberry.type
+class OrganizationConnection:
+    edges: list[OrganizationEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.federation.type(keys=["id"])
+class RegulatorAgency:
+    id: strawberry.ID
+    name: str
+    kind: AgencyKind  # type: ignore[valid-type]
+    phone: str | None
+    email: str | None
+    address: str | None
+    website: str | None
+    default_due_date: str = strawberry.field(description="Month and day, as MM-DD.")
+
+    @classmethod
+    def from_domain(cls, row: t.Agency) -> RegulatorAgency:
+        from services.facility.domain.roles import AgencyKind as Kind
+
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            kind=Kind(row.kind),
+            phone=row.phone,
+            email=row.email,
+            address=row.address,
+            website=row.website,
+            default_due_date=f"{row.default_due_month:02d}-{row.default_due_day:02d}",
+        )
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info, id: strawberry.ID, **_: Any
+    ) -> RegulatorAgency | None:
+        row = await loaders.agencies(info).load(str(id))
+        return cls.from_domain(row) if row else None
+
+    @strawberry.field
+    async def counties(self, info: Info) -> list[str]:
+        rows = await loaders.jurisdictions(info).load(str(self.id)) or []
+        return sorted({counties()[j.county_id] for j in rows})
+
+    @strawberry.field
+    async def cities(self, info: Info) -> list[str]:
+        rows = await loaders.jurisdictions(info).load(str(self.id)) or []
+        return sorted({j.city for j in rows if j.city})
+
+    @strawberry.field(description="The agency's staff; visible to its own staff only.")
+    async def staff(self, info: Info) -> list[StaffMember] | None:
+        caller = await loaders.caller_of(info)
+        if caller.staff_role(str(self.id)) is None:
+            return None
+        rows = await loaders.staff(info).load(str(self.id)) or []
+        return [StaffMember.from_domain(s) for s in rows]
+
+    @strawberry.field(description="Requests for businesses without a lead user; APPROVER+.")
+    async def access_requests(self, info: Info) -> list[AccessRequest] | None:
+        caller = await loaders.caller_of(info)
+        role = caller.staff_role(str(self.id))
+        if role is None or not role.at_least(Staff.APPROVER):
+            return None
+        async with loaders.app_of(info).db.read() as session:
+            rows = await session.execute(
+                select(t.AccessRequest)
+                .where(t.AccessRequest.agency_id == str(self.id))
+                .order_by(t.AccessRequest.created_at)  # type: ignore[arg-type]
+            )
+            return [AccessRequest.from_domain(r) for r in rows.scalars()]

@@ -1,0 +1,139 @@
+"""Per-request batch loaders, so lists and _entities never query once per item."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import strawberry
+from sqlalchemy import select
+from strawberry.dataloader import DataLoader
+
+from common.graphql import context_of
+from services.facility.adapters.tables import (
+    Agency,
+    Facility,
+    FacilityReason,
+    Jurisdiction,
+    Membership,
+    Organization,
+    Permit,
+    StaffMember,
+)
+from services.facility.service_layer.access import Caller, load_caller
+from services.facility.service_layer.context import Facilities
+
+T = TypeVar("T")
+Info = strawberry.Info[Any, Any]
+
+
+def app_of(info: Info) -> Facilities:
+    app: Facilities = context_of(info).extra["app"]
+    return app
+
+
+async def caller_of(info: Info) -> Caller:
+    """The caller's grants, loaded once per request."""
+    context = context_of(info)
+    caller: Caller | None = context.extra.get("caller")
+    if caller is None:
+        async with app_of(info).db.read() as session:
+            caller = await load_caller(session, context.principal)
+        context.extra["caller"] = caller
+    return caller
+
+
+def _loader(
+    info: Info, name: str, fetch: Callable[[Facilities, list[str]], Awaitable[dict[str, T]]]
+) -> DataLoader[str, T | None]:
+    app = app_of(info)
+
+    async def load(keys: Sequence[str]) -> list[T | None]:
+        found = await fetch(app, list(keys))
+        return [found.get(k) for k in keys]
+
+    return context_of(info).loader(name, lambda: DataLoader(load_fn=load))
+
+
+def _grouped(
+    info: Info, name: str, model: Any, column: Any, order: Any
+) -> DataLoader[str, list[Any] | None]:
+    async def fetch(app: Facilities, keys: list[str]) -> dict[str, list[Any]]:
+        groups: dict[str, list[Any]] = defaultdict(list)
+        async with app.db.read() as session:
+            rows = await session.execute(select(model).where(column.in_(keys)).order_by(order))
+            for row in rows.scalars():
+                groups[getattr(row, column.key)].append(row)
+        return groups
+
+    return _loader(info, name, fetch)
+
+
+def _by_id(info: Info, name: str, model: Any) -> DataLoader[str, Any]:
+    async def fetch(app: Facilities, keys: list[str]) -> dict[str, Any]:
+        async with app.db.read() as session:
+            rows = await session.execute(select(model).where(model.id.in_(keys)))
+            return {row.id: row for row in rows.scalars()}
+
+    return _loader(info, name, fetch)
+
+
+def facilities(info: Info) -> DataLoader[str, Facility | None]:
+    return _by_id(info, "facility", Facility)
+
+
+def organizations(info: Info) -> DataLoader[str, Organization | None]:
+    return _by_id(info, "organization", Organization)
+
+
+def agencies(info: Info) -> DataLoader[str, Agency | None]:
+    return _by_id(info, "agency", Agency)
+
+
+def reasons(info: Info) -> DataLoader[str, list[FacilityReason] | None]:
+    return _grouped(
+        info, "reasons", FacilityReason, FacilityReason.facility_id, FacilityReason.due_by
+    )
+
+
+def permits(info: Info) -> DataLoader[str, list[Permit] | None]:
+    return _grouped(info, "permits", Permit, Permit.facility_id, Permit.issued_at)
+
+
+def members(info: Info) -> DataLoader[str, list[Membership] | None]:
+    return _grouped(info, "members", Membership, Membership.organization_id, Membership.granted_at)
+
+
+def jurisdictions(info: Info) -> DataLoader[str, list[Jurisdiction] | None]:
+    return _grouped(
+        info, "jurisdictions", Jurisdiction, Jurisdiction.agency_id, Jurisdiction.county_id
+    )
+
+
+def staff(info: Info) -> DataLoader[str, list[StaffMember] | None]:
+    return _grouped(info, "staff", StaffMember, StaffMember.agency_id, StaffMember.granted_at)
+
+
+def regulated_organizations(info: Info, agency_ids: frozenset[str]) -> DataLoader[str, bool]:
+    """Whether an organization has a facility regulated by one of the caller's agencies."""
+
+    async def fetch(app: Facilities, keys: list[str]) -> dict[str, bool]:
+        async with app.db.read() as session:
+            rows = await session.execute(
+                select(Facility.organization_id)
+                .where(
+                    Facility.organization_id.in_(keys),  # type: ignore[attr-defined]
+                    Facility.agency_id.in_(agency_ids),  # type: ignore[union-attr]
+                )
+                .distinct()
+            )
+            return {org: True for org in rows.scalars()}
+
+    return _loader(info, "regulated_orgs", fetch)  # type: ignore[return-value]
+
+
+def history(info: Info) -> DataLoader[str, list[Any] | None]:
+    from services.facility.adapters.tables import HistoryEntry
+
+    return _grouped(info, "history", HistoryEntry, HistoryEntry.facility_id, HistoryEntry.at)

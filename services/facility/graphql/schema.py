@@ -1,0 +1,20 @@
+"""The facility subgraph schema."""
+
+from __future__ import annotations
+
+import strawberry
+
+from common.graphql import federation_schema
+from services.facility.graphql.entities import Facility, Organization, RegulatorAgency, User
+from services.facility.graphql.mutations import BusinessMutations
+from services.facility.graphql.queries import Query
+
+
+@strawberry.type
+class Mutation(BusinessMutations):
+    pass
+
+
+schema = federation_schema(
+    query=Query, mutation=Mutation, types=[Facility, Organization, RegulatorAgency, User]
+)

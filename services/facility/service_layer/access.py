@@ -1,0 +1,104 @@
+"""Who may do what, decided from this service's own data and the verified token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.auth import Principal
+from services.facility.adapters.tables import Facility, Membership, StaffMember
+from services.facility.domain.roles import BusinessRole, StaffRole
+from services.facility.service_layer.errors import Forbidden, Unauthenticated
+
+
+def require_user(principal: Principal | None) -> str:
+    """The calling person's user id; client-credentials tokens act for no person."""
+    if principal is None:
+        raise Unauthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
+    if principal.user_id is None:
+        raise Forbidden("This operation needs a person's token, not a client-credentials token.")
+    return principal.user_id
+
+
+async def business_roles(session: AsyncSession, user_id: str | None) -> dict[str, BusinessRole]:
+    """organization id -> the user's level there."""
+    if user_id is None:
+        return {}
+    rows = await session.execute(
+        select(Membership.organization_id, Membership.role).where(Membership.user_id == user_id)
+    )
+    return {org: BusinessRole(role) for org, role in rows.all()}
+
+
+async def staff_roles(session: AsyncSession, user_id: str | None) -> dict[str, StaffRole]:
+    """agency id -> the user's staff role there."""
+    if user_id is None:
+        return {}
+    rows = await session.execute(
+        select(StaffMember.agency_id, StaffMember.role).where(StaffMember.user_id == user_id)
+    )
+    return {agency: StaffRole(role) for agency, role in rows.all()}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The caller's grants, loaded once per use case or per request."""
+
+    principal: Principal | None
+    businesses: dict[str, BusinessRole]
+    agencies: dict[str, StaffRole]
+
+    @property
+    def user_id(self) -> str | None:
+        return self.principal.user_id if self.principal else None
+
+    @property
+    def statewide(self) -> bool:
+        return self.principal is not None and self.principal.is_statewide
+
+    def business_role(self, organization_id: str) -> BusinessRole | None:
+        return self.businesses.get(organization_id)
+
+    def staff_role(self, agency_id: str | None) -> StaffRole | None:
+        return self.agencies.get(agency_id) if agency_id else None
+
+    def can_read_facility(self, facility: Facility) -> bool:
+        return (
+            self.statewide
+            or facility.organization_id in self.businesses
+            or self.staff_role(facility.agency_id) is not None
+        )
+
+    def can_read_history(self, facility: Facility) -> bool:
+        return (
+            self.statewide
+            or self.business_role(facility.organization_id) is BusinessRole.LEAD_USER
+            or self.staff_role(facility.agency_id) is not None
+        )
+
+    def require_business(self, organization_id: str, at_least: BusinessRole, what: str) -> None:
+        role = self.business_role(organization_id)
+        if role is None or not role.at_least(at_least):
+            raise Forbidden(
+                f"{what} needs the {at_least.value} level (or higher) in this business"
+                + (f"; you are {role.value}." if role else "; you are not a member.")
+            )
+
+    def require_staff(self, agency_id: str | None, at_least: StaffRole, what: str) -> None:
+        role = self.staff_role(agency_id)
+        if role is None or not role.at_least(at_least):
+            raise Forbidden(
+                f"{what} needs the {at_least.value} staff role (or higher) at the facility's "
+                "agency" + (f"; you are {role.value}." if role else "; you are not staff there.")
+            )
+
+
+async def load_caller(session: AsyncSession, principal: Principal | None) -> Caller:
+    user_id = principal.user_id if principal else None
+    return Caller(
+        principal=principal,
+        businesses=await business_roles(session, user_id),
+        agencies=await staff_roles(session, user_id),
+    )
