@@ -143,6 +143,7 @@ class JWKSVerifier:
         self._keys: KeySet | None = None
         self._fetched_at = 0.0
         self._attempted_at = float("-inf")
+        self._last_error: str | None = None
         self._lock = asyncio.Lock()
         self.fetch_count = 0
 
@@ -187,39 +188,52 @@ class JWKSVerifier:
 
     async def _key(self, kid: str) -> Any:
         keys = await self._current_keys()
-        if not _has_kid(keys, kid) and self._may_refresh():
+        if not _has_kid(keys, kid) and self._may_refresh(self.min_refresh_seconds):
             keys = await self._refresh(since=self._attempted_at)
         if not _has_kid(keys, kid):
             raise AuthError(f"Token is signed with an unknown key (kid {kid!r})")
         return keys.get_by_kid(kid)
 
-    def _may_refresh(self) -> bool:
-        return time.monotonic() - self._attempted_at >= self.min_refresh_seconds
+    def _may_refresh(self, interval: float) -> bool:
+        return time.monotonic() - self._attempted_at >= interval
 
     async def _current_keys(self) -> KeySet:
-        fresh = time.monotonic() - self._fetched_at < self.cache_seconds
-        if self._keys is not None and (fresh or not self._may_refresh()):
+        if self._keys is None:
+            # Identity may still be starting: retry soon, but not once per request.
+            if not self._may_refresh(min(1.0, self.min_refresh_seconds)):
+                raise self._unavailable()
+        elif time.monotonic() - self._fetched_at < self.cache_seconds or not self._may_refresh(
+            self.min_refresh_seconds
+        ):
             return self._keys
         return await self._refresh(since=self._attempted_at)
 
     async def _refresh(self, *, since: float) -> KeySet:
         async with self._lock:
-            # Someone refreshed while we waited for the lock: use their answer.
-            if self._attempted_at > since and self._keys is not None:
-                return self._keys
-            self._attempted_at = time.monotonic()
-            try:
-                self._keys = await self._fetch()
-                self._fetched_at = self._attempted_at
-            except (httpx.HTTPError, ValueError, JoseError) as exc:
-                if self._keys is None:
-                    raise KeysUnavailableError(
-                        f"Cannot fetch signing keys from {self.jwks_url}: {exc}"
-                    ) from exc
-                log.warning(
-                    "JWKS refresh from %s failed, keeping cached keys: %s", self.jwks_url, exc
-                )
+            # Whoever held the lock before us has just tried: share their answer.
+            if self._attempted_at <= since:
+                self._attempted_at = time.monotonic()
+                try:
+                    self._keys = await self._fetch()
+                    self._fetched_at = self._attempted_at
+                    self._last_error = None
+                except (httpx.HTTPError, ValueError, JoseError) as exc:
+                    self._last_error = f"{type(exc).__name__}: {exc}"
+                    log.warning(
+                        "cannot fetch signing keys from %s (%s); %s",
+                        self.jwks_url,
+                        self._last_error,
+                        "keeping the cached keys" if self._keys else "no tokens can be verified",
+                    )
+            if self._keys is None:
+                raise self._unavailable()
             return self._keys
+
+    def _unavailable(self) -> KeysUnavailableError:
+        return KeysUnavailableError(
+            f"Cannot verify tokens: signing keys from {self.jwks_url} are unavailable "
+            f"({self._last_error or 'not fetched yet'}); retry shortly"
+        )
 
     async def _fetch(self) -> KeySet:
         if self._client is None:

@@ -295,6 +295,34 @@ async def test_unreachable_keys_answer_unavailable_not_unauthenticated(identity)
     assert raised.value.code == "UNAVAILABLE"
 
 
+async def test_a_burst_while_identity_is_down_makes_one_fetch(identity):
+    identity.up = False
+    verifier = identity.verifier()
+    try:
+        results = await asyncio.gather(
+            *(verifier.verify(mint(identity.rsa)) for _ in range(20)), return_exceptions=True
+        )
+    finally:
+        await verifier.aclose()
+
+    assert all(isinstance(r, KeysUnavailableError) for r in results)
+    assert identity.fetches == 1
+
+
+async def test_tokens_verify_once_identity_comes_up(identity):
+    identity.up = False
+    verifier = identity.verifier(min_refresh_seconds=0)
+    try:
+        with pytest.raises(KeysUnavailableError):
+            await verifier.verify(mint(identity.rsa))
+        identity.up = True
+        principal = await verifier.verify(mint(identity.rsa))
+    finally:
+        await verifier.aclose()
+
+    assert principal.sub == "user-1"
+
+
 async def test_cached_keys_keep_working_while_identity_is_down(identity):
     verifier = identity.verifier(cache_seconds=0, min_refresh_seconds=0)
     try:
