@@ -4,6 +4,7 @@ import shutil
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -91,7 +92,9 @@ def test_json6902_images_replicas_and_namespace_apply(tmp_path: Path) -> None:
         """,
     })
     (deployment,) = render(tmp_path)
-    assert deployment["metadata"] == {"name": "web", "namespace": "shop", "labels": {"tier": "front"}}
+    assert deployment["metadata"] == {
+        "name": "web", "namespace": "shop", "labels": {"tier": "front"}
+    }
     assert deployment["spec"]["replicas"] == 5
     images = [c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]]
     assert images == ["registry.example.org/cers:1.2", "busybox:1.37"]
@@ -150,7 +153,7 @@ def test_the_python_renderer_matches_kubectl_kustomize_where_kubectl_is_installe
         ).stdout
         theirs = [doc for doc in yaml.safe_load_all(out) if doc]
 
-        def key(r: dict) -> tuple[str, str, str]:
+        def key(r: dict[str, Any]) -> tuple[str, str, str]:
             return r["kind"], r["metadata"].get("namespace", ""), r["metadata"]["name"]
 
         assert {key(r): r for r in ours} == {key(r): r for r in theirs}, directory

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -40,7 +41,7 @@ def raw_manifest_files() -> list[Path]:
     return sorted(files)
 
 
-def validate(resource: dict) -> None:
+def validate(resource: dict[str, Any]) -> None:
     kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)
 
 
@@ -264,7 +265,7 @@ def test_the_example_database_urls_match_the_roles_postgres_creates() -> None:
             find(resources, "Service", f"{service}-postgres")
 
 
-def referenced_secrets(resources: list[dict]) -> tuple[set[str], set[str]]:
+def referenced_secrets(resources: list[dict[str, Any]]) -> tuple[set[str], set[str]]:
     """(required, optional) Secret names the workloads and the Ingress refer to."""
     required: set[str] = set()
     optional: set[str] = set()
@@ -335,7 +336,7 @@ ONE_ORIGIN = {
 }
 
 
-def route(ingress: dict, path: str) -> str:
+def route(ingress: dict[str, Any], path: str) -> str:
     """The backend Service an ingress controller picks: Exact first, then longest Prefix."""
     best: tuple[int, str] | None = None
     for rule in ingress["spec"]["rules"]:
