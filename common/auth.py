@@ -18,6 +18,8 @@ from joserfc import jws, jwt
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClaimError
 from joserfc.jwk import KeySet
 
+from common.settings import Settings
+
 log = logging.getLogger(__name__)
 
 Portal = Literal["business", "regulator", "state"]
@@ -145,7 +147,18 @@ class JWKSVerifier:
         self._attempted_at = float("-inf")
         self._last_error: str | None = None
         self._lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.fetch_count = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> JWKSVerifier:
+        """The verifier every process uses: JWKS_URL, issuer PUBLIC_BASE_URL, API_AUDIENCE."""
+        return cls(
+            settings.jwks_url,
+            issuer=settings.public_base_url,
+            audience=settings.api_audience,
+            **options,
+        )
 
     async def aclose(self) -> None:
         if self._owns_client and self._client is not None:
@@ -208,7 +221,18 @@ class JWKSVerifier:
             return self._keys
         return await self._refresh(since=self._attempted_at)
 
+    def _bind_to_running_loop(self) -> None:
+        # An app object may outlive its event loop (tests, reloads); a lock or connection
+        # pool bound to a closed loop would fail, so start afresh in a new loop.
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop = loop
+            self._lock = asyncio.Lock()
+            if self._owns_client:
+                self._client = None
+
     async def _refresh(self, *, since: float) -> KeySet:
+        self._bind_to_running_loop()
         async with self._lock:
             # Whoever held the lock before us has just tried: share their answer.
             if self._attempted_at <= since:

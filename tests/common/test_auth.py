@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -24,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from common.auth import AuthError, JWKSVerifier, KeysUnavailableError, Principal, bearer_token
+from common.settings import load_settings
 
 ISSUER = "http://127.0.0.1:8000"
 AUDIENCE = "cers-api"
@@ -381,3 +383,36 @@ def test_bearer_token_reads_the_authorization_header():
     for bad in ("Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "abc.def.ghi"):
         with pytest.raises(AuthError):
             bearer_token(bad)
+
+
+def test_a_verifier_built_from_settings_checks_the_configured_issuer_and_audience():
+    settings = dataclasses.replace(
+        load_settings(),
+        jwks_url="http://identity.internal/jwks.json",
+        public_base_url="https://cers.example",
+        api_audience="cers-api",
+    )
+
+    verifier = JWKSVerifier.from_settings(settings)
+
+    assert verifier.jwks_url == "http://identity.internal/jwks.json"
+    assert (verifier.issuer, verifier.audience) == ("https://cers.example", "cers-api")
+
+
+def test_a_verifier_keeps_working_when_its_app_moves_to_a_new_event_loop():
+    identity = FakeIdentity()
+    verifier = JWKSVerifier(
+        "", issuer=ISSUER, audience=AUDIENCE, cache_seconds=0, min_refresh_seconds=0
+    )
+
+    async def verify_in_a_fresh_loop(close: bool) -> str:
+        async with identity.running():
+            verifier.jwks_url = identity.url
+            principal = await verifier.verify(mint(identity.rsa))
+            if close:
+                await verifier.aclose()
+            return principal.sub
+
+    assert asyncio.run(verify_in_a_fresh_loop(close=False)) == "user-1"
+    assert asyncio.run(verify_in_a_fresh_loop(close=True)) == "user-1"
+    assert identity.fetches == 2
