@@ -1,0 +1,1 @@
+"""A federated GraphQL gateway (Apollo Federation 2) written in Python."""

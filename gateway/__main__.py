@@ -1,0 +1,25 @@
+"""``python -m gateway`` serves the supergraph on settings.port("gateway")."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from common.logs import configure_logging
+from common.settings import load_settings
+from gateway.app import create_app
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.bind_host,
+        port=settings.port("gateway"),
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""The gateway's Starlette app: POST/GET /graphql, readiness per subgraph, one-origin proxy."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from common.asgi import create_app as create_base_app
+from common.auth import AuthError, JWKSVerifier, bearer_token
+from common.settings import Settings, load_settings
+from gateway.client import SubgraphClient
+from gateway.config import GatewayConfig, load_gateway_config
+from gateway.core import Gateway, error_body
+from gateway.graphiql import GRAPHIQL_HTML
+from gateway.proxy import Proxy
+from gateway.supergraph import Supergraph, load_supergraph
+
+log = logging.getLogger(__name__)
+
+PORTAL_DIR = Path(__file__).resolve().parents[1] / "web" / "dist"
+_TOKEN_CACHE_SIZE = 10_000
+
+
+class Verifier:
+    """Verifies bearer tokens with a JWKSVerifier, remembering valid ones until they expire."""
+
+    def __init__(self, jwks: JWKSVerifier) -> None:
+        self.jwks = jwks
+        self._valid: dict[str, float] = {}
+
+    async def check(self, authorization: str | None) -> None:
+        token = bearer_token(authorization)
+        if token is None:
+            return
+        exp = self._valid.get(token)
+        if exp is not None and exp > time.time():
+            return
+        principal = await self.jwks.verify(token)
+        if len(self._valid) >= _TOKEN_CACHE_SIZE:
+            self._valid.clear()
+        self._valid[token] = float(principal.claims.get("exp", 0))
+
+
+def subgraph_urls(supergraph: Supergraph, settings: Settings) -> dict[str, str]:
+    """The supergraph's join__Graph urls, overridden by IDENTITY_URL, FACILITY_URL, ..."""
+    urls = dict(supergraph.graph_urls)
+    for name in urls:
+        if name in settings.service_urls:
+            urls[name] = settings.service_urls[name]
+    return urls
+
+
+def _json(body: Any, status: int) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(),
+        status_code=status, media_type="application/json",
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    config: GatewayConfig | None = None,
+    supergraph_sdl: str | None = None,
+    subgraph_url_overrides: dict[str, str] | None = None,
+    verifier: JWKSVerifier | None = None,
+) -> Starlette:
+    settings = settings or load_settings()
+    config = config or load_gateway_config(settings.production)
+    sdl = supergraph_sdl if supergraph_sdl is not None else config.supergraph_path.read_text()
+    supergraph = load_supergraph(sdl)
+    urls = subgraph_urls(supergraph, settings)
+    urls.update(subgraph_url_overrides or {})
+    timeouts = {name: config.subgraph_timeouts.get(name, config.subgraph_timeout) for name in urls}
+    state: dict[str, Any] = {}
+    jwks = verifier or JWKSVerifier(
+        settings.jwks_url, issuer=settings.public_base_url, audience=settings.api_audience
+    )
+    auth = Verifier(jwks)
+    proxy = Proxy({"identity": settings.service_urls["identity"],
+                   "submittal": settings.service_urls["submittal"]})
+
+    def gateway() -> Gateway:
+        return state["gateway"]  # type: ignore[no-any-return]
+
+    def forwarded(request: Request) -> dict[str, str]:
+        headers = {}
+        auth_header = request.headers.get("authorization")
+        if auth_header:
+            headers["authorization"] = auth_header
+        rid = request.scope.get("state", {}).get("request_id") or request.headers.get(
+            "x-request-id"
+        )
+        if rid:
+            headers["x-request-id"] = rid
+        for name in config.forward_headers:
+            value = request.headers.get(name)
+            if value is not None:
+                headers[name] = value
+        return headers
+
+    async def authenticate(request: Request) -> Response | None:
+        try:
+            await auth.check(request.headers.get("authorization"))
+        except AuthError as exc:
+            status = 503 if exc.code == "UNAVAILABLE" else 401
+            return _json(error_body(exc.message, exc.code), status)
+        return None
+
+    async def graphql_post(request: Request) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > config.max_body_bytes:
+            return _too_large(config)
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > config.max_body_bytes:
+                return _too_large(config)
+        refused = await authenticate(request)
+        if refused is not None:
+            return refused
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return _json(error_body("The body is not valid JSON.", "BAD_USER_INPUT"), 400)
+        headers = forwarded(request)
+        if isinstance(payload, list):
+            if not payload or len(payload) > config.max_batch:
+                return _json(error_body(
+                    f"A batch holds 1 to {config.max_batch} operations; this one has "
+                    f"{len(payload)}.", "BAD_USER_INPUT", limit="batch", max=config.max_batch,
+                    actual=len(payload)), 400)
+            results = [await gateway().execute(p, headers) for p in payload]
+            return _json([r for r, _ in results], 200)
+        result, status = await gateway().execute(payload, headers)
+        return _json(result, status)
+
+    async def graphql_get(request: Request) -> Response:
+        query = request.query_params.get("query")
+        if query is None:
+            if not config.introspection:
+                return _json(error_body("GraphiQL is disabled.", "FORBIDDEN"), 404)
+            return HTMLResponse(GRAPHIQL_HTML)
+        refused = await authenticate(request)
+        if refused is not None:
+            return refused
+        payload: dict[str, Any] = {"query": query}
+        if request.query_params.get("operationName"):
+            payload["operationName"] = request.query_params["operationName"]
+        if request.query_params.get("variables"):
+            try:
+                payload["variables"] = json.loads(request.query_params["variables"])
+            except ValueError:
+                return _json(error_body("'variables' is not JSON.", "BAD_USER_INPUT"), 400)
+        result, status = await gateway().execute(
+            payload, forwarded(request), allow_mutation=False
+        )
+        return _json(result, status)
+
+    async def plan_endpoint(request: Request) -> Response:
+        # For operators: the plan of an operation, without running it.
+        if not config.introspection:
+            return _json(error_body("Plans are hidden in production.", "FORBIDDEN"), 404)
+        payload = await request.json()
+        prepared = gateway().operations.get(payload.get("query", ""), payload.get("operationName"))
+        return JSONResponse(prepared.plan(payload.get("variables") or {}).describe())
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        client = SubgraphClient(urls, timeouts, config.subgraph_timeout)
+        state["gateway"] = Gateway(supergraph, client, config)
+        log.info("gateway serving %d subgraphs: %s", len(urls), urls)
+        try:
+            yield
+        finally:
+            await client.aclose()
+            await proxy.aclose()
+            if verifier is None:
+                await jwks.aclose()
+
+    def readiness(name: str):  # type: ignore[no-untyped-def]
+        async def check() -> tuple[bool, Any]:
+            return await gateway().client.get_health(name)
+
+        return check
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql_post, methods=["POST"]),
+        Route("/graphql", graphql_get, methods=["GET"]),
+        Route("/graphql/plan", plan_endpoint, methods=["POST"]),
+        *proxy.routes(),
+    ]
+    if PORTAL_DIR.is_dir():
+        routes.append(Mount("/", StaticFiles(directory=PORTAL_DIR, html=True), name="portal"))
+    app = create_base_app(
+        "gateway", routes=routes, readiness={n: readiness(n) for n in urls}, lifespan=lifespan
+    )
+    app.state.gateway_state = state
+    return app
+
+
+def _too_large(config: GatewayConfig) -> Response:
+    return _json(error_body(
+        f"The request body is larger than {config.max_body_bytes} bytes.", "BAD_USER_INPUT",
+        limit="body", max=config.max_body_bytes), 413)

@@ -1,0 +1,68 @@
+"""Subgraph HTTP calls over keep-alive pools, with a timeout per subgraph."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+
+class SubgraphError(Exception):
+    """A subgraph did not answer with a GraphQL response."""
+
+
+class SubgraphClient:
+    def __init__(
+        self,
+        urls: Mapping[str, str],
+        timeouts: Mapping[str, float],
+        default_timeout: float = 10.0,
+        max_connections: int = 256,
+    ) -> None:
+        self.urls = dict(urls)
+        self.timeouts = dict(timeouts)
+        self.default_timeout = default_timeout
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self._http = httpx.AsyncClient(limits=limits, timeout=default_timeout)
+
+    def url(self, service: str) -> str:
+        base = self.urls[service].rstrip("/")
+        return base if base.endswith("/graphql") else base + "/graphql"
+
+    async def post(
+        self, service: str, body: dict[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        timeout = self.timeouts.get(service, self.default_timeout)
+        try:
+            response = await self._http.post(
+                self.url(service),
+                content=json.dumps(body, separators=(",", ":")).encode(),
+                headers={**headers, "content-type": "application/json",
+                         "accept": "application/json"},
+                timeout=timeout,
+            )
+        except httpx.TimeoutException as exc:
+            raise SubgraphError(f"no answer within {timeout}s") from exc
+        except httpx.HTTPError as exc:
+            raise SubgraphError(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            result = json.loads(response.content)
+        except ValueError as exc:
+            raise SubgraphError(f"HTTP {response.status_code}, not JSON") from exc
+        if not isinstance(result, dict) or ("data" not in result and "errors" not in result):
+            raise SubgraphError(f"HTTP {response.status_code}, not a GraphQL response")
+        return result
+
+    async def get_health(self, service: str) -> tuple[bool, str]:
+        base = self.urls[service].rstrip("/")
+        if base.endswith("/graphql"):
+            base = base[: -len("/graphql")]
+        response = await self._http.get(base + "/healthz", timeout=2.0)
+        return response.status_code == 200, f"HTTP {response.status_code}"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,68 @@
+"""Gateway settings from environment variables (documented in GATEWAY_ENV_VARS)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SUPERGRAPH = Path(__file__).with_name("supergraph.graphql")
+
+# name -> (default, meaning); "" means unset or derived.
+GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
+    "GATEWAY_SUPERGRAPH": (str(DEFAULT_SUPERGRAPH), "supergraph SDL file the gateway serves"),
+    "GATEWAY_INTROSPECTION": ("", "1/0: introspection and GraphiQL; default on, off in production"),
+    "GATEWAY_MAX_DEPTH": ("15", "deepest field nesting an operation may have"),
+    "GATEWAY_MAX_ALIASES": ("30", "most aliases an operation may use"),
+    "GATEWAY_MAX_COST": ("20000", "most field cost (fields times list sizes) of an operation"),
+    "GATEWAY_MAX_BODY_BYTES": ("1048576", "largest request body accepted on POST /graphql"),
+    "GATEWAY_MAX_BATCH": ("10", "most operations in one batched request"),
+    "GATEWAY_FORWARD_HEADERS": ("", "comma-separated client headers forwarded to subgraphs"),
+    "GATEWAY_SUBGRAPH_TIMEOUT_SECONDS": ("10", "timeout of one subgraph call"),
+    "GATEWAY_PLAN_CACHE_SIZE": ("1000", "operations whose plans stay cached"),
+}
+
+
+def _get(name: str) -> str:
+    return os.environ.get(name, GATEWAY_ENV_VARS[name][0])
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    supergraph_path: Path = DEFAULT_SUPERGRAPH
+    introspection: bool = True
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_cost: int = 20000
+    max_body_bytes: int = 1_048_576
+    max_batch: int = 10
+    forward_headers: frozenset[str] = frozenset()
+    subgraph_timeout: float = 10.0
+    # subgraph name -> timeout in seconds, from GATEWAY_TIMEOUT_<NAME>
+    subgraph_timeouts: dict[str, float] = field(default_factory=dict)
+    plan_cache_size: int = 1000
+
+
+def load_gateway_config(production: bool = False) -> GatewayConfig:
+    flag = _get("GATEWAY_INTROSPECTION").strip().lower()
+    introspection = (flag in ("1", "true", "yes", "on")) if flag else not production
+    timeouts = {
+        k[len("GATEWAY_TIMEOUT_"):].lower(): float(v)
+        for k, v in os.environ.items()
+        if k.startswith("GATEWAY_TIMEOUT_")
+    }
+    return GatewayConfig(
+        supergraph_path=Path(_get("GATEWAY_SUPERGRAPH")),
+        introspection=introspection,
+        max_depth=int(_get("GATEWAY_MAX_DEPTH")),
+        max_aliases=int(_get("GATEWAY_MAX_ALIASES")),
+        max_cost=int(_get("GATEWAY_MAX_COST")),
+        max_body_bytes=int(_get("GATEWAY_MAX_BODY_BYTES")),
+        max_batch=int(_get("GATEWAY_MAX_BATCH")),
+        forward_headers=frozenset(
+            h.strip().lower() for h in _get("GATEWAY_FORWARD_HEADERS").split(",") if h.strip()
+        ),
+        subgraph_timeout=float(_get("GATEWAY_SUBGRAPH_TIMEOUT_SECONDS")),
+        subgraph_timeouts=timeouts,
+        plan_cache_size=int(_get("GATEWAY_PLAN_CACHE_SIZE")),
+    )

@@ -1,0 +1,104 @@
+"""The gateway's request handling, independent of HTTP: prepare, plan, execute, shape."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import execute_sync
+from graphql.execution.values import get_variable_values
+from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode, SelectionSetNode
+
+from gateway.client import SubgraphClient
+from gateway.config import GatewayConfig
+from gateway.executor import Execution
+from gateway.operation import OperationCache, OperationError, PreparedOperation
+from gateway.planner import PlanError
+from gateway.shape import INVALID, Completion
+from gateway.supergraph import Supergraph
+
+log = logging.getLogger(__name__)
+
+
+def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+
+
+class Gateway:
+    def __init__(
+        self, supergraph: Supergraph, client: SubgraphClient, config: GatewayConfig
+    ) -> None:
+        self.supergraph = supergraph
+        self.client = client
+        self.config = config
+        self.operations = OperationCache(supergraph, config)
+
+    async def execute(
+        self, payload: Any, headers: Mapping[str, str], *, allow_mutation: bool = True
+    ) -> tuple[dict[str, Any], int]:
+        """Runs one GraphQL request payload; answers (response body, HTTP status)."""
+        if not isinstance(payload, dict):
+            return error_body("A GraphQL request must be a JSON object.", "BAD_USER_INPUT"), 400
+        query = payload.get("query")
+        if not isinstance(query, str) or not query.strip():
+            return error_body("The request has no 'query' string.", "BAD_USER_INPUT"), 400
+        name = payload.get("operationName")
+        if name is not None and not isinstance(name, str):
+            return error_body("'operationName' must be a string.", "BAD_USER_INPUT"), 400
+        variables = payload.get("variables") or {}
+        if not isinstance(variables, dict):
+            return error_body("'variables' must be a JSON object.", "BAD_USER_INPUT"), 400
+        try:
+            prepared = self.operations.get(query, name or None)
+        except OperationError as exc:
+            return error_body(exc.message, exc.code, **exc.extensions), 400
+        if prepared.kind == "mutation" and not allow_mutation:
+            return error_body("Mutations must be sent with POST.", "BAD_USER_INPUT"), 405
+        coerced = get_variable_values(
+            self.supergraph.api_schema, prepared.variable_definitions, variables
+        )
+        if isinstance(coerced, list):
+            return {"errors": [
+                {"message": e.message, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced
+            ]}, 400
+        try:
+            plan = prepared.plan(coerced.coerced)
+        except PlanError as exc:
+            log.error("cannot plan operation %r: %s", name, exc)
+            return error_body(
+                f"The gateway cannot plan this operation: {exc}", "BAD_USER_INPUT"
+            ), 400
+        execution = Execution(self.client, plan, variables, headers)
+        await execution.run()
+        data = execution.data
+        if plan.introspection_keys:
+            introspected = self._introspect(prepared, variables)
+            for key in plan.introspection_keys:
+                data[key] = introspected.get(key)
+        completion = Completion(execution.errors)
+        shaped = completion.complete_object(data, plan.shape, None)
+        body: dict[str, Any] = {}
+        if execution.errors:
+            body["errors"] = execution.errors
+        body["data"] = None if shaped is INVALID else shaped
+        return body, 200
+
+    def _introspect(self, prepared: PreparedOperation, variables: dict[str, Any]) -> dict[str, Any]:
+        op = prepared.operation
+        only = [
+            s for s in op.selection_set.selections
+            if not isinstance(s, FieldNode) or s.name.value in ("__schema", "__type", "__typename")
+        ]
+        trimmed = OperationDefinitionNode(
+            operation=op.operation,
+            name=op.name,
+            variable_definitions=op.variable_definitions,
+            directives=op.directives,
+            selection_set=SelectionSetNode(selections=tuple(only)),
+        )
+        others = [d for d in prepared.document.definitions if d is not op and
+                  not isinstance(d, OperationDefinitionNode)]
+        doc = DocumentNode(definitions=(trimmed, *others))
+        result = execute_sync(self.supergraph.api_schema, doc, variable_values=variables)
+        return dict(result.data or {})

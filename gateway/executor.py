@@ -1,0 +1,167 @@
+"""Executes a plan: fetches in parallel per step, entity batches, partial results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from gateway.client import SubgraphClient, SubgraphError
+from gateway.plan import FetchNode, Plan, Target
+
+
+def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
+    for k, v in src.items():
+        cur = dst.get(k)
+        if isinstance(cur, dict) and isinstance(v, dict):
+            _merge(cur, v)
+        elif isinstance(cur, list) and isinstance(v, list) and len(cur) == len(v):
+            for i, item in enumerate(v):
+                if isinstance(cur[i], dict) and isinstance(item, dict):
+                    _merge(cur[i], item)
+                else:
+                    cur[i] = item
+        elif k == "__typename" and cur is not None:
+            continue
+        else:
+            dst[k] = v
+
+
+def _collect(
+    node: Any, path: tuple[str, ...], i: int, at: tuple[Any, ...], out: list[Any]
+) -> None:
+    while True:
+        if node is None:
+            return
+        if isinstance(node, list):
+            for j, item in enumerate(node):
+                _collect(item, path, i, at + (j,), out)
+            return
+        if i == len(path):
+            out.append((node, at))
+            return
+        seg = path[i]
+        if seg == "@":
+            i += 1
+            continue
+        if not isinstance(node, dict):
+            return
+        node = node.get(seg)
+        at = at + (seg,)
+        i += 1
+
+
+class Execution:
+    def __init__(
+        self,
+        client: SubgraphClient,
+        plan: Plan,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+    ) -> None:
+        self.client = client
+        self.plan = plan
+        self.variables = variables
+        self.headers = headers
+        self.data: dict[str, Any] = {}
+        self.errors: list[dict[str, Any]] = []
+
+    async def run(self) -> None:
+        for stage in self.plan.stages:
+            for step in stage.steps:
+                if len(step) == 1:
+                    await self._fetch(step[0])
+                else:
+                    await asyncio.gather(*(self._fetch(f) for f in step))
+
+    def _vars(self, node: FetchNode) -> dict[str, Any]:
+        return {n: self.variables[n] for n in node.variable_names if n in self.variables}
+
+    async def _fetch(self, node: FetchNode) -> None:
+        if node.entity:
+            await self._entity_fetch(node)
+            return
+        body: dict[str, Any] = {"query": node.operation}
+        variables = self._vars(node)
+        if variables:
+            body["variables"] = variables
+        try:
+            result = await self.client.post(node.service, body, self.headers)
+        except SubgraphError as exc:
+            for key in node.root_keys:
+                self._failure(node.service, exc, [key])
+            return
+        data = result.get("data")
+        if isinstance(data, dict):
+            _merge(self.data, data)
+        for err in result.get("errors") or ():
+            self._add_error(node.service, err, err.get("path") if isinstance(err, dict) else None)
+
+    async def _entity_fetch(self, node: FetchNode) -> None:
+        reps: list[Any] = []
+        index: dict[str, int] = {}
+        # (target object, its path, representation index)
+        slots: list[tuple[dict[str, Any], tuple[Any, ...], int]] = []
+        for target in node.targets:
+            for obj, at in self._objects(target):
+                rep = target.projection.project(obj)
+                rep["__typename"] = target.rep_typename or obj.get("__typename")
+                text = json.dumps(rep, sort_keys=True, separators=(",", ":"))
+                i = index.get(text)
+                if i is None:
+                    i = index[text] = len(reps)
+                    reps.append(rep)
+                slots.append((obj, at, i))
+        if not reps:
+            return
+        variables = self._vars(node)
+        variables[node.representations_variable] = reps
+        body = {"query": node.operation, "variables": variables}
+        try:
+            result = await self.client.post(node.service, body, self.headers)
+        except SubgraphError as exc:
+            self._failure(node.service, exc, list(slots[0][1]))
+            return
+        data = result.get("data")
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        if isinstance(entities, list):
+            for obj, _, i in slots:
+                if i < len(entities) and isinstance(entities[i], dict):
+                    _merge(obj, entities[i])
+        errors = result.get("errors") or ()
+        if errors:
+            by_rep: dict[int, list[tuple[Any, ...]]] = {}
+            for _, at, i in slots:
+                by_rep.setdefault(i, []).append(at)
+            for err in errors:
+                path = err.get("path") if isinstance(err, dict) else None
+                if isinstance(path, list) and len(path) >= 2 and path[0] == "_entities":
+                    for at in by_rep.get(path[1], [()])[:1]:
+                        self._add_error(node.service, err, [*at, *path[2:]])
+                else:
+                    self._add_error(node.service, err, None)
+
+    def _objects(self, target: Target) -> list[tuple[dict[str, Any], tuple[Any, ...]]]:
+        found: list[Any] = []
+        _collect(self.data, target.path, 0, (), found)
+        names = target.type_names
+        return [(o, at) for o, at in found if o.get("__typename") in names]
+
+    def _failure(self, service: str, exc: Exception, path: list[Any]) -> None:
+        self.errors.append({
+            "message": f"subgraph '{service}' failed: {exc}",
+            "path": path,
+            "extensions": {"code": "UNAVAILABLE", "serviceName": service},
+        })
+
+    def _add_error(self, service: str, err: Any, path: Any) -> None:
+        if not isinstance(err, dict):
+            err = {"message": str(err)}
+        out: dict[str, Any] = {"message": str(err.get("message", "subgraph error"))}
+        if path:
+            out["path"] = path
+        ext = dict(err.get("extensions") or {})
+        ext["serviceName"] = service
+        out["extensions"] = ext
+        self.errors.append(out)

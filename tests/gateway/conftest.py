@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+import pytest
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from common.auth import JWKSVerifier
+from common.settings import load_settings
+from gateway.app import create_app
+from gateway.config import GatewayConfig
+from tests.gateway.compose import SUPERGRAPHS
+from tests.gateway.servers import ServerThread
+from tests.gateway.subgraphs import SETS
+
+ISSUER = "http://gateway.test"
+AUDIENCE = "cers-api"
+
+
+@functools.cache
+def signing_key() -> RSAKey:
+    return RSAKey.generate_key(2048, {"kid": "test-1"})
+
+
+def mint_token(sub: str = "u1", **overrides: Any) -> str:
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER, "aud": AUDIENCE, "sub": sub, "portal": "business",
+        "scope": "openid profile", "client_id": "web", "iat": now, "exp": now + 600,
+        "jti": uuid.uuid4().hex, **overrides,
+    }
+    header = {"alg": "RS256", "typ": "at+jwt", "kid": "test-1"}
+    return jwt.encode(header, claims, signing_key())
+
+
+def subgraph_app(schema: Any) -> Starlette:
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(routes=[
+        Route("/graphql", GraphQL(schema, graphql_ide=None), methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+    ])
+
+
+@dataclass
+class Federation:
+    """Running subgraphs of one set, and a way to start gateways over them."""
+
+    threads: ServerThread
+    name: str
+    urls: dict[str, str]
+    jwks_url: str
+
+    @property
+    def supergraph_sdl(self) -> str:
+        return (SUPERGRAPHS / f"{self.name}.graphql").read_text()
+
+    def gateway(self, **config: Any) -> str:
+        overrides = config.pop("urls", None) or self.urls
+        cfg = replace(GatewayConfig(), **config)
+        settings = load_settings()
+        verifier = JWKSVerifier(self.jwks_url, issuer=ISSUER, audience=AUDIENCE)
+        app = create_app(
+            settings, config=cfg, supergraph_sdl=self.supergraph_sdl,
+            subgraph_url_overrides=overrides, verifier=verifier,
+        )
+        return self.threads.serve(app)
+
+
+@pytest.fixture(scope="session")
+def server_thread() -> Iterator[ServerThread]:
+    threads = ServerThread()
+    yield threads
+    threads.close()
+
+
+@pytest.fixture(scope="session")
+def jwks_url(server_thread: ServerThread) -> str:
+    async def jwks(_: Request) -> Response:
+        return JSONResponse({"keys": [signing_key().as_dict(private=False)]})
+
+    return server_thread.serve(Starlette(routes=[Route("/jwks.json", jwks)])) + "/jwks.json"
+
+
+@functools.cache
+def _started(threads: ServerThread, name: str) -> tuple[tuple[str, str], ...]:
+    return tuple((n, threads.serve(subgraph_app(s))) for n, s in SETS[name].items())
+
+
+@pytest.fixture(scope="session")
+def federation_factory(
+    server_thread: ServerThread, jwks_url: str
+) -> Callable[[str], Federation]:
+    def make(name: str) -> Federation:
+        return Federation(server_thread, name, dict(_started(server_thread, name)), jwks_url)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def core(federation_factory: Callable[[str], Federation]) -> Federation:
+    return federation_factory("core")
+
+
+@pytest.fixture(scope="session")
+def core_gateway(core: Federation) -> str:
+    return core.gateway()
+
+
+class Client:
+    def __init__(self, http: httpx.AsyncClient, base: str) -> None:
+        self.http = http
+        self.base = base
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None,
+                   token: str | None = None, **extra: Any) -> dict[str, Any]:
+        response = await self.raw(query, variables, token, **extra)
+        return response.json()  # type: ignore[no-any-return]
+
+    async def raw(self, query: str, variables: dict[str, Any] | None = None,
+                  token: str | None = None, headers: dict[str, str] | None = None,
+                  **extra: Any) -> httpx.Response:
+        body: dict[str, Any] = {"query": query, **extra}
+        if variables is not None:
+            body["variables"] = variables
+        hdrs = dict(headers or {})
+        if token:
+            hdrs["authorization"] = f"Bearer {token}"
+        return await self.http.post(self.base + "/graphql", json=body, headers=hdrs)
+
+
+@pytest.fixture
+async def client(core_gateway: str) -> AsyncIterator[Client]:
+    async with httpx.AsyncClient(timeout=30) as http:
+        yield Client(http, core_gateway)
