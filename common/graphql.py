@@ -29,6 +29,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
+from common.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +189,9 @@ ContextExtra = (
 
 
 class _GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, schema: strawberry.federation.Schema, extra: ContextExtra | None,
-                 graphiql: bool) -> None:
+    def __init__(
+        self, schema: strawberry.federation.Schema, extra: ContextExtra | None, graphiql: bool
+    ) -> None:
         super().__init__(
             schema, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=graphiql
         )
@@ -229,8 +231,6 @@ def graphql_route(
     copied into ``Context.extra`` for every request. ``graphiql`` defaults to not production.
     """
     if graphiql is None:
-        from common.settings import load_settings
-
         graphiql = not load_settings().production
     app = _AuthenticatingApp(_GraphQLApp(schema, context_extra, graphiql), verifier)
     return Route(path, app, methods=["GET", "POST"] if graphiql else ["POST"])
