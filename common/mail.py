@@ -68,16 +68,25 @@ class Mailer:
     async def _send_smtp(self, message: EmailMessage) -> None:
         s = self.settings
         implicit_tls = s.smtp_port == _SMTPS_PORT
-        await aiosmtplib.send(
-            message,
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_username or None,
-            password=s.smtp_password or None,
-            use_tls=implicit_tls,
-            start_tls=s.smtp_starttls and not implicit_tls,
-            timeout=self.timeout,
-        )
+        try:
+            await aiosmtplib.send(
+                message,
+                hostname=s.smtp_host,
+                port=s.smtp_port,
+                username=s.smtp_username or None,
+                password=s.smtp_password or None,
+                use_tls=implicit_tls,
+                start_tls=s.smtp_starttls and not implicit_tls,
+                timeout=self.timeout,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            log.error(
+                "cannot send mail via %s:%s (STARTTLS %s, login %s) to %s: %s; "
+                "check SMTP_HOST, SMTP_PORT, SMTP_STARTTLS and the credentials",
+                s.smtp_host, s.smtp_port, "on" if s.smtp_starttls else "off",
+                "set" if s.smtp_username else "none", message["To"], exc,
+            )
+            raise
         log.info(
             "mail sent via %s:%s to %s: %s", s.smtp_host, s.smtp_port, message["To"],
             message["Subject"],

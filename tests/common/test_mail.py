@@ -154,3 +154,15 @@ async def test_smtp_login_uses_the_configured_credentials(tmp_path, smtp_server)
     assert inbox.logins == [("mailer", "s3cret-s3cret")]
     assert len(inbox.received) == 1
 
+
+
+async def test_an_unreachable_smtp_server_raises_and_says_where_it_tried(tmp_path, caplog):
+    settings = settings_for(
+        tmp_path, smtp_host="127.0.0.1", smtp_port=_free_port(), smtp_starttls=False
+    )
+
+    with pytest.raises(OSError):
+        await Mailer(settings, timeout=5).send("a@example.com", "Hello", "Body")
+
+    assert any("SMTP_HOST" in r.getMessage() for r in caplog.records)
+    assert read_mail_drop(tmp_path / "mail") == []
