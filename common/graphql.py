@@ -170,14 +170,19 @@ def federation_schema(
     mutation: type | None = None,
     types: Iterable[type] = (),
     extensions: Iterable[Any] = (),
+    **options: Any,
 ) -> strawberry.federation.Schema:
-    """A federation subgraph schema pinned to federation 2.9, masking unexpected errors."""
+    """A federation subgraph schema pinned to federation 2.9, masking unexpected errors.
+
+    ``extensions`` are extension classes or factories; ``options`` go to Strawberry's Schema.
+    """
     return _Schema(
         query=query,
         mutation=mutation,
         types=list(types),
         extensions=[_mask_unexpected_errors, *extensions],
         federation_version="2.9",
+        **options,
     )
 
 
