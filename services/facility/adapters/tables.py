@@ -235,4 +235,17 @@ class ReminderSent(Base, table=True):
     sent_at: datetime = _ts(nullable=False)
 
 
+class OutgoingMail(Base, table=True):
+    """Email written in the transaction that causes it and sent after commit, so a rolled-back
+    change never emails and a redelivered event never emails twice."""
+
+    __tablename__ = "outgoing_mail"
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    recipients: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    subject: str = Field(max_length=300)
+    body: str
+    created_at: datetime = _ts(nullable=False)
+    sent_at: datetime | None = _ts(nullable=True, index=True)
+
+
 EVENTS = event_tables(Base.metadata)

@@ -103,8 +103,8 @@ async def add_facility(
     async with app.db.transaction() as session:
         caller = await load_caller(session, principal)
         org = await session.get(Organization, organization_id)
-        if org is None or organization_id not in caller.businesses:
-            raise NotFound(f"No business {organization_id} that you are a member of.")
+        if org is None:
+            raise NotFound(f"No business {organization_id}.", field=["organizationId"])
         caller.require_business(organization_id, BusinessRole.EDITOR, "Adding a facility")
         return await _insert_facility(app, session, org, record, user_id)
 
@@ -181,9 +181,7 @@ async def update_facility(
     user_id = require_user(principal)
     async with app.db.transaction() as session:
         caller = await load_caller(session, principal)
-        facility = await session.get(Facility, facility_id, with_for_update=True)
-        if facility is None or not caller.can_read_facility(facility):
-            raise NotFound(f"No facility {facility_id} that you can see.")
+        facility = await get_facility(session, facility_id)
         caller.require_business(facility.organization_id, BusinessRole.EDITOR, "Editing a facility")
         before = record_of(facility)
         record = change(before)
@@ -231,9 +229,7 @@ async def transfer_facility(
     user_id = require_user(principal)
     async with app.db.transaction() as session:
         caller = await load_caller(session, principal)
-        facility = await session.get(Facility, facility_id, with_for_update=True)
-        if facility is None or not caller.can_read_facility(facility):
-            raise NotFound(f"No facility {facility_id} that you can see.")
+        facility = await get_facility(session, facility_id)
         target = await session.get(Organization, to_organization_id)
         from_org = facility.organization_id
         lead_of_both = (
@@ -276,3 +272,10 @@ async def transfer_facility(
 
 async def agency_of(session: AsyncSession, facility: Facility) -> Agency | None:
     return await session.get(Agency, facility.agency_id) if facility.agency_id else None
+
+
+async def get_facility(session: AsyncSession, facility_id: str) -> Facility:
+    facility = await session.get(Facility, facility_id, with_for_update=True)
+    if facility is None:
+        raise NotFound(f"No facility {facility_id}.", field=["facilityId"])
+    return facility

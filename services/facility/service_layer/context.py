@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database
 from common.events.outbox import record_event
 from common.mail import Mailer
-from services.facility.adapters.tables import EVENTS
+from services.facility.adapters.tables import EVENTS, OutgoingMail
 from services.facility.domain.compliance import Clock, utc_now
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,6 +35,41 @@ class Facilities:
     def today(self) -> date:
         return self.clock().date()
 
+    def mail(self, session: AsyncSession, to: list[str] | str, subject: str, text: str) -> None:
+        """Queue an email in the caller's transaction; it goes out after commit."""
+        recipients = sorted({to} if isinstance(to, str) else {t for t in to if t})
+        if recipients:
+            session.add(
+                OutgoingMail(
+                    recipients=recipients, subject=subject, body=text, created_at=self.now()
+                )
+            )
+
+    async def send_mail(self, limit: int = 100) -> int:
+        """Send queued email; each row is marked sent in the transaction that claimed it."""
+        sent = 0
+        async with self.db.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(OutgoingMail)
+                    .where(OutgoingMail.sent_at.is_(None))  # type: ignore[union-attr]
+                    .order_by(OutgoingMail.created_at)  # type: ignore[arg-type]
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+            ).scalars()
+            for row in rows:
+                try:
+                    await self.mailer.send(row.recipients, row.subject, row.body)
+                except Exception:  # noqa: BLE001 - left unsent; the next round retries it
+                    log.exception(
+                        "could not send %r to %s; will retry", row.subject, row.recipients
+                    )
+                    continue
+                row.sent_at = self.now()
+                sent += 1
+        return sent
+
     async def emit(
         self,
         session: AsyncSession,
@@ -48,23 +86,3 @@ class Facilities:
             data=payload.model_dump(mode="json"),
             actor=actor,
         )
-
-
-class Mail:
-    """Emails collected during a use case, sent once its transaction has committed, so a
-    rolled-back change never emails anyone."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], str, str]] = []
-
-    def add(self, to: list[str] | str, subject: str, text: str) -> None:
-        recipients = [to] if isinstance(to, str) else [t for t in to if t]
-        if recipients:
-            self.messages.append((recipients, subject, text))
-
-    async def send(self, mailer: Mailer, log: Any) -> None:
-        for to, subject, text in self.messages:
-            try:
-                await mailer.send(to, subject, text)
-            except Exception:  # noqa: BLE001 - the change is committed; say what failed to send
-                log.exception("could not send %r to %s", subject, to)

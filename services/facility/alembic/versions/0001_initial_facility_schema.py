@@ -63,6 +63,16 @@ def upgrade() -> None:
     with op.batch_alter_table('known_users', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_known_users_email_key'), ['email_key'], unique=False)
 
+    op.create_table('outgoing_mail',
+    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('recipients', sa.JSON(), nullable=False),
+    sa.Column('subject', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('body', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_outgoing_mail_sent_at', 'outgoing_mail', ['sent_at'], unique=False)
     op.create_table('organizations',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -314,6 +324,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_agency_jurisdictions_agency_id'))
 
     op.drop_table('agency_jurisdictions')
+    op.drop_index('ix_outgoing_mail_sent_at', table_name='outgoing_mail')
+    op.drop_table('outgoing_mail')
     op.drop_table('organizations')
     with op.batch_alter_table('known_users', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_known_users_email_key'))

@@ -1,0 +1,84 @@
+"""The facility service's ASGI app: GraphQL subgraph, health, and its event worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+
+from common.asgi import create_app as create_base_app
+from common.auth import JWKSVerifier
+from common.db import Database
+from common.graphql import graphql_route
+from common.mail import Mailer
+from common.settings import Settings, load_settings
+from services.facility.graphql.schema import schema
+from services.facility.migrate import migrate
+from services.facility.service_layer.context import Facilities
+
+log = logging.getLogger(__name__)
+
+
+def build_facilities(settings: Settings) -> Facilities:
+    return Facilities(
+        db=Database(settings.database_url("facility")),
+        mailer=Mailer(settings),
+        public_base_url=settings.public_base_url,
+    )
+
+
+def graphql_app(
+    facilities: Facilities, verifier: JWKSVerifier, *, graphiql: bool = False
+) -> Starlette:
+    """Just the subgraph, for tests and embedding: POST /graphql."""
+    route = graphql_route(
+        "/graphql", schema, verifier, context_extra={"app": facilities}, graphiql=graphiql
+    )
+    return Starlette(routes=[route])
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    from services.facility.worker import Worker
+
+    settings = settings or load_settings()
+    facilities = build_facilities(settings)
+    verifier = JWKSVerifier(
+        settings.jwks_url, issuer=settings.public_base_url, audience=settings.api_audience
+    )
+    worker = Worker(facilities, settings)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await migrate(settings.database_url("facility"))
+        if settings.seed_demo:
+            from services.facility.seed import seed_demo
+
+            await seed_demo(facilities)
+        await worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+            await verifier.aclose()
+            await facilities.db.dispose()
+
+    async def database_ready() -> tuple[bool, str]:
+        await facilities.db.ping()
+        return True, "ok"
+
+    route = graphql_route(
+        "/graphql",
+        schema,
+        verifier,
+        context_extra={"app": facilities, "bus": worker.bus},
+        graphiql=not settings.production,
+    )
+    return create_base_app(
+        "facility",
+        routes=[route],
+        readiness={"database": database_ready, "events": worker.bus.readiness},
+        lifespan=lifespan,
+    )

@@ -1,0 +1,423 @@
+"""Use cases of regulators: agencies and jurisdictions, staff, due dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.auth import Principal
+from common.contracts import facility as contract
+from services.facility.adapters.tables import (
+    Agency,
+    Facility,
+    Jurisdiction,
+    KnownUser,
+    StaffMember,
+)
+from services.facility.domain.compliance import first_due_date
+from services.facility.domain.counties import counties, county_id
+from services.facility.domain.roles import AgencyKind, StaffRole
+from services.facility.service_layer.access import load_caller, require_user
+from services.facility.service_layer.context import Facilities
+from services.facility.service_layer.errors import BadInput, NotFound
+from services.facility.service_layer.records import add_history, city_key, find_agency, snapshot
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass(frozen=True)
+class Place:
+    county: str
+    city: str | None = None
+
+
+@dataclass(frozen=True)
+class NewAgency:
+    name: str
+    kind: AgencyKind
+    places: list[Place]
+    admin_email: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    website: str | None = None
+
+
+def _jurisdictions(places: list[Place]) -> list[tuple[int, str | None]]:
+    out = []
+    for place in places:
+        cid = county_id(place.county)
+        if cid is None:
+            raise BadInput(f"{place.county!r} is not a California county.", field=["county"])
+        out.append((cid, (place.city or "").strip() or None))
+    return out
+
+
+def _contract_places(rows: list[tuple[int, str | None]]) -> list[contract.Jurisdiction]:
+    return [contract.Jurisdiction(county_id=c, county=counties()[c], city=city) for c, city in rows]
+
+
+async def create_agency(app: Facilities, cmd: NewAgency, actor: str | None = None) -> Agency:
+    """An operator's command (CLI and seed): a new agency and, optionally, its first admin."""
+    places = _jurisdictions(cmd.places)
+    async with app.db.transaction() as session:
+        agency = Agency(
+            name=cmd.name.strip(),
+            kind=cmd.kind.value,
+            phone=cmd.phone,
+            email=cmd.email,
+            address=cmd.address,
+            website=cmd.website,
+            created_at=app.now(),
+        )
+        session.add(agency)
+        await session.flush()
+        await app.emit(
+            session,
+            contract.AGENCY_CREATED,
+            agency.id,
+            contract.AgencyCreated(
+                agency_id=agency.id,
+                name=agency.name,
+                kind=cmd.kind.value,
+                jurisdictions=_contract_places(places),
+            ),
+            actor,
+        )
+        await _set_jurisdiction(app, session, agency, places, actor)
+        if cmd.admin_email:
+            await _grant_staff(app, session, agency, cmd.admin_email, StaffRole.ADMIN, actor)
+    return agency
+
+
+async def _set_jurisdiction(
+    app: Facilities,
+    session: AsyncSession,
+    agency: Agency,
+    places: list[tuple[int, str | None]],
+    actor: str | None,
+) -> list[str]:
+    """Replace the agency's places and reassign every facility whose regulator changes."""
+    for old in (
+        await session.execute(select(Jurisdiction).where(Jurisdiction.agency_id == agency.id))
+    ).scalars():
+        await session.delete(old)
+    await session.flush()
+    for cid, city in places:
+        session.add(
+            Jurisdiction(agency_id=agency.id, county_id=cid, city=city, city_key=city_key(city))
+        )
+    await session.flush()
+    counties_touched = {cid for cid, _ in places}
+    affected = (
+        await session.execute(
+            select(Facility).where(
+                (Facility.agency_id == agency.id) | (Facility.county_id.in_(counties_touched))  # type: ignore[attr-defined]
+            )
+        )
+    ).scalars()
+    moved: list[str] = []
+    for facility in affected:
+        regulator = await find_agency(session, facility.county_id, facility.city)
+        new_id = regulator.id if regulator else None
+        if new_id == facility.agency_id:
+            continue
+        previous = facility.agency_id
+        facility.agency_id = new_id
+        facility.updated_at = app.now()
+        moved.append(facility.id)
+        add_history(
+            session,
+            facility.id,
+            app.now(),
+            actor,
+            "REGULATOR_CHANGED",
+            {"from_agency_id": previous, "to_agency_id": new_id},
+        )
+        await app.emit(
+            session,
+            contract.FACILITY_UPDATED,
+            facility.id,
+            contract.FacilityUpdated(
+                facility=snapshot(facility), changes=[], previous_agency_id=previous
+            ),
+            actor,
+        )
+    await app.emit(
+        session,
+        contract.AGENCY_JURISDICTION_CHANGED,
+        agency.id,
+        contract.AgencyJurisdictionChanged(
+            agency_id=agency.id,
+            jurisdictions=_contract_places(places),
+            reassigned_facility_ids=moved,
+        ),
+        actor,
+    )
+    return moved
+
+
+async def change_jurisdiction(
+    app: Facilities, agency_id: str, places: list[Place], actor: str | None = None
+) -> list[str]:
+    """An operator's command: the ids of the facilities that moved to or from the agency."""
+    rows = _jurisdictions(places)
+    async with app.db.transaction() as session:
+        agency = await session.get(Agency, agency_id)
+        if agency is None:
+            raise NotFound(f"No agency {agency_id}.")
+        return await _set_jurisdiction(app, session, agency, rows, actor)
+
+
+async def _grant_staff(
+    app: Facilities,
+    session: AsyncSession,
+    agency: Agency,
+    email: str,
+    role: StaffRole,
+    actor: str | None,
+) -> StaffMember:
+    key = email_key(email)
+    if "@" not in key:
+        raise BadInput("Give the person's email address.", field=["email"])
+    existing = (
+        await session.execute(
+            select(StaffMember).where(
+                StaffMember.agency_id == agency.id, StaffMember.email_key == key
+            )
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise BadInput(f"{email} is already staff of {agency.name}.", field=["email"])
+    account = (
+        await session.execute(
+            select(KnownUser).where(KnownUser.email_key == key, KnownUser.active.is_(True))  # type: ignore[attr-defined]
+        )
+    ).scalar_one_or_none()
+    member = StaffMember(
+        agency_id=agency.id,
+        user_id=account.user_id if account else None,
+        email=email.strip(),
+        email_key=key,
+        role=role.value,
+        granted_at=app.now(),
+    )
+    session.add(member)
+    await session.flush()
+    if member.user_id:
+        await emit_staff_granted(app, session, member, actor)
+    app.mail(
+        session,
+        email,
+        f"You are {role.value} staff at {agency.name}",
+        f"{agency.name} added you to its staff as {role.value}.\n"
+        + (
+            ""
+            if member.user_id
+            else f"Register on the Regulator Portal at {app.public_base_url} with this email "
+            "address; your staff role starts when the account is activated.\n"
+        ),
+    )
+    return member
+
+
+async def emit_staff_granted(
+    app: Facilities, session: AsyncSession, member: StaffMember, actor: str | None
+) -> None:
+    assert member.user_id
+    await app.emit(
+        session,
+        contract.STAFF_GRANTED,
+        f"{member.agency_id}:{member.user_id}",
+        contract.StaffGranted(
+            agency_id=member.agency_id,
+            user_id=member.user_id,
+            role=member.role,  # type: ignore[arg-type]
+        ),
+        actor,
+    )
+
+
+async def add_agency_staff(
+    app: Facilities, principal: Principal | None, agency_id: str, email: str, role: StaffRole
+) -> StaffMember:
+    user_id = require_user(principal)
+    async with app.db.transaction() as session:
+        caller = await load_caller(session, principal)
+        agency = await session.get(Agency, agency_id)
+        if agency is None:
+            raise NotFound(f"No agency {agency_id}.", field=["agencyId"])
+        caller.require_staff(agency_id, StaffRole.ADMIN, "Managing staff")
+        return await _grant_staff(app, session, agency, email, role, user_id)
+
+
+async def _staff_row(session: AsyncSession, agency_id: str, email: str) -> StaffMember:
+    row = (
+        await session.execute(
+            select(StaffMember).where(
+                StaffMember.agency_id == agency_id, StaffMember.email_key == email_key(email)
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"{email} is not staff of this agency.", field=["email"])
+    return row
+
+
+async def _admins_left(session: AsyncSession, agency_id: str, excluding: str) -> bool:
+    others = await session.execute(
+        select(StaffMember.id).where(
+            StaffMember.agency_id == agency_id,
+            StaffMember.role == StaffRole.ADMIN.value,
+            StaffMember.id != excluding,
+        )
+    )
+    return others.first() is not None
+
+
+async def change_agency_staff_role(
+    app: Facilities, principal: Principal | None, agency_id: str, email: str, role: StaffRole
+) -> StaffMember:
+    user_id = require_user(principal)
+    async with app.db.transaction() as session:
+        caller = await load_caller(session, principal)
+        caller.require_staff(agency_id, StaffRole.ADMIN, "Managing staff")
+        member = await _staff_row(session, agency_id, email)
+        previous = StaffRole(member.role)
+        if previous is role:
+            return member
+        if previous is StaffRole.ADMIN and not await _admins_left(session, agency_id, member.id):
+            raise BadInput("The agency's last ADMIN cannot be demoted.", field=["role"])
+        member.role = role.value
+        if member.user_id:
+            await app.emit(
+                session,
+                contract.STAFF_CHANGED,
+                f"{agency_id}:{member.user_id}",
+                contract.StaffChanged(
+                    agency_id=agency_id,
+                    user_id=member.user_id,
+                    role=role.value,
+                    previous_role=previous.value,
+                ),
+                user_id,
+            )
+        return member
+
+
+async def remove_agency_staff(
+    app: Facilities, principal: Principal | None, agency_id: str, email: str
+) -> None:
+    user_id = require_user(principal)
+    async with app.db.transaction() as session:
+        caller = await load_caller(session, principal)
+        caller.require_staff(agency_id, StaffRole.ADMIN, "Managing staff")
+        member = await _staff_row(session, agency_id, email)
+        if member.role == StaffRole.ADMIN.value and not await _admins_left(
+            session, agency_id, member.id
+        ):
+            raise BadInput("The agency's last ADMIN cannot be removed.", field=["email"])
+        await revoke_staff(app, session, member, user_id)
+
+
+async def revoke_staff(
+    app: Facilities, session: AsyncSession, member: StaffMember, actor: str | None
+) -> None:
+    await session.delete(member)
+    if member.user_id:
+        await app.emit(
+            session,
+            contract.STAFF_REVOKED,
+            f"{member.agency_id}:{member.user_id}",
+            contract.StaffRevoked(agency_id=member.agency_id, user_id=member.user_id),
+            actor,
+        )
+
+
+async def set_agency_default_due_date(
+    app: Facilities, principal: Principal | None, agency_id: str, month: int, day: int
+) -> Agency:
+    """A new default for the agency; facilities without their own date follow it."""
+    user_id = require_user(principal)
+    try:
+        date(2001, month, day)
+    except ValueError:
+        raise BadInput(
+            f"{month:02d}-{day:02d} is not a day of the year.", field=["month"]
+        ) from None
+    async with app.db.transaction() as session:
+        caller = await load_caller(session, principal)
+        agency = await session.get(Agency, agency_id)
+        if agency is None:
+            raise NotFound(f"No agency {agency_id}.", field=["agencyId"])
+        caller.require_staff(agency_id, StaffRole.ADMIN, "Setting the default due date")
+        agency.default_due_month, agency.default_due_day = month, day
+        followers = (
+            await session.execute(
+                select(Facility).where(
+                    Facility.agency_id == agency_id,
+                    Facility.due_date_overridden.is_(False),  # type: ignore[attr-defined]
+                )
+            )
+        ).scalars()
+        for facility in followers:
+            # Move the open cycle to the new anniversary in the same cycle year.
+            start = facility.annual_due_date.replace(month=1, day=1)
+            new_due = first_due_date(max(start, app.today()), month, day)
+            await _change_due(app, session, facility, new_due, "AGENCY_DEFAULT", user_id)
+        return agency
+
+
+async def set_annual_due_date(
+    app: Facilities, principal: Principal | None, facility_id: str, due: date
+) -> Facility:
+    user_id = require_user(principal)
+    async with app.db.transaction() as session:
+        caller = await load_caller(session, principal)
+        facility = await session.get(Facility, facility_id)
+        if facility is None:
+            raise NotFound(f"No facility {facility_id}.", field=["facilityId"])
+        caller.require_staff(facility.agency_id, StaffRole.ADMIN, "Setting a due date")
+        facility.due_date_overridden = True
+        await _change_due(app, session, facility, due, "FACILITY", user_id)
+        return facility
+
+
+async def _change_due(
+    app: Facilities,
+    session: AsyncSession,
+    facility: Facility,
+    due: date,
+    cause: str,
+    actor: str | None,
+) -> None:
+    previous = facility.annual_due_date
+    if previous == due:
+        return
+    facility.annual_due_date = due
+    facility.updated_at = app.now()
+    add_history(
+        session,
+        facility.id,
+        app.now(),
+        actor,
+        "DUE_DATE_CHANGED",
+        {"from": previous.isoformat(), "to": due.isoformat(), "cause": cause},
+    )
+    await app.emit(
+        session,
+        contract.DUE_DATE_CHANGED,
+        facility.id,
+        contract.DueDateChanged(
+            facility_id=facility.id,
+            annual_due_date=due,
+            previous_due_date=previous,
+            cause=cause,  # type: ignore[arg-type]
+        ),
+        actor,
+    )
