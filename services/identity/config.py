@@ -1,0 +1,57 @@
+"""identity's own settings, on top of common.settings. All from environment variables.
+
+| variable | default | meaning |
+|---|---|---|
+| IDENTITY_SIGNING_KEY_FILE | $DATA_DIR/keys/signing.pem | current RS256 private key (PEM) |
+| IDENTITY_PREVIOUS_SIGNING_KEY_FILE | $DATA_DIR/keys/signing.previous.pem | previous key |
+| IDENTITY_LOCKOUT_MAX_FAILURES | 5 | wrong passwords within the window that lock an account |
+| IDENTITY_LOCKOUT_WINDOW_SECONDS | 900 | the window |
+| IDENTITY_LOCKOUT_SECONDS | 900 | how long the lock lasts |
+| IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE | 30 | password attempts per client address per minute |
+| IDENTITY_TRUSTED_PROXY_HOPS | 0 | proxies in front whose X-Forwarded-For entries are believed |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+
+from common.settings import Settings
+from services.identity.domain.lockout import LockoutPolicy
+from services.identity.oauth.keys import KeyPaths
+
+ENV_VARS: dict[str, str] = {
+    "IDENTITY_SIGNING_KEY_FILE": "$DATA_DIR/keys/signing.pem",
+    "IDENTITY_PREVIOUS_SIGNING_KEY_FILE": "$DATA_DIR/keys/signing.previous.pem",
+    "IDENTITY_LOCKOUT_MAX_FAILURES": "5",
+    "IDENTITY_LOCKOUT_WINDOW_SECONDS": "900",
+    "IDENTITY_LOCKOUT_SECONDS": "900",
+    "IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE": "30",
+    "IDENTITY_TRUSTED_PROXY_HOPS": "0",
+}
+
+
+def _int(name: str) -> int:
+    return int(os.environ.get(name) or ENV_VARS[name])
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    keys: KeyPaths
+    lockout: LockoutPolicy
+    address_attempts_per_minute: int
+    trusted_proxy_hops: int
+
+    @classmethod
+    def from_env(cls, settings: Settings) -> IdentityConfig:
+        return cls(
+            keys=KeyPaths.from_env(settings.data_dir),
+            lockout=LockoutPolicy(
+                max_failures=_int("IDENTITY_LOCKOUT_MAX_FAILURES"),
+                window=timedelta(seconds=_int("IDENTITY_LOCKOUT_WINDOW_SECONDS")),
+                lock_for=timedelta(seconds=_int("IDENTITY_LOCKOUT_SECONDS")),
+            ),
+            address_attempts_per_minute=_int("IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE"),
+            trusted_proxy_hops=_int("IDENTITY_TRUSTED_PROXY_HOPS"),
+        )

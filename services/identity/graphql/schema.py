@@ -1,0 +1,210 @@
+"""The identity subgraph: ``me``, the ``User`` entity and the account mutations.
+
+Resolvers only translate: GraphQL input to a service-layer call, its result to a payload.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+
+from common.graphql import (
+    UserError,
+    coded_error,
+    context_of,
+    federation_schema,
+    require_principal,
+)
+from services.identity.graphql.types import (
+    AccountStatus,
+    Portal,
+    User,
+    deps_of,
+    user_errors,
+    user_loader,
+    viewer_id,
+)
+from services.identity.service_layer import accounts, recovery
+from services.identity.service_layer.accounts import ProfileChange, Registration
+
+Info = strawberry.Info[Any, Any]
+ALWAYS_SENT = (
+    "If an account matches, we have sent an email to its address. It may take a few minutes."
+)
+
+
+@strawberry.input
+class RegisterAccountInput:
+    portal: Portal
+    username: str
+    email: str
+    password: str
+    first_name: str
+    last_name: str
+    title: str | None = None
+    phone: str | None = None
+
+
+@strawberry.input
+class TokenInput:
+    token: str
+
+
+@strawberry.input
+class EmailInput:
+    email: str
+
+
+@strawberry.input
+class RequestPasswordResetInput:
+    username_or_email: str
+
+
+@strawberry.input
+class ResetPasswordInput:
+    token: str
+    new_password: str
+
+
+@strawberry.input
+class UpdateProfileInput:
+    first_name: str | None = None
+    last_name: str | None = None
+    title: str | None = None
+    phone: str | None = None
+    email: str | None = strawberry.field(
+        default=None, description="A new address is used only after its owner verifies it."
+    )
+
+
+@strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str
+
+
+@strawberry.input
+class DeactivateAccountInput:
+    password: str = strawberry.field(description="Your password, to confirm it is you.")
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class AcknowledgementPayload:
+    ok: bool
+    message: str
+    user_errors: list[UserError]
+
+
+def _user_payload(result: accounts.Result, viewer: str | None) -> UserPayload:
+    user = User.from_domain(result.user, viewer) if result.user and result.ok else None
+    return UserPayload(user=user, user_errors=user_errors(result.problems))
+
+
+def _ack(result: accounts.Result | None, message: str) -> AcknowledgementPayload:
+    problems = result.problems if result else []
+    return AcknowledgementPayload(
+        ok=not problems, message="" if problems else message, user_errors=user_errors(problems)
+    )
+
+
+def _signed_in_user(info: Info) -> str:
+    principal = require_principal(info)
+    if principal.user_id is None:
+        raise coded_error("FORBIDDEN", "Only a person's token can change an account.")
+    return principal.user_id
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The signed-in person; null for anonymous callers and clients."
+    )
+    async def me(self, info: Info) -> User | None:
+        user_id = viewer_id(info)
+        if user_id is None:
+            return None
+        row = await user_loader(context_of(info), deps_of(info)).load(user_id)
+        return User.from_domain(row, user_id) if row else None
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def register_account(self, info: Info, input: RegisterAccountInput) -> UserPayload:
+        if input.portal is Portal.STATE:
+            return UserPayload(user=None, user_errors=[UserError(
+                field=["portal"], code="INVALID_PORTAL",
+                message="STATE accounts are created by an operator, not by sign-up.",
+            )])
+        result = await accounts.register(deps_of(info), Registration(
+            portal=input.portal.value, username=input.username, email=input.email,
+            password=input.password, first_name=input.first_name, last_name=input.last_name,
+            title=input.title, phone=input.phone,
+        ))
+        return _user_payload(result, viewer_id(info))
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        description="Redeem an activation link, or confirm a changed email."
+    )
+    async def activate_account(self, info: Info, input: TokenInput) -> UserPayload:
+        result = await accounts.activate(deps_of(info), input.token)
+        return _user_payload(result, viewer_id(info))
+
+    @strawberry.mutation
+    async def resend_activation(self, info: Info, input: EmailInput) -> AcknowledgementPayload:
+        await recovery.resend_activation(deps_of(info), input.email)
+        return _ack(None, ALWAYS_SENT)
+
+    @strawberry.mutation
+    async def recover_username(self, info: Info, input: EmailInput) -> AcknowledgementPayload:
+        await recovery.recover_username(deps_of(info), input.email)
+        return _ack(None, ALWAYS_SENT)
+
+    @strawberry.mutation
+    async def request_password_reset(
+        self, info: Info, input: RequestPasswordResetInput
+    ) -> AcknowledgementPayload:
+        await recovery.request_password_reset(deps_of(info), input.username_or_email)
+        return _ack(None, ALWAYS_SENT)
+
+    @strawberry.mutation
+    async def reset_password(self, info: Info, input: ResetPasswordInput) -> AcknowledgementPayload:
+        result = await recovery.reset_password(deps_of(info), input.token, input.new_password)
+        return _ack(result, "Your password is changed. Sign in with the new one.")
+
+    @strawberry.mutation
+    async def update_profile(self, info: Info, input: UpdateProfileInput) -> UserPayload:
+        user_id = _signed_in_user(info)
+        result = await accounts.update_profile(deps_of(info), user_id, ProfileChange(
+            first_name=input.first_name, last_name=input.last_name, title=input.title,
+            phone=input.phone, email=input.email,
+        ))
+        return _user_payload(result, user_id)
+
+    @strawberry.mutation
+    async def change_password(
+        self, info: Info, input: ChangePasswordInput
+    ) -> AcknowledgementPayload:
+        user_id = _signed_in_user(info)
+        result = await accounts.change_password(
+            deps_of(info), user_id, input.current_password, input.new_password
+        )
+        return _ack(result, "Your password is changed.")
+
+    @strawberry.mutation
+    async def deactivate_account(
+        self, info: Info, input: DeactivateAccountInput
+    ) -> AcknowledgementPayload:
+        user_id = _signed_in_user(info)
+        result = await accounts.deactivate(deps_of(info), user_id, input.password)
+        return _ack(result, "Your account is closed.")
+
+
+schema = federation_schema(query=Query, mutation=Mutation, types=[User, AccountStatus])

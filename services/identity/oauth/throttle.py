@@ -1,0 +1,52 @@
+"""A per-address throttle on password attempts, and finding the client's address.
+
+Behind proxies only ``trusted_hops`` entries of X-Forwarded-For are believed: the client is the
+address the outermost trusted proxy saw. Anything to its left could be forged by the client.
+The counts live in this process; with several replicas each throttles what it sees, and the
+per-account lockout (in the database) still bounds guessing against any one account.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+
+from starlette.requests import Request
+
+
+def client_address(request: Request, trusted_hops: int) -> str:
+    peer = request.client.host if request.client else "unknown"
+    if trusted_hops <= 0:
+        return peer
+    forwarded = request.headers.get("x-forwarded-for", "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    if len(hops) >= trusted_hops:
+        return hops[-trusted_hops]
+    return hops[0] if hops else peer
+
+
+class AddressThrottle:
+    def __init__(
+        self, limit: int, window_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self.clock = clock
+        self._hits: dict[str, deque[float]] = {}
+
+    def allow(self, address: str) -> bool:
+        """Count one attempt from ``address``; False once it is over the limit."""
+        now = self.clock()
+        hits = self._hits.setdefault(address, deque())
+        while hits and now - hits[0] > self.window:
+            hits.popleft()
+        if len(hits) >= self.limit:
+            return False
+        hits.append(now)
+        if len(self._hits) > 100_000:
+            # Bound memory under a spray of addresses: forget the quiet ones.
+            for key in [k for k, v in self._hits.items() if not v or now - v[-1] > self.window]:
+                del self._hits[key]
+        return True

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from common.events import event_tables
+from services.identity.adapters.tables import Base
+from tests.identity.conftest import ACTIVATE, ME, STRONG, Env, tokens_for
+
+
+async def outbox(env: Env) -> list[dict[str, object]]:
+    tables = event_tables(Base.metadata)
+    async with env.identity.deps.db.read() as session:
+        rows = (await session.execute(
+            select(tables.outbox.c.subject, tables.outbox.c.payload)
+            .order_by(tables.outbox.c.position)
+        )).all()
+    return [{"subject": r.subject, **json.loads(r.payload)} for r in rows]
+
+
+async def test_registration_mails_a_link_that_activates_the_account_once(env: Env) -> None:
+    payload = await env.register("alice")
+    assert payload["userErrors"] == []
+    assert payload["user"]["status"] == "PENDING"
+    assert payload["user"]["email"] is None  # an anonymous caller is not the owner
+
+    token = env.last_link("alice@example.com", "/account/activate")
+    first = await env.gql(ACTIVATE, {"input": {"token": token}})
+    assert first["data"]["activateAccount"]["user"]["status"] == "ACTIVE"
+    again = await env.gql(ACTIVATE, {"input": {"token": token}})
+    assert again["data"]["activateAccount"]["user"] is None
+    assert again["data"]["activateAccount"]["userErrors"][0]["code"] == "INVALID_TOKEN"
+
+
+async def test_an_activation_link_expires_after_a_day(env: Env) -> None:
+    await env.register("late")
+    token = env.last_link("late@example.com", "/account/activate")
+    env.clock.advance(hours=24, seconds=1)
+    body = await env.gql(ACTIVATE, {"input": {"token": token}})
+    assert body["data"]["activateAccount"]["userErrors"][0]["code"] == "EXPIRED_TOKEN"
+
+
+async def test_registration_reports_every_invalid_field(env: Env) -> None:
+    body = await env.gql(
+        """mutation($input: RegisterAccountInput!) { registerAccount(input: $input) {
+        user { id } userErrors { field code } } }""",
+        {"input": {"portal": "BUSINESS", "username": "a b", "email": "nope",
+                   "password": "short", "firstName": "", "lastName": "X"}},
+    )
+    errors = {(e["field"][0], e["code"]) for e in body["data"]["registerAccount"]["userErrors"]}
+    assert errors == {
+        ("username", "INVALID_USERNAME"), ("email", "INVALID_EMAIL"),
+        ("password", "PASSWORD_TOO_SHORT"), ("firstName", "REQUIRED"),
+    }
+
+
+async def test_weak_passwords_are_refused(env: Env) -> None:
+    for password, code in [
+        ("password1234", "PASSWORD_TOO_COMMON"),
+        ("Qwertyuiop123", "PASSWORD_TOO_COMMON"),
+        ("carol.smith-is-my-name", "PASSWORD_CONTAINS_PERSONAL_DATA"),
+        ("eleven-char", "PASSWORD_TOO_SHORT"),
+    ]:
+        payload = await env.register("carol.smith", password=password,
+                                     email="carol.smith@example.com")
+        assert [e["code"] for e in payload["userErrors"]] == [code], password
+
+
+async def test_user_names_are_unique_regardless_of_case_and_emails_are_unique(env: Env) -> None:
+    assert (await env.register("Bob"))["userErrors"] == []
+    dup = await env.register("bob", email="other@example.com")
+    assert [e["code"] for e in dup["userErrors"]] == ["USERNAME_TAKEN"]
+    dup_mail = await env.register("robert", email="BOB@example.com")
+    assert [e["code"] for e in dup_mail["userErrors"]] == ["EMAIL_TAKEN"]
+
+
+async def test_state_accounts_cannot_be_registered_by_sign_up(env: Env) -> None:
+    payload = await env.register("statey", portal="STATE")
+    assert payload["user"] is None
+    assert payload["userErrors"][0]["code"] == "INVALID_PORTAL"
+
+
+async def test_events_go_through_the_outbox_with_the_verified_email(env: Env) -> None:
+    user_id = await env.active_user("erin")
+    events = [e for e in await outbox(env) if e["aggregate_id"] == user_id]
+    assert [e["subject"] for e in events] == [
+        "identity.user.registered", "identity.user.activated"
+    ]
+    assert "email" not in events[0]["data"]  # type: ignore[operator]
+    assert events[1]["data"]["email"] == "erin@example.com"  # type: ignore[index]
+
+
+async def test_me_shows_email_and_phone_only_to_the_owner(env: Env) -> None:
+    alice = await env.active_user("alice")
+    bob = await env.active_user("bob")
+    alice_token = (await tokens_for(env, "alice"))["access_token"]
+
+    me = (await env.gql(ME, token=alice_token))["data"]["me"]
+    assert me["id"] == alice and me["email"] == "alice@example.com"
+    assert me["phone"] == "(530) 555-0199" and me["portal"] == "BUSINESS"
+
+    entities = """query($r: [_Any!]!) { _entities(representations: $r) {
+      ... on User { id username email phone } } }"""
+    reps = {"r": [{"__typename": "User", "id": bob}, {"__typename": "User", "id": alice}]}
+    seen = (await env.gql(entities, reps, token=alice_token))["data"]["_entities"]
+    assert seen[0] == {"id": bob, "username": "bob", "email": None, "phone": None}
+    assert seen[1]["email"] == "alice@example.com"
+    anonymous = (await env.gql(entities, reps))["data"]["_entities"]
+    assert anonymous == [None, None]
+    assert (await env.gql(ME))["data"]["me"] is None
+
+
+async def test_a_forged_or_foreign_token_is_refused(env: Env) -> None:
+    response = await env.http.post(
+        "/graphql", json={"query": ME}, headers={"authorization": "Bearer not.a.token"}
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_profile_changes_wait_for_the_new_email_to_be_verified(env: Env) -> None:
+    user_id = await env.active_user("dora")
+    token = (await tokens_for(env, "dora"))["access_token"]
+    update = """mutation($input: UpdateProfileInput!) { updateProfile(input: $input) {
+      user { email pendingEmail firstName } userErrors { field code } } }"""
+    body = await env.gql(update, {"input": {"firstName": "Dorothy",
+                                            "email": "dora.new@example.com"}}, token)
+    result = body["data"]["updateProfile"]
+    assert result["userErrors"] == []
+    assert result["user"] == {"email": "dora@example.com", "pendingEmail": "dora.new@example.com",
+                              "firstName": "Dorothy"}
+    confirm = env.last_link("dora.new@example.com", "/account/confirm-email")
+    await env.gql(ACTIVATE, {"input": {"token": confirm}})
+    me = (await env.gql(ME, token=token))["data"]["me"]
+    assert me["email"] == "dora.new@example.com"
+    updates = [e for e in await outbox(env)
+               if e["aggregate_id"] == user_id and e["subject"] == "identity.user.updated"]
+    assert [u["data"]["email"] for u in updates] == [  # type: ignore[index]
+        "dora@example.com", "dora.new@example.com"
+    ]
+
+    anonymous = await env.gql(update, {"input": {"firstName": "Mallory"}})
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_change_password_requires_the_current_one(env: Env) -> None:
+    await env.active_user("gil")
+    token = (await tokens_for(env, "gil"))["access_token"]
+    change = """mutation($input: ChangePasswordInput!) { changePassword(input: $input) {
+      ok userErrors { field code } } }"""
+    wrong = await env.gql(change, {"input": {"currentPassword": "not-it-at-all",
+                                             "newPassword": "Granite-Willow-Comet-88"}}, token)
+    assert wrong["data"]["changePassword"]["userErrors"][0]["code"] == "WRONG_PASSWORD"
+    ok = await env.gql(change, {"input": {"currentPassword": STRONG,
+                                          "newPassword": "Granite-Willow-Comet-88"}}, token)
+    assert ok["data"]["changePassword"]["ok"] is True
+    await tokens_for(env, "gil", "Granite-Willow-Comet-88")
