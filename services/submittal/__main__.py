@@ -1,0 +1,83 @@
+"""``python -m services.submittal [serve|schema|resync|migrate]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from common.logs import configure_logging
+from common.settings import load_settings
+
+
+def serve() -> None:
+    import uvicorn
+
+    from services.submittal.app import create_app
+
+    settings = load_settings()
+    configure_logging("submittal", settings.log_level, settings.log_format)
+    uvicorn.run(create_app(settings), host=settings.bind_host, port=settings.port("submittal"),
+                log_config=None)
+
+
+def schema() -> None:
+    from services.submittal.graphql.schema import schema as sdl
+
+    path = Path(__file__).resolve().parent / "schema.graphql"
+    path.write_text(sdl.as_str() + "\n")
+    print(f"wrote {path}")
+
+
+async def resync() -> None:
+    """Rebuild the facility read model from the first FACILITY event."""
+    from sqlalchemy import delete
+
+    from common.db import Database
+    from services.submittal.adapters.tables import (
+        FacilityView,
+        MembershipView,
+        OrganizationView,
+        StaffView,
+    )
+    from services.submittal.worker import FACILITY_DURABLE, build_bus
+
+    settings = load_settings()
+    configure_logging("submittal", settings.log_level, settings.log_format)
+    db = Database(settings.database_url("submittal"))
+    bus = build_bus(db, settings)
+    async with db.transaction() as session:
+        for table in (FacilityView, MembershipView, OrganizationView, StaffView):
+            await session.execute(delete(table))
+    await bus.replay(FACILITY_DURABLE)
+    await bus.start()
+    try:
+        while bus.consumers[FACILITY_DURABLE].pending or not bus.consumers[
+            FACILITY_DURABLE
+        ].caught_up:
+            await asyncio.sleep(0.5)
+    finally:
+        await bus.stop()
+        await db.dispose()
+    print("read model rebuilt from the FACILITY stream")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m services.submittal")
+    parser.add_argument("command", nargs="?", default="serve",
+                        choices=["serve", "schema", "resync", "migrate"])
+    command = parser.parse_args().command
+    if command == "serve":
+        serve()
+    elif command == "schema":
+        schema()
+    elif command == "resync":
+        asyncio.run(resync())
+    else:
+        from services.submittal.migrate import migrate
+
+        asyncio.run(migrate(load_settings().database_url("submittal")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The submittal service's ASGI app: GraphQL subgraph, documents, health and its event worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+
+from common.asgi import create_app as create_base_app
+from common.auth import JWKSVerifier
+from common.db import Database
+from common.graphql import graphql_route
+from common.settings import Settings, load_settings
+from services.submittal.adapters.storage import FolderStorage
+from services.submittal.documents import document_routes
+from services.submittal.graphql.schema import schema
+from services.submittal.migrate import migrate
+from services.submittal.service_layer.deps import Deps
+from services.submittal.worker import build_bus
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    db = Database(settings.database_url("submittal"))
+    storage = FolderStorage(settings.data_dir / "documents")
+    hook = None
+    if settings.seed_demo:
+        from services.submittal.seed import seed_facility
+
+        hook = seed_facility
+    bus = build_bus(db, settings, hook)
+    deps = Deps(db=db, fresh=bus.read_model_fresh, storage=storage)
+    verifier = JWKSVerifier(
+        settings.jwks_url, issuer=settings.public_base_url, audience=settings.api_audience
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await migrate(settings.database_url("submittal"))
+        await bus.start()
+        try:
+            yield
+        finally:
+            await bus.stop()
+            await verifier.aclose()
+            await db.dispose()
+
+    async def database_ready() -> tuple[bool, str]:
+        await db.ping()
+        return True, "ok"
+
+    graphql = graphql_route("/graphql", schema, verifier, {"deps": deps, "bus": bus},
+                            graphiql=not settings.production)
+    app = create_base_app(
+        "submittal",
+        routes=[graphql, *document_routes(deps, verifier)],
+        readiness={"database": database_ready, "events": bus.readiness},
+        lifespan=lifespan,
+    )
+    app.state.deps = deps
+    app.state.bus = bus
+    return app

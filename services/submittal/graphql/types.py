@@ -1,0 +1,318 @@
+"""The SubmittalElement entity, the Facility extension and their connections."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.federation.schema_directives import Key
+from strawberry.scalars import JSON
+
+from common.graphql import PageInfo, UserError, decode_cursor, encode_cursor
+from common.graphql import Severity as GqlSeverity
+from services.submittal.adapters.tables import Element, FacilityView
+from services.submittal.domain.changes import ChangeClass
+from services.submittal.domain.element_data import InvalidData, parse, validate
+from services.submittal.domain.elements import HMBP, ElementType, SubmittalStatus
+from services.submittal.domain.facility_info import FacilityInformation as FacilityInfoModel
+from services.submittal.domain.hmi import HazardousMaterialsInventory
+from services.submittal.domain.issues import Issue
+from services.submittal.domain.other import OtherElement
+from services.submittal.domain.plans import EmergencyPlans as EmergencyPlansModel
+from services.submittal.domain.secrets import redact, redact_json
+from services.submittal.graphql import data_types as dt
+from services.submittal.graphql.context import (
+    Info,
+    caller_of,
+    elements_by_facility,
+    elements_by_id,
+    facilities,
+)
+from services.submittal.service_layer.elements import SUBMITTED_STATES, may_see
+
+ChangeClassEnum = strawberry.enum(ChangeClass, name="ChangeClass")
+
+
+@strawberry.enum
+class BasedOn(enum.Enum):
+    BLANK = "BLANK"
+    LAST_SUBMITTAL = "LAST_SUBMITTAL"
+
+
+@strawberry.enum
+class ReviewAction(enum.Enum):
+    UNDER_REVIEW = "UNDER_REVIEW"
+    ACCEPT = "ACCEPT"
+    NOT_ACCEPT = "NOT_ACCEPT"
+
+
+@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+class User:
+    id: strawberry.ID
+
+
+def user(user_id: str | None) -> User | None:
+    return User(id=strawberry.ID(user_id)) if user_id else None
+
+
+def user_errors(issues: list[Issue]) -> list[UserError]:
+    return [UserError(field=i.field, message=i.message, code=i.code,
+                      severity=GqlSeverity(i.severity.value)) for i in issues]
+
+
+@strawberry.type
+class Review:
+    action: ReviewAction
+    comments: str | None
+    reviewer: User | None
+    reviewed_at: datetime
+
+
+@strawberry.type
+class HazardousMaterialEdge:
+    cursor: str
+    node: dt.HazardousMaterial
+
+
+@strawberry.type
+class HazardousMaterialConnection:
+    edges: list[HazardousMaterialEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.federation.type(keys=["id"])
+class SubmittalElement:
+    id: strawberry.ID
+    element: dt.ElementTypeEnum  # type: ignore[valid-type]
+    status: dt.SubmittalStatusEnum  # type: ignore[valid-type]
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    no_change_certification: bool
+    certification_statement: str | None
+    change_from_previous: ChangeClassEnum | None  # type: ignore[valid-type]
+    based_on: BasedOn
+    row: strawberry.Private[Element]
+    sees_secrets: strawberry.Private[bool]
+
+    @classmethod
+    def from_domain(cls, row: Element, sees_secrets: bool) -> SubmittalElement:
+        return cls(
+            id=strawberry.ID(row.id), element=ElementType(row.element_type),
+            status=SubmittalStatus(row.status), created_at=row.created_at,
+            updated_at=row.updated_at, submitted_at=row.submitted_at,
+            no_change_certification=row.no_change_certification,
+            certification_statement=row.certification_statement,
+            change_from_previous=ChangeClass(row.change_from_previous)
+            if row.change_from_previous else None,
+            based_on=BasedOn(row.based_on), row=row, sees_secrets=sees_secrets,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, **kwargs: Any) -> SubmittalElement | None:
+        return await visible_element(info, str(kwargs["id"]))
+
+    @strawberry.field
+    def facility(self) -> Facility:
+        return Facility(id=strawberry.ID(self.row.facility_id))
+
+    @strawberry.field
+    def created_by(self) -> User | None:
+        return user(self.row.created_by)
+
+    @strawberry.field
+    def submitted_by(self) -> User | None:
+        return user(self.row.submitted_by)
+
+    @strawberry.field
+    def based_on_element_id(self) -> strawberry.ID | None:
+        return strawberry.ID(self.row.based_on_id) if self.row.based_on_id else None
+
+    @strawberry.field
+    def review(self) -> Review | None:
+        row = self.row
+        if row.review_action is None or row.reviewed_at is None:
+            return None
+        return Review(action=ReviewAction(row.review_action), comments=row.review_comments,
+                      reviewer=user(row.reviewed_by), reviewed_at=row.reviewed_at)
+
+    def _model(self) -> Any:
+        try:
+            return parse(ElementType(self.row.element_type), self.row.data)
+        except InvalidData:
+            return None
+
+    @strawberry.field(description="Facility Information data (that element only).")
+    def facility_information(self) -> dt.FacilityInformation | None:
+        model = self._model()
+        if not isinstance(model, FacilityInfoModel):
+            return None
+        return dt.FacilityInformation.from_pydantic(model)  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="Inventory records, in reported order (keyset on position).")
+    def hazardous_materials(self, first: int = 100, after: str | None = None
+                            ) -> HazardousMaterialConnection | None:
+        model = self._model()
+        if not isinstance(model, HazardousMaterialsInventory):
+            return None
+        start = int(decode_cursor(after)[0]) + 1 if after else 0
+        first = max(0, min(first, 1000))
+        edges = []
+        for index, material in enumerate(model.materials[start:start + first], start=start):
+            withheld: list[str] = []
+            if not self.sees_secrets:
+                material, withheld = redact(material)
+            node = dt.HazardousMaterial.from_pydantic(  # type: ignore[attr-defined]
+                material, extra={"withheld": withheld})
+            edges.append(HazardousMaterialEdge(cursor=encode_cursor(index), node=node))
+        end = start + len(edges)
+        return HazardousMaterialConnection(
+            edges=edges, total_count=len(model.materials),
+            page_info=PageInfo(has_next_page=end < len(model.materials),
+                               end_cursor=edges[-1].cursor if edges else after))
+
+    @strawberry.field(description="The inventory's site map document slot.")
+    def site_map(self) -> dt.DocumentSlot | None:
+        model = self._model()
+        if not isinstance(model, HazardousMaterialsInventory) or model.site_map is None:
+            return None
+        return dt.DocumentSlot.from_pydantic(model.site_map)  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field
+    def emergency_plans(self) -> dt.EmergencyPlans | None:
+        model = self._model()
+        if not isinstance(model, EmergencyPlansModel):
+            return None
+        return dt.EmergencyPlans.from_pydantic(model)  # type: ignore[attr-defined,no-any-return]
+
+    @strawberry.field(description="Structured data of the other seven elements "
+                      "(docs/elements.md); for the HMBP elements use the typed fields.")
+    def fields(self) -> JSON | None:
+        model = self._model()
+        return model.fields if isinstance(model, OtherElement) else None
+
+    @strawberry.field(description="Document slots of the other seven elements.")
+    def documents(self) -> list[dt.DocumentSlot]:
+        model = self._model()
+        if not isinstance(model, OtherElement):
+            return []
+        return [dt.DocumentSlot.from_pydantic(s) for s in model.documents]  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The whole element data as JSON, in the documented schema.")
+    def data(self) -> JSON:
+        data = dict(self.row.data)
+        if (not self.sees_secrets
+                and self.row.element_type == ElementType.HAZARDOUS_MATERIALS_INVENTORY.value):
+            data = redact_json(data)
+        return data
+
+    @strawberry.field(description="Current findings: ERROR blocks submission, WARNING does not.")
+    def validation(self) -> list[UserError]:
+        model = self._model()
+        if model is None:
+            return []
+        return user_errors(validate(ElementType(self.row.element_type), model))
+
+
+async def visible_element(info: Info, element_id: str) -> SubmittalElement | None:
+    row = await elements_by_id(info).load(element_id)
+    if row is None:
+        return None
+    caller = await caller_of(info)
+    facility = await facilities(info).load(row.facility_id)
+    if facility is None or not may_see(caller, facility, row):
+        return None
+    return SubmittalElement.from_domain(row, caller.sees_secrets(facility))
+
+
+@strawberry.type
+class Hmbp:
+    """The facility's current HMBP: the latest submission of each of its three elements."""
+
+    facility_information: SubmittalElement | None
+    hazardous_materials_inventory: SubmittalElement | None
+    emergency_response_training_plans: SubmittalElement | None
+
+
+async def _facility_rows(info: Info, facility_id: str) -> tuple[FacilityView | None, list[Element]]:
+    facility = await facilities(info).load(facility_id)
+    if facility is None:
+        return None, []
+    return facility, await elements_by_facility(info).load(facility_id)
+
+
+@strawberry.federation.type(keys=["id"])
+class Facility:
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, **kwargs: Any) -> Facility:
+        return cls(id=strawberry.ID(str(kwargs["id"])))
+
+    @strawberry.field(description="Submitted, reviewed and not-applicable elements (and, for "
+                      "the business, its drafts), newest first.")
+    async def submittal_elements(
+        self, info: Info, element: dt.ElementTypeEnum | None = None,  # type: ignore[valid-type]
+        status: dt.SubmittalStatusEnum | None = None,  # type: ignore[valid-type]
+    ) -> list[SubmittalElement]:
+        facility, rows = await _facility_rows(info, str(self.id))
+        if facility is None:
+            return []
+        caller = await caller_of(info)
+        secrets = caller.sees_secrets(facility)
+        return [
+            SubmittalElement.from_domain(row, secrets) for row in rows
+            if may_see(caller, facility, row)
+            and (element is None or row.element_type == element.value)
+            and (status is None or row.status == status.value)
+        ]
+
+    @strawberry.field(description="Open drafts; only the facility's business sees them.")
+    async def drafts(self, info: Info) -> list[SubmittalElement]:
+        facility, rows = await _facility_rows(info, str(self.id))
+        if facility is None:
+            return []
+        caller = await caller_of(info)
+        if not caller.is_member(facility):
+            return []
+        return [SubmittalElement.from_domain(r, True) for r in rows
+                if r.status == SubmittalStatus.DRAFT.value]
+
+    @strawberry.field
+    async def current_hmbp(self, info: Info) -> Hmbp | None:
+        facility, rows = await _facility_rows(info, str(self.id))
+        if facility is None:
+            return None
+        caller = await caller_of(info)
+        if not caller.sees_submissions(facility):
+            return None
+        secrets = caller.sees_secrets(facility)
+        latest: dict[str, SubmittalElement] = {}
+        submitted = sorted((r for r in rows if r.status in SUBMITTED_STATES),
+                           key=lambda r: (r.submitted_at or r.created_at, r.id), reverse=True)
+        for row in submitted:
+            latest.setdefault(row.element_type, SubmittalElement.from_domain(row, secrets))
+        if not any(e.value in latest for e in HMBP):
+            return None
+        return Hmbp(
+            facility_information=latest.get(ElementType.FACILITY_INFORMATION.value),
+            hazardous_materials_inventory=latest.get(
+                ElementType.HAZARDOUS_MATERIALS_INVENTORY.value),
+            emergency_response_training_plans=latest.get(
+                ElementType.EMERGENCY_RESPONSE_TRAINING_PLANS.value),
+        )
+
+
+@strawberry.type
+class SubmittalElementEdge:
+    cursor: str
+    node: SubmittalElement
+
+
+@strawberry.type
+class SubmittalElementConnection:
+    edges: list[SubmittalElementEdge]
+    page_info: PageInfo

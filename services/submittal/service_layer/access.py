@@ -1,0 +1,110 @@
+"""Who may do what on a facility, decided from the local read model and the verified token.
+
+It fails closed: a caller without a matching membership or staff role gets nothing, an
+unknown facility is NOT_FOUND, and a stale read model answers UNAVAILABLE rather than grant
+anything from old data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from common.auth import Principal
+from services.submittal.adapters.tables import FacilityView, MembershipView, StaffView
+from services.submittal.service_layer.errors import Refused, forbidden, not_found
+
+BUSINESS_ROLES = ("VIEWER", "EDITOR", "APPROVER", "LEAD_USER")
+STAFF_ROLES = ("VIEWER", "INSPECTOR", "APPROVER", "ADMIN")
+
+Freshness = Callable[[], bool]
+
+
+def _rank(roles: tuple[str, ...], role: str | None) -> int:
+    return roles.index(role) if role in roles else -1
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A principal with its business levels and staff roles, loaded once per request."""
+
+    principal: Principal | None
+    business: dict[str, str] = field(default_factory=dict)  # organization id -> level
+    staff: dict[str, str] = field(default_factory=dict)  # agency id -> role
+
+    @property
+    def user_id(self) -> str | None:
+        return self.principal.user_id if self.principal else None
+
+    @property
+    def is_statewide(self) -> bool:
+        return bool(self.principal and self.principal.is_statewide)
+
+    def business_level(self, facility: FacilityView) -> str | None:
+        return self.business.get(facility.organization_id)
+
+    def staff_role(self, facility: FacilityView) -> str | None:
+        return self.staff.get(facility.agency_id) if facility.agency_id else None
+
+    def is_member(self, facility: FacilityView, at_least: str = "VIEWER") -> bool:
+        return _rank(BUSINESS_ROLES, self.business_level(facility)) >= _rank(BUSINESS_ROLES,
+                                                                            at_least)
+
+    def is_regulator(self, facility: FacilityView, at_least: str = "VIEWER") -> bool:
+        return _rank(STAFF_ROLES, self.staff_role(facility)) >= _rank(STAFF_ROLES, at_least)
+
+    def sees_submissions(self, facility: FacilityView) -> bool:
+        return self.is_member(facility) or self.is_regulator(facility) or self.is_statewide
+
+    def sees_secrets(self, facility: FacilityView) -> bool:
+        """Trade secrets and confidential locations: the business and its regulator only."""
+        return self.is_member(facility) or self.is_regulator(facility)
+
+
+async def load_caller(session: AsyncSession, principal: Principal | None) -> Caller:
+    user_id = principal.user_id if principal else None
+    if user_id is None:
+        return Caller(principal)
+    memberships = await session.execute(
+        select(MembershipView.organization_id, MembershipView.role).where(
+            col(MembershipView.user_id) == user_id
+        )
+    )
+    staff = await session.execute(
+        select(StaffView.agency_id, StaffView.role).where(col(StaffView.user_id) == user_id)
+    )
+    return Caller(principal, {r[0]: r[1] for r in memberships}, {r[0]: r[1] for r in staff})
+
+
+def require_fresh(fresh: Freshness) -> None:
+    if not fresh():
+        raise Refused(
+            "UNAVAILABLE",
+            "Facility permissions are being brought up to date; retry shortly. (The submittal "
+            "read model lags the facility service beyond READ_MODEL_MAX_LAG_SECONDS.)",
+        )
+
+
+def require_signed_in(caller: Caller) -> None:
+    if caller.principal is None:
+        raise Refused("UNAUTHENTICATED", "Sign in first: send 'Authorization: Bearer <token>'.")
+
+
+async def facility_for(session: AsyncSession, caller: Caller, facility_id: str) -> FacilityView:
+    """The facility, if the caller may see anything of it; else NOT_FOUND (fails closed)."""
+    facility = await session.get(FacilityView, facility_id)
+    if facility is None or not caller.sees_submissions(facility):
+        raise not_found(f"Facility {facility_id}")
+    return facility
+
+
+def require_member(caller: Caller, facility: FacilityView, at_least: str, doing: str) -> None:
+    if not caller.is_member(facility, at_least):
+        level = caller.business_level(facility) or "no access"
+        raise forbidden(
+            f"{doing} needs {at_least} or above in the facility's business; you have {level}."
+        )
