@@ -70,8 +70,8 @@ class Federation:
 
     def gateway(self, **config: Any) -> str:
         overrides = config.pop("urls", None) or self.urls
+        settings = replace(load_settings(), **config.pop("settings", {}))
         cfg = replace(GatewayConfig(), **config)
-        settings = load_settings()
         verifier = JWKSVerifier(self.jwks_url, issuer=ISSUER, audience=AUDIENCE)
         app = create_app(
             settings, config=cfg, supergraph_sdl=self.supergraph_sdl,

@@ -1,0 +1,200 @@
+"""Auth, forwarded headers, limits, timeouts, failing subgraphs and one-origin proxying."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from common.natsserver import free_port
+from tests.gateway.conftest import Client, Federation, mint_token
+from tests.gateway.subgraphs import core as subgraphs
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=30) as client:
+        yield client
+
+
+async def test_a_valid_token_is_forwarded_to_the_subgraphs(client: Client) -> None:
+    token = mint_token()
+    result = await client.post("{ me { authorization } }", token=token)
+    assert result == {"data": {"me": {"authorization": f"Bearer {token}"}}}
+
+
+async def test_anonymous_callers_reach_the_subgraphs_without_a_token(client: Client) -> None:
+    assert await client.post("{ me { authorization } }") == {
+        "data": {"me": {"authorization": None}}
+    }
+
+
+@pytest.mark.parametrize("token", [
+    "not-a-jwt",
+    mint_token(exp=1_000_000),
+    mint_token(aud="someone-else"),
+    mint_token(iss="http://evil.test"),
+])
+async def test_an_invalid_token_is_refused_before_any_subgraph_call(
+    client: Client, token: str
+) -> None:
+    subgraphs.CALLS.clear()
+    response = await client.raw("{ me { id } }", token=token)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert subgraphs.CALLS == []
+
+
+async def test_a_non_bearer_authorization_header_is_refused(client: Client) -> None:
+    response = await client.raw("{ me { id } }", headers={"authorization": "Basic YTpi"})
+    assert response.status_code == 401
+
+
+async def test_only_authorization_request_id_and_allow_listed_headers_are_forwarded(
+    core: Federation, http: httpx.AsyncClient
+) -> None:
+    base = core.gateway(forward_headers=frozenset({"x-tenant"}))
+    query = """{ me { rid: forwarded(name: "x-request-id") tenant: forwarded(name: "x-tenant")
+                  cookie: forwarded(name: "cookie") secret: forwarded(name: "x-secret") } }"""
+    response = await http.post(base + "/graphql", json={"query": query}, headers={
+        "x-request-id": "req-42", "x-tenant": "t1", "cookie": "session=abc", "x-secret": "s",
+    })
+    assert response.json() == {
+        "data": {"me": {"rid": "req-42", "tenant": "t1", "cookie": None, "secret": None}}
+    }
+    assert response.headers["x-request-id"] == "req-42"
+
+
+@pytest.mark.parametrize(("config", "query", "limit"), [
+    ({"max_depth": 3}, "{ me { memberships { organization { facilities { name } } } } }",
+     "depth"),
+    ({"max_aliases": 2}, "{ a: me { id } b: me { id } c: me { id } }", "aliases"),
+    ({"max_cost": 50}, "{ facilities(first: 100) { name cersId } }", "cost"),
+])
+async def test_operations_over_a_limit_get_a_coded_error(
+    core: Federation, http: httpx.AsyncClient, config: dict[str, int], query: str, limit: str
+) -> None:
+    base = core.gateway(**config)
+    response = await http.post(base + "/graphql", json={"query": query})
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["limit"] == limit
+    assert "limit" in error["message"]
+
+
+async def test_bodies_and_batches_over_their_limits_are_refused(
+    core: Federation, http: httpx.AsyncClient
+) -> None:
+    base = core.gateway(max_body_bytes=200, max_batch=2)
+    big = await http.post(base + "/graphql", json={"query": "{ me { id } }" + " " * 300})
+    assert big.status_code == 413
+    assert big.json()["errors"][0]["extensions"]["limit"] == "body"
+    three = [{"query": "{ me { id } }"}] * 3
+    refused = await http.post(base + "/graphql", json=three)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["extensions"]["limit"] == "batch"
+    two = await http.post(base + "/graphql", json=three[:2])
+    assert two.json() == [{"data": {"me": {"id": "u1"}}}] * 2
+
+
+async def test_a_slow_subgraph_times_out_and_the_rest_of_the_data_is_returned(
+    core: Federation, http: httpx.AsyncClient
+) -> None:
+    base = core.gateway(subgraph_timeouts={"users": 0.3})
+    response = await http.post(base + "/graphql", json={
+        "query": '{ facility(id: "f1") { name } me { slow(seconds: 3) } }'
+    })
+    body = response.json()
+    assert response.status_code == 200
+    assert body["data"] == {"facility": {"name": "Acme Yard"}, "me": None}
+    [error] = body["errors"]
+    assert error["path"] == ["me"]
+    assert error["extensions"] == {"code": "UNAVAILABLE", "serviceName": "users"}
+
+
+async def test_a_down_subgraph_nulls_only_what_it_owns(
+    core: Federation, http: httpx.AsyncClient
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    base = core.gateway(urls={**core.urls, "elements": dead})
+    response = await http.post(base + "/graphql", json={
+        "query": '{ me { name } facility(id: "f1") { name elementCount } }'
+    })
+    body = response.json()
+    assert response.status_code == 200
+    # elementCount is Int!, so its null propagates to the nullable facility.
+    assert body["data"] == {"me": {"name": "Alice Lee"}, "facility": None}
+    assert body["errors"][0]["extensions"]["serviceName"] == "elements"
+    assert body["errors"][0]["path"][:1] == ["facility"]
+    ready = await http.get(base + "/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["elements"]["ok"] is False
+    assert ready.json()["checks"]["users"]["ok"] is True
+
+
+async def test_graphiql_is_served_on_get_and_introspection_can_be_switched_off(
+    core: Federation, http: httpx.AsyncClient, core_gateway: str
+) -> None:
+    page = await http.get(core_gateway + "/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    got = await http.get(core_gateway + "/graphql", params={"query": "{ me { id } }"})
+    assert got.json() == {"data": {"me": {"id": "u1"}}}
+    no_mutation = await http.get(core_gateway + "/graphql",
+                                 params={"query": 'mutation { addNote(text: "x") }'})
+    assert no_mutation.status_code == 405
+    closed = core.gateway(introspection=False)
+    response = await http.post(
+        closed + "/graphql", json={"query": "{ __schema { types { name } } }"}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert (await http.get(closed + "/graphql")).status_code == 404
+    still = await http.post(closed + "/graphql", json={"query": "{ me { __typename id } }"})
+    assert still.json() == {"data": {"me": {"__typename": "User", "id": "u1"}}}
+
+
+async def test_identity_and_document_paths_are_proxied_to_one_origin(
+    core: Federation, http: httpx.AsyncClient
+) -> None:
+    async def discovery(request: Request) -> Response:
+        return JSONResponse({"issuer": "x", "host": request.headers.get("x-forwarded-host")})
+
+    async def authorize(request: Request) -> Response:
+        return RedirectResponse("/account/sign-in?" + request.url.query, status_code=302)
+
+    async def sign_in(request: Request) -> Response:
+        body = await request.body()
+        response = JSONResponse({"method": request.method, "body": body.decode()})
+        response.set_cookie("sid", "abc")
+        return response
+
+    async def document(request: Request) -> Response:
+        return Response(b"%PDF-1.4 " + request.path_params["rest"].encode(),
+                        media_type="application/pdf")
+
+    identity = core.threads.serve(Starlette(routes=[
+        Route("/.well-known/openid-configuration", discovery),
+        Route("/authorize", authorize),
+        Route("/account/sign-in", sign_in, methods=["GET", "POST"]),
+    ]))
+    submittal = core.threads.serve(Starlette(routes=[Route("/documents/{rest:path}", document)]))
+    settings = {"service_urls": {"identity": identity, "facility": identity,
+                                 "submittal": submittal}}
+    base = core.gateway(settings=settings)
+    disco = await http.get(base + "/.well-known/openid-configuration")
+    assert disco.json()["issuer"] == "x"
+    redirect = await http.get(base + "/authorize?client_id=web&state=s")
+    assert redirect.status_code == 302
+    assert redirect.headers["location"] == "/account/sign-in?client_id=web&state=s"
+    posted = await http.post(base + "/account/sign-in", data={"username": "alice"})
+    assert posted.json() == {"method": "POST", "body": "username=alice"}
+    assert posted.cookies.get("sid") == "abc"
+    pdf = await http.get(base + "/documents/d1/download")
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content == b"%PDF-1.4 d1/download"
