@@ -6,18 +6,15 @@ from services.facility.service_layer import agencies, consumers
 
 FACILITY_FIELDS = "id cersId name county complianceStatus updateRequiredReasons { reason dueBy }"
 
-CREATE = (
-    """
+CREATE = """
 mutation($name: String!, $street: String!, $county: String!) {
   createBusiness(input: {name: $name, facility: {name: $name, county: $county,
       siteAddress: {street: $street, city: "Quincy", zip: "95971"}}}) {
     organization { id name orgCode }
-    facility { %s }
+    facility { FIELDS }
     userErrors { field message code }
   }
-}"""
-    % FACILITY_FIELDS
-)
+}""".replace("FIELDS", FACILITY_FIELDS)
 
 
 async def activate(app, user_id: str, email: str, sequence: int = 1) -> None:

@@ -2,17 +2,14 @@ from __future__ import annotations
 
 from .helpers import CREATE, FACILITY_FIELDS, agency, business
 
-UPDATE = (
-    """
+UPDATE = """
 mutation($id: ID!, $name: String, $mailing: AddressInput) {
   updateFacility(input: {facilityId: $id, name: $name, mailingAddress: $mailing}) {
-    facility { %s }
+    facility { FIELDS }
     changes
     userErrors { field message code }
   }
-}"""
-    % FACILITY_FIELDS
-)
+}""".replace("FIELDS", FACILITY_FIELDS)
 
 LIST = """
 query($filter: FacilityFilter, $first: Int!, $after: String) {

@@ -7,11 +7,13 @@ import strawberry
 from common.graphql import federation_schema
 from services.facility.graphql.entities import Facility, Organization, RegulatorAgency, User
 from services.facility.graphql.mutations import BusinessMutations
+from services.facility.graphql.people import PeopleMutations
 from services.facility.graphql.queries import Query
+from services.facility.graphql.regulators import RegulatorMutations
 
 
 @strawberry.type
-class Mutation(BusinessMutations):
+class Mutation(BusinessMutations, PeopleMutations, RegulatorMutations):
     pass
 
 

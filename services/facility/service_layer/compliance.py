@@ -1,0 +1,264 @@
+"""Certification, corrections, permits and reminders: the annual-update side of a facility."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common.auth import Principal
+from common.contracts import facility as contract
+from common.events.envelope import Envelope
+from services.facility.adapters.tables import (
+    Facility,
+    FacilityReason,
+    Permit,
+    ReminderSent,
+)
+from services.facility.domain import compliance as rules
+from services.facility.domain.roles import StaffRole
+from services.facility.service_layer.access import load_caller, require_user
+from services.facility.service_layer.context import Facilities
+from services.facility.service_layer.errors import BadInput, ComplianceNotCurrent, NotFound
+from services.facility.service_layer.people import lead_emails
+from services.facility.service_layer.records import (
+    add_history,
+    clear_reasons,
+    raise_reason,
+    snapshot,
+)
+
+FACILITY_INFORMATION = "FACILITY_INFORMATION"
+
+
+async def open_reasons(session: AsyncSession, facility_id: str) -> list[rules.OpenReason]:
+    rows = await session.execute(
+        select(FacilityReason).where(FacilityReason.facility_id == facility_id)
+    )
+    return [
+        rules.OpenReason(rules.UpdateReason(r.reason), r.due_by, r.element or None)
+        for r in rows.scalars()
+    ]
+
+
+async def status_of(
+    session: AsyncSession, facility: Facility, today: date
+) -> rules.ComplianceStatus:
+    return rules.compliance_status(
+        facility.annual_due_date, await open_reasons(session, facility.id), today
+    )
+
+
+async def issue_permit(
+    app: Facilities, principal: Principal | None, facility_id: str, expires_at: date
+) -> Permit:
+    actor = require_user(principal)
+    async with app.db.transaction() as session:
+        caller = await load_caller(session, principal)
+        facility = await session.get(Facility, facility_id)
+        if facility is None:
+            raise NotFound(f"No facility {facility_id}.", field=["facilityId"])
+        caller.require_staff(facility.agency_id, StaffRole.APPROVER, "Issuing a permit")
+        if expires_at <= app.today():
+            raise BadInput("A permit must expire after today.", field=["expiresAt"])
+        reasons = await open_reasons(session, facility.id)
+        status = rules.compliance_status(facility.annual_due_date, reasons, app.today())
+        refusal = rules.permit_refusal(status, reasons, facility.annual_due_date)
+        if refusal:
+            raise ComplianceNotCurrent(refusal, status=status.value)
+        count = len(
+            list(
+                await session.execute(select(Permit.id).where(Permit.facility_id == facility.id))
+            )
+        )
+        permit = Permit(
+            facility_id=facility.id,
+            number=f"{facility.cers_id}-{count + 1:03d}",
+            issued_at=app.now(),
+            expires_at=expires_at,
+            issued_by=actor,
+        )
+        session.add(permit)
+        await session.flush()
+        add_history(
+            session, facility.id, app.now(), actor, "PERMIT_ISSUED", {"number": permit.number}
+        )
+        await app.emit(
+            session,
+            contract.PERMIT_ISSUED,
+            facility.id,
+            contract.PermitIssued(
+                permit_id=permit.id,
+                facility_id=facility.id,
+                number=permit.number,
+                issued_at=permit.issued_at,
+                expires_at=expires_at,
+                issued_by=actor,
+            ),
+            actor,
+        )
+        return permit
+
+
+def _data(envelope: Envelope, key: str) -> Any:
+    value = envelope.data.get(key)
+    if value is None:
+        raise ValueError(f"{envelope.type} {envelope.id} has no {key!r}")
+    return value
+
+
+async def _facility(session: AsyncSession, envelope: Envelope) -> Facility | None:
+    return await session.get(Facility, _data(envelope, "facility_id"))
+
+
+async def hmbp_certified(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
+    """Certify the open cycle: the next due date is the anniversary a year on."""
+    facility = await _facility(session, envelope)
+    if facility is None:
+        return
+    certified_at = datetime.fromisoformat(
+        str(envelope.data.get("certified_at") or envelope.occurred_at.isoformat())
+    )
+    result = rules.certify(facility.annual_due_date, certified_at.date())
+    facility.last_annual_update_at = certified_at
+    facility.updated_at = app.now()
+    previous = facility.annual_due_date
+    add_history(
+        session,
+        facility.id,
+        app.now(),
+        envelope.actor,
+        "HMBP_CERTIFIED",
+        {
+            "certified_at": certified_at.isoformat(),
+            "cycle_due": previous.isoformat(),
+            "moved": result.certified_cycle,
+        },
+    )
+    if result.certified_cycle:
+        facility.annual_due_date = result.next_due_date
+        await app.emit(
+            session,
+            contract.DUE_DATE_CHANGED,
+            facility.id,
+            contract.DueDateChanged(
+                facility_id=facility.id,
+                annual_due_date=result.next_due_date,
+                previous_due_date=previous,
+                cause="CERTIFIED",
+            ),
+            envelope.actor,
+        )
+
+
+async def element_submitted(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
+    """A submission clears its element's correction; Facility Information also updates the
+    record and clears the reasons raised by edits and transfers."""
+    facility = await _facility(session, envelope)
+    if facility is None:
+        return
+    element = str(_data(envelope, "element"))
+    cleared = await clear_reasons(
+        session, facility, {rules.UpdateReason.CORRECTION}, element=element
+    )
+    if element == FACILITY_INFORMATION:
+        cleared += await clear_reasons(
+            session, facility, set(rules.CLEARED_BY_FACILITY_INFORMATION)
+        )
+        record = envelope.data.get("facility_record") or {}
+        for key in ("owner_operator", "contacts"):
+            if isinstance(record.get(key), dict):
+                setattr(facility, key, record[key])
+        facility.updated_at = app.now()
+        await app.emit(
+            session,
+            contract.FACILITY_UPDATED,
+            facility.id,
+            contract.FacilityUpdated(facility=snapshot(facility), changes=[]),
+            envelope.actor,
+        )
+    add_history(
+        session,
+        facility.id,
+        app.now(),
+        envelope.actor,
+        "ELEMENT_SUBMITTED",
+        {"element": element, "cleared": cleared},
+    )
+
+
+async def element_reviewed(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
+    """NOT_ACCEPT opens a CORRECTION for that element and emails the lead users."""
+    facility = await _facility(session, envelope)
+    if facility is None or envelope.data.get("action") != "NOT_ACCEPT":
+        return
+    element = str(_data(envelope, "element"))
+    reviewed_at = app.now()
+    await raise_reason(session, facility, rules.UpdateReason.CORRECTION, reviewed_at, element)
+    comments = envelope.data.get("comments") or "(no comments)"
+    add_history(
+        session,
+        facility.id,
+        reviewed_at,
+        envelope.actor,
+        "CORRECTION_REQUIRED",
+        {"element": element, "comments": comments},
+    )
+    app.mail(
+        session,
+        await lead_emails(session, facility.organization_id),
+        f"Correction needed: {element} of {facility.name} (CERS ID {facility.cers_id})",
+        f"Your regulator did not accept the {element} submission of {facility.name}.\n\n"
+        f"Comments:\n{comments}\n\nSubmit a corrected {element} by "
+        f"{rules.reason_due_by(reviewed_at)}.\n",
+    )
+
+
+async def send_reminders(app: Facilities, limit: int = 500) -> int:
+    """Email lead users 30 days before the due date and when overdue, once each per cycle."""
+    today = app.today()
+    sent = 0
+    async with app.db.transaction() as session:
+        windows = (
+            ("OVERDUE", Facility.annual_due_date < today),  # type: ignore[operator]
+            (
+                "DUE_SOON",
+                Facility.annual_due_date.between(today, today + rules.DUE_SOON_WINDOW),  # type: ignore[attr-defined]
+            ),
+        )
+        for kind, window in windows:
+            already = select(ReminderSent.facility_id).where(
+                ReminderSent.facility_id == Facility.id,
+                ReminderSent.due_date == Facility.annual_due_date,
+                ReminderSent.kind == kind,
+            )
+            due = (
+                await session.execute(
+                    select(Facility).where(window, ~already.exists()).limit(limit)
+                )
+            ).scalars()
+            for facility in list(due):
+                sent += await _remind(app, session, facility, kind)
+    return sent
+
+
+async def _remind(app: Facilities, session: AsyncSession, facility: Facility, kind: str) -> int:
+    session.add(
+        ReminderSent(
+            facility_id=facility.id,
+            due_date=facility.annual_due_date,
+            kind=kind,
+            sent_at=app.now(),
+        )
+    )
+    verb = "was due" if kind == "OVERDUE" else "is due"
+    app.mail(
+        session,
+        await lead_emails(session, facility.organization_id),
+        f"Annual update {verb} {facility.annual_due_date}: {facility.name}",
+        f"The annual HMBP update of {facility.name} (CERS ID {facility.cers_id}) {verb} "
+        f"on {facility.annual_due_date}. Certify it in the Business Portal.\n",
+    )
+    return 1

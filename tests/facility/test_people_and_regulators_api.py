@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from services.facility.adapters.tables import OutgoingMail
+
+from .helpers import activate, agency, business
+
+ADD = """mutation($org: ID!, $email: String!, $role: BusinessRole!) {
+  addPerson(input: {organizationId: $org, email: $email, firstName: "Vi", role: $role}) {
+    membership { role user { id } } invitation { id email status }
+    userErrors { message code } } }"""
+PEOPLE = "query($id: ID!) { organization(id: $id) { people { role user { id } } } }"
+ROLE = """mutation($org: ID!, $user: ID!, $role: BusinessRole) {
+  changePersonRole(input: {organizationId: $org, userId: $user, role: $role}) {
+    membership { role } userErrors { message code } } }"""
+PERMIT = """mutation($f: ID!) { issuePermit(input: {facilityId: $f, expiresAt: "2027-12-31"}) {
+  permit { number } userErrors { message code } } }"""
+
+
+async def test_a_person_with_an_account_is_granted_at_once_and_others_are_invited(api, app):
+    created = await business(api, "ann", "1 Main St")
+    org = created["organization"]["id"]
+    await activate(app, "vic", "vic@example.com")
+    granted = await api(ADD, as_="ann", org=org, email="VIC@example.com", role="VIEWER")
+    assert granted["data"]["addPerson"]["membership"] == {"role": "VIEWER", "user": {"id": "vic"}}
+    invited = await api(ADD, as_="ann", org=org, email="new@example.com", role="EDITOR")
+    assert invited["data"]["addPerson"]["invitation"]["status"] == "PENDING"
+    await activate(app, "neo", "new@example.com")
+    people = await api(PEOPLE, as_="ann", id=org)
+    assert {p["user"]["id"]: p["role"] for p in people["data"]["organization"]["people"]} == {
+        "ann": "LEAD_USER",
+        "vic": "VIEWER",
+        "neo": "EDITOR",
+    }
+    async with app.db.read() as session:
+        subjects = [m.subject for m in (await session.execute(select(OutgoingMail))).scalars()]
+    assert "You are invited to Feather River Fuel" in subjects
+
+
+async def test_only_lead_users_manage_people_and_the_last_one_stays(api, app):
+    created = await business(api, "ann", "1 Main St")
+    org = created["organization"]["id"]
+    await activate(app, "vic", "vic@example.com")
+    await api(ADD, as_="ann", org=org, email="vic@example.com", role="VIEWER")
+    for caller in ("vic", "bob"):
+        denied = await api(ADD, as_=caller, org=org, email="x@example.com", role="LEAD_USER")
+        assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await api(ADD, org=org, email="x@example.com", role="VIEWER"))["errors"][0][
+        "extensions"
+    ]["code"] == "UNAUTHENTICATED"
+    demote = await api(ROLE, as_="ann", org=org, user="ann", role="EDITOR")
+    assert demote["data"]["changePersonRole"]["userErrors"][0]["code"] == "BAD_USER_INPUT"
+    leave = """mutation($org: ID!) { removePerson(input: {organizationId: $org, userId: "ann"})
+      { userErrors { code } } }"""
+    assert (await api(leave, as_="ann", org=org))["data"]["removePerson"]["userErrors"]
+    assert (await api(PEOPLE, as_="vic", id=org))["data"]["organization"]["people"]
+    assert (await api(PEOPLE, as_="bob", id=org))["data"]["organization"] is None
+
+
+async def test_access_requests_go_to_lead_users_who_approve_at_another_level(api, app):
+    created = await business(api, "ann", "1 Main St")
+    cers = created["facility"]["cersId"]
+    ask = """mutation($c: Int, $o: ID) { requestAccess(input: {cersId: $c, organizationId: $o,
+      requestedRole: EDITOR, message: "I run the yard"}) { accessRequest { id status }
+      userErrors { code field } } }"""
+    both = await api(ask, as_="bob", c=cers, o=created["organization"]["id"])
+    assert both["data"]["requestAccess"]["userErrors"][0]["field"] == ["cersId"]
+    request = (await api(ask, as_="bob", c=cers))["data"]["requestAccess"]["accessRequest"]
+    decide = """mutation($id: ID!) { decideAccessRequest(input: {id: $id, decision: APPROVE,
+      role: VIEWER}) { accessRequest { status grantedRole } } }"""
+    denied = await api(decide, as_="bob", id=request["id"])
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    decided = await api(decide, as_="ann", id=request["id"])
+    assert decided["data"]["decideAccessRequest"]["accessRequest"] == {
+        "status": "APPROVED",
+        "grantedRole": "VIEWER",
+    }
+    mine = await api("{ myBusinesses { totalCount } }", as_="bob")
+    assert mine["data"]["myBusinesses"]["totalCount"] == 1
+
+
+async def test_permits_are_for_the_agency_s_approvers_while_compliance_is_current(api, app):
+    created = await business(api, "ann", "1 Main St")
+    fid = created["facility"]["id"]
+    await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    await agency(app, "Yuba County Environmental Health", "Yuba", "yul")
+    for caller, portal in (("ann", "business"), ("yul", "regulator"), ("sam", "state")):
+        denied = await api(PERMIT, as_=caller, portal=portal, f=fid)
+        assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN", caller
+    issued = await api(PERMIT, as_="pat", portal="regulator", f=fid)
+    assert (
+        issued["data"]["issuePermit"]["permit"]["number"] == f"{created['facility']['cersId']}-001"
+    )
+    rename = """mutation($id: ID!) { updateFacility(input: {facilityId: $id, name: "New"}) {
+      changes } }"""
+    await api(rename, as_="ann", id=fid)
+    refused = await api(PERMIT, as_="pat", portal="regulator", f=fid)
+    error = refused["errors"][0]
+    assert error["extensions"]["code"] == "COMPLIANCE_NOT_CURRENT"
+    assert "NAME due by 2026-07-01" in error["message"]
+
+
+async def test_agency_admins_manage_staff_and_due_dates_in_their_agency_only(api, app):
+    plumas = await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    await agency(app, "Yuba County Environmental Health", "Yuba", "yul")
+    add = """mutation($a: ID!) { addAgencyStaff(input: {agencyId: $a, email: "ivy@example.gov",
+      role: INSPECTOR}) { staffMember { email role pending } } }"""
+    denied = await api(add, as_="yul", portal="regulator", a=plumas.id)
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    added = await api(add, as_="pat", portal="regulator", a=plumas.id)
+    assert added["data"]["addAgencyStaff"]["staffMember"]["pending"] is True
+    await activate(app, "ivy", "ivy@example.gov")
+    staff = await api(
+        'query($a: ID!) { _entities(representations: [{__typename: "RegulatorAgency", id: $a}])'
+        " { ... on RegulatorAgency { staff { user { id } role } } } }",
+        as_="ivy",
+        portal="regulator",
+        a=plumas.id,
+    )
+    assert {"user": {"id": "ivy"}, "role": "INSPECTOR"} in staff["data"]["_entities"][0]["staff"]
+    created = await business(api, "ann", "1 Main St")
+    due = """mutation($f: ID!) { setAnnualDueDate(input: {facilityId: $f,
+      annualDueDate: "2027-07-01"}) { facility { annualDueDate } } }"""
+    assert (await api(due, as_="ivy", portal="regulator", f=created["facility"]["id"]))["errors"][
+        0
+    ]["extensions"]["code"] == "FORBIDDEN"
+    moved = await api(due, as_="pat", portal="regulator", f=created["facility"]["id"])
+    assert moved["data"]["setAnnualDueDate"]["facility"]["annualDueDate"] == "2027-07-01"
