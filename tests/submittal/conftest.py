@@ -71,8 +71,8 @@ def keys() -> Iterator[Keys]:
     keys.server.server_close()
 
 
-async def eventually(check: Any, timeout: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Any, within: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + within
     while True:
         result = check()
         if asyncio.iscoroutine(result):
@@ -80,7 +80,7 @@ async def eventually(check: Any, timeout: float = 20.0, what: str = "condition")
         if result:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not hold within {timeout}s")
+            raise AssertionError(f"{what} did not hold within {within}s")
         await asyncio.sleep(0.05)
 
 

@@ -36,16 +36,26 @@ LISTS = {"containerTypes", "hazardCategories"}
 YES = {"y", "yes", "true", "1"}
 NO = {"n", "no", "false", "0"}
 
-TEMPLATE = ",".join(COLUMNS) + "\n" + ",".join(
-    {"commonName": "Diesel fuel", "casNumber": "68476-34-6", "tradeSecret": "N", "ehs": "N",
-     "hmType": "MIXTURE", "physicalState": "LIQUID", "location": "Fuel island, north tank",
-     "locationConfidential": "N", "mapNumber": "1", "gridNumber": "B2",
-     "largestContainer": "10000", "containerTypes": "ABOVE_GROUND_TANK",
-     "storagePressure": "AMBIENT", "storageTemperature": "AMBIENT",
-     "averageDailyAmount": "6000", "maximumDailyAmount": "10000", "units": "GALLONS",
-     "daysOnSite": "365", "fireCodeHazardClasses": "3",
-     "hazardCategories": "FLAMMABLE;ACUTE_TOXICITY"}.get(c, "") for c in COLUMNS
-) + "\n"
+_EXAMPLE = {
+    "commonName": "Diesel fuel", "casNumber": "68476-34-6", "tradeSecret": "N", "ehs": "N",
+    "hmType": "MIXTURE", "physicalState": "LIQUID", "location": "Fuel island, north tank",
+    "locationConfidential": "N", "mapNumber": "1", "gridNumber": "B2",
+    "largestContainer": "10000", "containerTypes": "ABOVE_GROUND_TANK",
+    "storagePressure": "AMBIENT", "storageTemperature": "AMBIENT", "averageDailyAmount": "6000",
+    "maximumDailyAmount": "10000", "units": "GALLONS", "daysOnSite": "365",
+    "fireCodeHazardClasses": "3", "hazardCategories": "FLAMMABLE;ACUTE_TOXICITY",
+}
+
+
+def _template() -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerow([_EXAMPLE.get(c, "") for c in COLUMNS])
+    return out.getvalue()
+
+
+TEMPLATE = _template()
 
 
 class RowError(ValueError):
