@@ -22,8 +22,6 @@ def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
                     _merge(cur[i], item)
                 else:
                     cur[i] = item
-        elif k == "__typename" and cur is not None:
-            continue
         else:
             dst[k] = v
 
@@ -101,6 +99,7 @@ class Execution:
     async def _entity_fetch(self, node: FetchNode) -> None:
         reps: list[Any] = []
         index: dict[str, int] = {}
+        interface_names = {t.rep_typename for t in node.targets if t.rep_typename}
         # (target object, its path, representation index)
         slots: list[tuple[dict[str, Any], tuple[Any, ...], int]] = []
         for target in node.targets:
@@ -128,7 +127,14 @@ class Execution:
         if isinstance(entities, list):
             for obj, _, i in slots:
                 if i < len(entities) and isinstance(entities[i], dict):
-                    _merge(obj, entities[i])
+                    entity = entities[i]
+                    if "__typename" in entity and obj.get("__typename") != entity["__typename"]:
+                        # An @interfaceObject answers with the interface's name; keep the
+                        # concrete type we already know. An owner resolving an interface
+                        # entity answers with the concrete type; take it.
+                        if entity["__typename"] in interface_names:
+                            entity = {k: v for k, v in entity.items() if k != "__typename"}
+                    _merge(obj, entity)
         errors = result.get("errors") or ()
         if errors:
             by_rep: dict[int, list[tuple[Any, ...]]] = {}

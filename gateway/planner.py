@@ -181,7 +181,9 @@ class Planner:
     ) -> set[Group]:
         name = nodes[0].name.value
         parent = self.schema.get_type(type_name)
-        if not isinstance(parent, GraphQLObjectType) or name not in parent.fields:
+        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) or (
+            name not in parent.fields
+        ):
             raise PlanError(f"{type_name}.{name} is not in the API schema")
         local = self._local(group.service, type_name, name, provided)
         if not local and requires_met:

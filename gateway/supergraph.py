@@ -238,6 +238,7 @@ def load_supergraph(sdl: str) -> Supergraph:
             for iface in interfaces:
                 if iface in types:
                     types[iface].members.setdefault(graph, set()).add(obj)
+    _fields_from_interface_objects(doc, types)
     api_doc = build_api_document(doc, specs.prefixes, specs.directive_names, specs.inaccessible)
     try:
         api_schema = build_ast_schema(api_doc, assume_valid_sdl=True)
@@ -265,6 +266,23 @@ def _check_interfaces_without_implements(
                         target.members.setdefault(g, set()).add(d.name.value)
 
 
+def _fields_from_interface_objects(doc: DocumentNode, types: dict[str, TypeInfo]) -> None:
+    for d in doc.definitions:
+        if not isinstance(d, ObjectTypeDefinitionNode) or d.name.value not in types:
+            continue
+        info = types[d.name.value]
+        for fname, finfo in info.fields.items():
+            if finfo.graphs:
+                continue
+            graphs: set[str] = set()
+            for iface in d.interfaces or ():
+                iinfo = types.get(iface.name.value)
+                ifield = iinfo.fields.get(fname) if iinfo else None
+                if iinfo and ifield:
+                    graphs |= ifield.graphs & iinfo.interface_object_graphs
+            finfo.graphs = frozenset(graphs)
+
+
 def _field_info(
     fd: FieldDefinitionNode, owner: TypeInfo, graph_names: dict[str, str], join: str
 ) -> FieldInfo:
@@ -276,7 +294,8 @@ def _field_info(
     for jf in jfs:
         g = _arg(jf, "graph")
         if g is None:
-            graphs.update(owner.graphs)
+            # A bare @join__field: no subgraph that defines this type resolves the field; it
+            # comes from an @interfaceObject (see _fields_from_interface_objects).
             continue
         graph = graph_names[str(g)]
         if _arg(jf, "external") is True or _arg(jf, "usedOverridden") is True:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,6 +16,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from common.auth import JWKSVerifier
@@ -45,14 +47,53 @@ def mint_token(sub: str = "u1", **overrides: Any) -> str:
     return jwt.encode(header, claims, signing_key())
 
 
-def subgraph_app(schema: Any) -> Starlette:
+# (subgraph as "set/name", request body) of every GraphQL request a test subgraph received
+REQUESTS: list[tuple[str, Any]] = []
+
+
+class Recorder:
+    def __init__(self, app: ASGIApp, name: str) -> None:
+        self.app = app
+        self.name = name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        REQUESTS.append((self.name, json.loads(body) if body else None))
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def requests_to(name: str) -> list[Any]:
+    return [body for n, body in REQUESTS if n == name]
+
+
+def subgraph_app(name: str, schema: Any) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[
+    app = Starlette(routes=[
         Route("/graphql", GraphQL(schema, graphql_ide=None), methods=["GET", "POST"]),
         Route("/healthz", healthz),
     ])
+    app.add_middleware(Recorder, name=name)
+    return app
 
 
 @dataclass
@@ -97,7 +138,9 @@ def jwks_url(server_thread: ServerThread) -> str:
 
 @functools.cache
 def _started(threads: ServerThread, name: str) -> tuple[tuple[str, str], ...]:
-    return tuple((n, threads.serve(subgraph_app(s))) for n, s in SETS[name].items())
+    return tuple(
+        (n, threads.serve(subgraph_app(f"{name}/{n}", s))) for n, s in SETS[name].items()
+    )
 
 
 @pytest.fixture(scope="session")

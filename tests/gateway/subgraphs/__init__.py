@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import strawberry
 
-from tests.gateway.subgraphs import core
+from tests.gateway.subgraphs import core, features
 
 SETS: dict[str, dict[str, strawberry.federation.Schema]] = {
     "core": core.SCHEMAS,
+    "requires": features.REQUIRES,
+    "provides": features.PROVIDES,
+    "shareable": features.SHAREABLE,
+    "override": features.OVERRIDE,
+    "abstract": features.ABSTRACT,
+    "interface_object": features.INTERFACE_OBJECT,
+    "multi_hop": features.MULTI_HOP,
 }
