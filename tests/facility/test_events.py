@@ -1,0 +1,276 @@
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from datetime import UTC, date, datetime
+
+import nats
+from sqlalchemy import func, select
+
+from common.contracts.facility import EVENT_MODELS
+from common.events.consumer import Outcome, apply_once
+from common.events.envelope import Envelope
+from services.facility.adapters.tables import EVENTS, Facility, KnownUser, OutgoingMail
+from services.facility.service_layer import compliance
+from services.facility.worker import IDENTITY_HANDLERS, SUBMITTAL_HANDLERS, Worker, dispatcher
+
+from .helpers import activate, business
+
+STATUS = "query($id: ID!) { facility(id: $id) { annualDueDate lastAnnualUpdateAt complianceStatus updateRequiredReasons { reason dueBy } } }"  # noqa: E501
+
+
+def submittal(type_: str, facility_id: str, sequence: int, **data) -> Envelope:
+    return Envelope(
+        type=type_,
+        aggregate_id=facility_id,
+        sequence=sequence,
+        actor="reviewer",
+        data={"facility_id": facility_id, **data},
+    )
+
+
+async def apply(app, envelope: Envelope, consumer: str = "facility-submittal") -> Outcome:
+    handlers = {**IDENTITY_HANDLERS, **SUBMITTAL_HANDLERS}
+    async with app.db.transaction() as session:
+        return await apply_once(session, EVENTS, consumer, envelope, dispatcher(app, handlers))
+
+
+async def status(api, fid):
+    return (await api(STATUS, as_="ann", id=fid))["data"]["facility"]
+
+
+async def test_compliance_moves_through_due_soon_and_overdue_and_certification_restores_it(
+    api, app, clock
+):
+    fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
+    assert (await status(api, fid))["complianceStatus"] == "CURRENT"
+    clock.now = datetime(2027, 2, 10, tzinfo=UTC)
+    assert (await status(api, fid))["complianceStatus"] == "DUE_SOON"
+    clock.now = datetime(2027, 3, 2, tzinfo=UTC)
+    assert (await status(api, fid))["complianceStatus"] == "OVERDUE"
+    certified = submittal(
+        "submittal.hmbp.certified", fid, 1, certified_at="2027-03-05T10:00:00+00:00"
+    )
+    assert await apply(app, certified) is Outcome.APPLIED
+    after = await status(api, fid)
+    assert after["complianceStatus"] == "CURRENT"
+    assert after["annualDueDate"] == "2028-03-01"
+    assert after["lastAnnualUpdateAt"].startswith("2027-03-05")
+
+
+async def test_a_second_certification_in_the_cycle_and_a_mid_year_one_keep_the_anniversary(
+    api, app, clock
+):
+    fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
+    clock.now = datetime(2027, 2, 1, tzinfo=UTC)
+    await apply(
+        app, submittal("submittal.hmbp.certified", fid, 1, certified_at="2027-02-01T00:00:00+00:00")
+    )
+    await apply(
+        app, submittal("submittal.hmbp.certified", fid, 2, certified_at="2027-02-20T00:00:00+00:00")
+    )
+    assert (await status(api, fid))["annualDueDate"] == "2028-03-01"
+    await apply(
+        app, submittal("submittal.hmbp.certified", fid, 3, certified_at="2027-08-15T00:00:00+00:00")
+    )
+    assert (await status(api, fid))["annualDueDate"] == "2029-03-01"
+
+
+async def test_a_replayed_or_older_event_changes_nothing(api, app):
+    fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
+    second = submittal("submittal.hmbp.certified", fid, 2, certified_at="2026-07-01T00:00:00Z")
+    assert await apply(app, second) is Outcome.APPLIED
+    assert await apply(app, second) is Outcome.DUPLICATE
+    first = submittal("submittal.hmbp.certified", fid, 1, certified_at="2026-06-15T00:00:00Z")
+    assert await apply(app, first) is Outcome.STALE
+    # Certified once, for the cycle due 2027-03-01: moved one year, not two.
+    assert (await status(api, fid))["annualDueDate"] == "2028-03-01"
+
+
+async def test_a_deactivation_is_not_undone_by_a_late_activation(api, app):
+    await activate(app, "vic", "vic@example.com", sequence=1)
+    created = await business(api, "vic", "1 Main St")
+    gone = Envelope(
+        type="identity.user.deactivated",
+        aggregate_id="vic",
+        sequence=2,
+        data={"user_id": "vic", "deactivated_at": "2026-06-02T00:00:00Z"},
+    )
+    assert await apply(app, gone, "facility-identity") is Outcome.APPLIED
+    late = Envelope(
+        type="identity.user.activated",
+        aggregate_id="vic",
+        sequence=1,
+        data={
+            "user_id": "vic",
+            "username": "vic",
+            "portal": "business",
+            "email": "vic@example.com",
+            "first_name": "V",
+            "last_name": "C",
+            "activated_at": "2026-06-01T00:00:00Z",
+        },
+    )
+    assert await apply(app, late, "facility-identity") is Outcome.STALE
+    query = "query($id: ID!) { organization(id: $id) { name } }"
+    assert (await api(query, as_="vic", id=created["organization"]["id"]))["data"][
+        "organization"
+    ] is None
+    async with app.db.read() as session:
+        assert (await session.get(KnownUser, "vic")).active is False
+
+
+async def test_a_rejected_element_requires_a_correction_until_it_is_submitted_again(api, app):
+    fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
+    await activate(app, "ann", "ann@example.com")
+    reviewed = submittal(
+        "submittal.element.reviewed",
+        fid,
+        1,
+        element="HAZARDOUS_MATERIALS_INVENTORY",
+        action="NOT_ACCEPT",
+        comments="Diesel maximum is missing.",
+    )
+    await apply(app, reviewed)
+    now = await status(api, fid)
+    assert now["complianceStatus"] == "UPDATE_REQUIRED"
+    assert now["updateRequiredReasons"] == [{"reason": "CORRECTION", "dueBy": "2026-07-01"}]
+    await apply(
+        app,
+        submittal(
+            "submittal.element.submitted",
+            fid,
+            2,
+            element="FACILITY_INFORMATION",
+            change_class="NO_CHANGES",
+        ),
+    )
+    assert (await status(api, fid))["complianceStatus"] == "UPDATE_REQUIRED"
+    await apply(
+        app,
+        submittal(
+            "submittal.element.submitted",
+            fid,
+            3,
+            element="HAZARDOUS_MATERIALS_INVENTORY",
+            change_class="SIGNIFICANT",
+        ),
+    )
+    assert (await status(api, fid))["complianceStatus"] == "CURRENT"
+
+
+async def test_facility_information_clears_the_edit_reasons_and_updates_the_record(api, app):
+    fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
+    rename = (
+        'mutation($id: ID!) { updateFacility(input: {facilityId: $id, name: "N"}) { changes } }'
+    )
+    await api(rename, as_="ann", id=fid)
+    await apply(
+        app,
+        submittal(
+            "submittal.element.submitted",
+            fid,
+            1,
+            element="FACILITY_INFORMATION",
+            facility_record={"owner_operator": {"owner_name": "Ann Lee"}},
+        ),
+    )
+    assert (await status(api, fid))["complianceStatus"] == "CURRENT"
+    query = "query($id: ID!) { facility(id: $id) { ownerOperator { ownerName } } }"
+    owner = (await api(query, as_="ann", id=fid))["data"]["facility"]["ownerOperator"]
+    assert owner["ownerName"] == "Ann Lee"
+
+
+async def test_reminders_go_to_lead_users_once_per_cycle(api, app, clock):
+    await activate(app, "ann", "ann@example.com")
+    await business(api, "ann", "1 Main St")
+    assert await compliance.send_reminders(app) == 0
+    clock.now = datetime(2027, 2, 10, tzinfo=UTC)
+    assert await compliance.send_reminders(app) == 1
+    assert await compliance.send_reminders(app) == 0
+    clock.now = datetime(2027, 3, 3, tzinfo=UTC)
+    assert await compliance.send_reminders(app) == 1
+    assert await compliance.send_reminders(app) == 0
+    async with app.db.read() as session:
+        mails = list((await session.execute(select(OutgoingMail))).scalars())
+    reminders = [m for m in mails if m.subject.startswith("Annual update")]
+    assert [m.recipients for m in reminders] == [["ann@example.com"]] * 2
+
+
+async def test_every_outbox_event_matches_its_published_contract(api, app):
+    await activate(app, "ann", "ann@example.com")
+    created = await business(api, "ann", "1 Main St")
+    rename = (
+        'mutation($id: ID!) { updateFacility(input: {facilityId: $id, name: "N"}) { changes } }'
+    )
+    await api(rename, as_="ann", id=created["facility"]["id"])
+    async with app.db.read() as session:
+        rows = (
+            await session.execute(select(EVENTS.outbox).order_by(EVENTS.outbox.c.position))
+        ).all()
+    types = []
+    for row in rows:
+        envelope = Envelope.from_json(row.payload)
+        EVENT_MODELS[envelope.type].model_validate(envelope.data)
+        types.append(envelope.type)
+    assert types == [
+        "facility.organization.created",
+        "facility.membership.granted",
+        "facility.facility.created",
+        "facility.facility.updated",
+    ]
+    updated = json.loads(rows[-1].payload)["data"]
+    assert updated["changes"] == ["NAME"] and updated["facility"]["record"]["name"] == "N"
+
+
+async def test_the_worker_consumes_identity_events_and_publishes_facility_events_over_nats(
+    api, app, settings, nats_server
+):
+    settings = dataclasses.replace(settings, nats_url=nats_server.url, outbox_poll_seconds=0.05)
+    worker = Worker(app, settings)
+    await worker.start()
+    try:
+        await business(api, "ann", "1 Main St")
+        client = await nats.connect(nats_server.url)
+        js = client.jetstream()
+        for _ in range(200):
+            try:
+                await js.stream_info("IDENTITY")
+                break
+            except Exception:  # noqa: BLE001 - the worker creates the streams once connected
+                await asyncio.sleep(0.05)
+        activated = Envelope(
+            type="identity.user.activated",
+            aggregate_id="zed",
+            sequence=1,
+            data={
+                "user_id": "zed",
+                "username": "zed",
+                "portal": "business",
+                "email": "zed@example.com",
+                "first_name": "Z",
+                "last_name": "D",
+                "activated_at": "2026-06-01T00:00:00Z",
+            },
+        )
+        await js.publish(
+            activated.subject, activated.to_json(), headers={"Nats-Msg-Id": activated.id}
+        )
+        known = None
+        for _ in range(200):
+            async with app.db.read() as session:
+                known = await session.get(KnownUser, "zed")
+            if known is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert known is not None and known.email == "zed@example.com"
+        sub = await js.pull_subscribe("facility.facility.created", durable=None)
+        message = (await sub.fetch(1, timeout=10))[0]
+        assert Envelope.from_json(message.data).data["facility"]["cers_id"] == 10000001
+        await client.close()
+    finally:
+        await worker.stop()
+    async with app.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Facility)) == 1
+    assert date(2027, 3, 1)
