@@ -1,0 +1,89 @@
+"""Node gateways (@apollo/gateway, Hive Gateway) started over a supergraph with real URLs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from common.natsserver import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_DIR = ROOT / "gateway" / "node"
+
+
+def node_available() -> bool:
+    return shutil.which("node") is not None and shutil.which("npm") is not None
+
+
+def ensure_node_modules() -> None:
+    if not (NODE_DIR / "node_modules" / "@apollo" / "gateway").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True,
+                       capture_output=True, timeout=900)
+
+
+def with_urls(sdl: str, urls: dict[str, str]) -> str:
+    """The supergraph with each join__graph url replaced by the running subgraph's."""
+
+    def swap(match: re.Match[str]) -> str:
+        name = match.group(1)
+        url = urls.get(name)
+        if url is None:
+            return match.group(0)
+        url = url.rstrip("/") + ("" if url.endswith("/graphql") else "/graphql")
+        return f'@join__graph(name: "{name}", url: "{url}")'
+
+    return re.sub(r'@join__graph\(name: "([^"]+)", url: "[^"]*"\)', swap, sdl)
+
+
+class NodeGateway:
+    def __init__(self, kind: str, supergraph: Path) -> None:
+        self.kind = kind
+        self.supergraph = supergraph
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[str] | None = None
+
+    def command(self) -> list[str]:
+        if self.kind == "apollo":
+            return ["node", str(NODE_DIR / "reference-gateway.mjs"), str(self.supergraph),
+                    str(self.port)]
+        return [str(NODE_DIR / "node_modules" / ".bin" / "hive-gateway"), "supergraph",
+                str(self.supergraph), "--port", str(self.port), "--host", "127.0.0.1"]
+
+    def start(self, timeout: float = 60) -> NodeGateway:
+        ensure_node_modules()
+        self.log = self.supergraph.with_suffix(f".{self.kind}.log")
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                self.command(), cwd=NODE_DIR, stdout=log, stderr=subprocess.STDOUT, text=True,
+            )
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                out = self.log.read_text()
+                raise RuntimeError(f"{self.kind} gateway exited:\n{out[-3000:]}")
+            try:
+                r = httpx.post(self.url + "/graphql", json={"query": "{ __typename }"},
+                               timeout=2)
+                if r.status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.kind} gateway did not start within {timeout}s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
