@@ -21,12 +21,29 @@ STATUS = "query($id: ID!) { facility(id: $id) { annualDueDate lastAnnualUpdateAt
 
 
 def submittal(type_: str, facility_id: str, sequence: int, **data) -> Envelope:
+    """A submittal event as common.contracts.submittal describes it."""
+    base = {"facility_id": facility_id, "organization_id": "org", "element_id": f"e{sequence}"}
+    if type_ == "submittal.hmbp.certified":
+        base |= {"kind": "SUBMISSION", "certified_by": "dana", "element_ids": []}
+    elif type_ == "submittal.element.submitted":
+        base |= {
+            "change_from_previous": "HAS_CHANGES",
+            "submitted_by": "dana",
+            "submitted_at": "2026-06-01T12:00:00Z",
+        }
+    else:
+        base |= {
+            "reviewed_by": "pat",
+            "reviewed_at": "2026-06-01T12:00:00Z",
+            "agency_id": None,
+            "comments": None,
+        }
     return Envelope(
         type=type_,
         aggregate_id=facility_id,
         sequence=sequence,
-        actor="reviewer",
-        data={"facility_id": facility_id, **data},
+        actor="dana",
+        data={**base, **data},
     )
 
 
@@ -173,13 +190,18 @@ async def test_facility_information_clears_the_edit_reasons_and_updates_the_reco
             fid,
             1,
             element="FACILITY_INFORMATION",
-            facility_record={"owner_operator": {"owner_name": "Ann Lee"}},
+            facility_information={
+                "owner_operator": {"owner_name": "Ann Lee"},
+                "contacts": {"environmental": {"name": "Ann", "phone_24_hour": "530-555-0101"}},
+            },
         ),
     )
     assert (await status(api, fid))["complianceStatus"] == "CURRENT"
-    query = "query($id: ID!) { facility(id: $id) { ownerOperator { ownerName } } }"
-    owner = (await api(query, as_="ann", id=fid))["data"]["facility"]["ownerOperator"]
-    assert owner["ownerName"] == "Ann Lee"
+    query = """query($id: ID!) { facility(id: $id) { ownerOperator { ownerName }
+      contacts { environmental { name phone24h } } } }"""
+    facility = (await api(query, as_="ann", id=fid))["data"]["facility"]
+    assert facility["ownerOperator"]["ownerName"] == "Ann Lee"
+    assert facility["contacts"]["environmental"] == {"name": "Ann", "phone24h": "530-555-0101"}
 
 
 async def test_reminders_go_to_lead_users_once_per_cycle(api, app, clock):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import logging
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import Principal
 from common.contracts import facility as contract
+from common.contracts import submittal
 from common.events.envelope import Envelope
 from services.facility.adapters.tables import (
     Facility,
@@ -31,6 +33,8 @@ from services.facility.service_layer.records import (
 )
 
 FACILITY_INFORMATION = "FACILITY_INFORMATION"
+
+log = logging.getLogger(__name__)
 
 
 async def open_reasons(session: AsyncSession, facility_id: str) -> list[rules.OpenReason]:
@@ -69,9 +73,7 @@ async def issue_permit(
         if refusal:
             raise ComplianceNotCurrent(refusal, status=status.value)
         count = len(
-            list(
-                await session.execute(select(Permit.id).where(Permit.facility_id == facility.id))
-            )
+            list(await session.execute(select(Permit.id).where(Permit.facility_id == facility.id)))
         )
         permit = Permit(
             facility_id=facility.id,
@@ -102,37 +104,28 @@ async def issue_permit(
         return permit
 
 
-def _data(envelope: Envelope, key: str) -> Any:
-    value = envelope.data.get(key)
-    if value is None:
-        raise ValueError(f"{envelope.type} {envelope.id} has no {key!r}")
-    return value
-
-
-async def _facility(session: AsyncSession, envelope: Envelope) -> Facility | None:
-    return await session.get(Facility, _data(envelope, "facility_id"))
-
-
 async def hmbp_certified(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
     """Certify the open cycle: the next due date is the anniversary a year on."""
-    facility = await _facility(session, envelope)
+    event = submittal.HmbpCertified.model_validate(envelope.data)
+    facility = await session.get(Facility, event.facility_id)
     if facility is None:
+        log.warning(
+            "certification %s for unknown facility %s ignored", envelope.id, event.facility_id
+        )
         return
-    certified_at = datetime.fromisoformat(
-        str(envelope.data.get("certified_at") or envelope.occurred_at.isoformat())
-    )
-    result = rules.certify(facility.annual_due_date, certified_at.date())
-    facility.last_annual_update_at = certified_at
+    result = rules.certify(facility.annual_due_date, event.certified_at.date())
+    facility.last_annual_update_at = event.certified_at
     facility.updated_at = app.now()
     previous = facility.annual_due_date
     add_history(
         session,
         facility.id,
         app.now(),
-        envelope.actor,
+        event.certified_by,
         "HMBP_CERTIFIED",
         {
-            "certified_at": certified_at.isoformat(),
+            "kind": event.kind,
+            "certified_at": event.certified_at.isoformat(),
             "cycle_due": previous.isoformat(),
             "moved": result.certified_cycle,
         },
@@ -149,69 +142,85 @@ async def hmbp_certified(app: Facilities, session: AsyncSession, envelope: Envel
                 previous_due_date=previous,
                 cause="CERTIFIED",
             ),
-            envelope.actor,
+            event.certified_by,
         )
+
+
+def _contact(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    # Submittal names the 24-hour phone phone_24_hour; the record calls it phone24h.
+    if not data:
+        return None
+    out = {k: v for k, v in data.items() if v not in (None, "") and k != "phone_24_hour"}
+    if data.get("phone_24_hour"):
+        out["phone24h"] = data["phone_24_hour"]
+    return out
 
 
 async def element_submitted(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
-    """A submission clears its element's correction; Facility Information also updates the
-    record and clears the reasons raised by edits and transfers."""
-    facility = await _facility(session, envelope)
+    """A submission clears its element's correction; Facility Information also applies its
+    owner/operator, mailing address and contacts to the record and clears the reasons raised
+    by edits and transfers."""
+    event = submittal.ElementSubmitted.model_validate(envelope.data)
+    facility = await session.get(Facility, event.facility_id)
     if facility is None:
+        log.warning("submission %s for unknown facility %s ignored", envelope.id, event.facility_id)
         return
-    element = str(_data(envelope, "element"))
     cleared = await clear_reasons(
-        session, facility, {rules.UpdateReason.CORRECTION}, element=element
+        session, facility, {rules.UpdateReason.CORRECTION}, element=event.element
     )
-    if element == FACILITY_INFORMATION:
+    if event.element == FACILITY_INFORMATION:
         cleared += await clear_reasons(
             session, facility, set(rules.CLEARED_BY_FACILITY_INFORMATION)
         )
-        record = envelope.data.get("facility_record") or {}
-        for key in ("owner_operator", "contacts"):
-            if isinstance(record.get(key), dict):
-                setattr(facility, key, record[key])
+        info = event.facility_information
+        if info is not None:
+            if info.owner_operator:
+                facility.owner_operator = dict(info.owner_operator)
+            if info.mailing_address:
+                facility.mailing_address = dict(info.mailing_address)
+            if info.contacts:
+                facility.contacts = {k: _contact(v) for k, v in info.contacts.items()}
         facility.updated_at = app.now()
         await app.emit(
             session,
             contract.FACILITY_UPDATED,
             facility.id,
             contract.FacilityUpdated(facility=snapshot(facility), changes=[]),
-            envelope.actor,
+            event.submitted_by,
         )
     add_history(
         session,
         facility.id,
         app.now(),
-        envelope.actor,
+        event.submitted_by,
         "ELEMENT_SUBMITTED",
-        {"element": element, "cleared": cleared},
+        {"element": event.element, "change": event.change_from_previous, "cleared": cleared},
     )
 
 
 async def element_reviewed(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
     """NOT_ACCEPT opens a CORRECTION for that element and emails the lead users."""
-    facility = await _facility(session, envelope)
-    if facility is None or envelope.data.get("action") != "NOT_ACCEPT":
+    event = submittal.ElementReviewed.model_validate(envelope.data)
+    facility = await session.get(Facility, event.facility_id)
+    if facility is None or event.action != "NOT_ACCEPT":
         return
-    element = str(_data(envelope, "element"))
-    reviewed_at = app.now()
-    await raise_reason(session, facility, rules.UpdateReason.CORRECTION, reviewed_at, element)
-    comments = envelope.data.get("comments") or "(no comments)"
+    reviewed_at = event.reviewed_at
+    await raise_reason(session, facility, rules.UpdateReason.CORRECTION, reviewed_at, event.element)
+    comments = event.comments or "(no comments)"
     add_history(
         session,
         facility.id,
-        reviewed_at,
-        envelope.actor,
+        app.now(),
+        event.reviewed_by,
         "CORRECTION_REQUIRED",
-        {"element": element, "comments": comments},
+        {"element": event.element, "comments": comments},
     )
     app.mail(
         session,
         await lead_emails(session, facility.organization_id),
-        f"Correction needed: {element} of {facility.name} (CERS ID {facility.cers_id})",
-        f"Your regulator did not accept the {element} submission of {facility.name}.\n\n"
-        f"Comments:\n{comments}\n\nSubmit a corrected {element} by "
+        f"Correction needed: {event.element} of {facility.name} (CERS ID {facility.cers_id})",
+        f"Your regulator did not accept the {event.element} submission of {facility.name}.\n\n"
+        f"Comments:\n{comments}\n\nSubmit a corrected {event.element} by "
         f"{rules.reason_due_by(reviewed_at)}.\n",
     )
 
