@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import re
@@ -29,6 +30,7 @@ EVENT_WORKER = {"READ_MODEL_MAX_LAG_SECONDS", "OUTBOX_POLL_SECONDS", "MAX_DELIVE
 NOT_OURS = {"PATH", "HOME", "TMPDIR", "TZ", "PYTHONPATH"}
 
 
+@functools.cache
 def names_read_under(root: Path) -> set[str]:
     names: set[str] = set()
     for path in root.rglob("*.py"):
@@ -37,6 +39,7 @@ def names_read_under(root: Path) -> set[str]:
     return names - NOT_OURS
 
 
+@functools.cache
 def registry(role: str) -> dict[str, str]:
     """A role's own variables and defaults: the ``*ENV_VARS`` dicts of its config module."""
     module_name = "gateway.config" if role == "gateway" else f"services.{role}.config"
