@@ -3,80 +3,29 @@ role reads and writes rows and can change nothing else."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import os
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_DATABASE_URL
 from tests.deploy.manifests import SERVICES, find, rendered
+from tests.deploy.postgres import Provisioned, admin_connection, drop, provision
 
 needs_postgres = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL"
 )
 
 
-@dataclass
-class Provisioned:
-    service: str
-    database: str
-    owner: str
-    app: str
-    host: str
-    port: int
-
-    def url(self, role: str) -> str:
-        return f"postgresql+asyncpg://{role}@{self.host}:{self.port}/{self.database}"
-
-    async def connect(self, role: str) -> asyncpg.Connection:
-        return await asyncpg.connect(
-            host=self.host, port=self.port, user=role, database=self.database
-        )
-
-
-async def admin_connection() -> asyncpg.Connection:
-    base = make_url(TEST_DATABASE_URL)
-    return await asyncpg.connect(
-        host=base.host, port=base.port or 5432, user=base.username, database=base.database
-    )
-
-
 @pytest.fixture(params=SERVICES)
 async def provisioned(request: pytest.FixtureRequest) -> AsyncIterator[Provisioned]:
     """A database set up as the service's StatefulSet sets it up, with unique role names."""
-    service = str(request.param)
-    base = make_url(TEST_DATABASE_URL)
-    prefix = f"t_{uuid.uuid4().hex[:12]}"
-    setup = Provisioned(service, prefix, f"{prefix}_owner", f"{prefix}_app",
-                        base.host or "127.0.0.1", base.port or 5432)
-    admin = await admin_connection()
-    await admin.execute(f'CREATE DATABASE "{setup.database}"')
-    script = find(rendered("prod"), "ConfigMap", f"{service}-postgres-init")["data"]["10-roles.sh"]
-    env = {
-        **os.environ, "PGHOST": setup.host, "PGPORT": str(setup.port),
-        "POSTGRES_USER": base.username or "postgres", "POSTGRES_DB": setup.database,
-        "DB_OWNER_USER": setup.owner, "DB_OWNER_PASSWORD": "owner-secret",
-        "DB_APP_USER": setup.app, "DB_APP_PASSWORD": "app-secret",
-    }
+    setup = await provision(str(request.param))
     try:
-        process = await asyncio.create_subprocess_exec(
-            "sh", "-c", script, env=env, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        _, stderr = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode == 0, stderr.decode()
         yield setup
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{setup.database}" WITH (FORCE)')
-        await admin.execute(f'DROP ROLE IF EXISTS "{setup.owner}"')
-        await admin.execute(f'DROP ROLE IF EXISTS "{setup.app}"')
-        await admin.close()
+        await drop(setup)
 
 
 def test_the_statefulset_passes_the_script_every_variable_it_uses() -> None:
