@@ -4,7 +4,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
-from tests.deploy.manifests import APPS, REPO, app_deployment, rendered
+from tests.deploy.manifests import APPS, REPO, SERVICES, app_deployment, rendered
 
 BUILD_TOOLS = ("build-essential", "gcc", "g++", "make", "libpq-dev", "libffi-dev", "cargo")
 
@@ -148,3 +148,12 @@ def test_the_build_context_leaves_out_secrets_caches_and_tests() -> None:
         assert dockerignore_excludes(path), path
     for path in ("common", "services/identity/oauth/templates", "gateway/supergraph.graphql"):
         assert not dockerignore_excludes(path), path
+
+
+def test_each_role_the_manifests_run_is_a_module_in_the_image() -> None:
+    for module in APPS.values():
+        main = REPO / module.replace(".", "/") / "__main__.py"
+        assert main.is_file(), f"{main.relative_to(REPO)} is missing: `python -m {module}` fails"
+    for service in SERVICES:
+        main = (REPO / "services" / service / "__main__.py").read_text()
+        assert '"migrate"' in main, f"services/{service}/__main__.py has no migrate command"
