@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from services.facility.seed import seed_demo
+from services.facility.service_layer import agencies
+
+from .helpers import activate, agency, business
+
+LIST = "{ facilities(first: 50) { totalCount edges { node { county regulator { name } } } } }"
+
+
+async def test_the_demo_business_and_regulator_find_their_data_when_their_accounts_activate(
+    api, app
+):
+    assert await seed_demo(app) is True
+    assert await seed_demo(app) is False
+    await activate(app, "dana", "demo.business@example.com")
+    await activate(app, "pat", "demo.plumas@example.com")
+    mine = await api("{ myBusinesses { edges { node { name people { role } } } } }", as_="dana")
+    node = mine["data"]["myBusinesses"]["edges"][0]["node"]
+    assert node == {"name": "Feather River Fuel & Supply", "people": [{"role": "LEAD_USER"}]}
+    seen = (await api(LIST, as_="pat", portal="regulator"))["data"]["facilities"]
+    assert seen["totalCount"] == 4
+    assert {e["node"]["regulator"]["name"] for e in seen["edges"]} == {
+        "Plumas County Environmental Health"
+    }
+    agencies_in_alameda = await api('{ regulatorAgencies(county: "Alameda") { name cities } }')
+    assert {a["name"] for a in agencies_in_alameda["data"]["regulatorAgencies"]} == {
+        "Alameda County Department of Environmental Health",
+        "City of Berkeley Toxics Management Division",
+    }
+
+
+async def test_a_city_agency_wins_over_the_county_and_a_jurisdiction_change_reassigns(api, app):
+    await agency(app, "Alameda County Department of Environmental Health", "Alameda", "ala")
+    city = await agency(app, "City of Berkeley Toxics", "Alameda", "ber", city="Berkeley")
+    query = """mutation($s: String!, $c: String!) { createBusiness(input: {name: "B", facility:
+      {name: $s, county: "Alameda", city: $c, siteAddress: {street: $s}}}) {
+      facility { id regulator { name } } } }"""
+    berkeley = await api(query, as_="ann", s="1 University Ave", c="Berkeley")
+    oakland = await api(query, as_="ann", s="1 Broadway", c="Oakland")
+    assert berkeley["data"]["createBusiness"]["facility"]["regulator"]["name"] == (
+        "City of Berkeley Toxics"
+    )
+    assert oakland["data"]["createBusiness"]["facility"]["regulator"]["name"].startswith("Alameda")
+    moved = await agencies.change_jurisdiction(app, city.id, [agencies.Place("Alameda", "Albany")])
+    assert moved == [berkeley["data"]["createBusiness"]["facility"]["id"]]
+    seen = await api(LIST, as_="ber", portal="regulator")
+    assert seen["data"]["facilities"]["totalCount"] == 0
+    assert (await api(LIST, as_="ala", portal="regulator"))["data"]["facilities"]["totalCount"] == 2
+
+
+async def test_with_no_lead_user_the_regulator_decides_access_requests(api, app):
+    created = await business(api, "ann", "1 Main St")
+    await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    plumas_id = (await api('{ regulatorAgencies(county: "Plumas") { id } }'))["data"][
+        "regulatorAgencies"
+    ][0]["id"]
+    await activate(app, "ann", "ann@example.com")
+    await activate(app, "vic", "vic@example.com")
+    add = """mutation($org: ID!) { addPerson(input: {organizationId: $org,
+      email: "vic@example.com", role: LEAD_USER}) { membership { role } } }"""
+    org = created["organization"]["id"]
+    await api(add, as_="ann", org=org)
+    leave = """mutation($org: ID!, $u: ID!) { removePerson(input: {organizationId: $org,
+      userId: $u}) { userErrors { message } } }"""
+    assert (await api(leave, as_="ann", org=org, u="ann"))["data"]["removePerson"][
+        "userErrors"
+    ] == []
+    deactivated = {"user_id": "vic", "deactivated_at": "2026-06-02T00:00:00Z"}
+    from common.events.envelope import Envelope
+    from services.facility.service_layer import consumers
+
+    async with app.db.transaction() as session:
+        await consumers.user_deactivated(
+            app,
+            session,
+            Envelope(
+                type="identity.user.deactivated", aggregate_id="vic", sequence=2, data=deactivated
+            ),
+        )
+    ask = """mutation($c: Int) { requestAccess(input: {cersId: $c, requestedRole: LEAD_USER})
+      { accessRequest { id } } }"""
+    request = (await api(ask, as_="bob", c=created["facility"]["cersId"]))["data"]["requestAccess"][
+        "accessRequest"
+    ]
+    queue = """query($a: ID!) { _entities(representations: [{__typename: "RegulatorAgency",
+      id: $a}]) { ... on RegulatorAgency { accessRequests { id status } } } }"""
+    assert (await api(queue, as_="pat", portal="regulator", a=plumas_id))["data"]["_entities"][0][
+        "accessRequests"
+    ] == [{"id": request["id"], "status": "PENDING"}]
+    assert (await api(queue, as_="bob", a=plumas_id))["data"]["_entities"][0][
+        "accessRequests"
+    ] is None
+    decide = """mutation($id: ID!) { decideAccessRequest(input: {id: $id, decision: APPROVE})
+      { accessRequest { status } } }"""
+    decided = await api(decide, as_="pat", portal="regulator", id=request["id"])
+    assert decided["data"]["decideAccessRequest"]["accessRequest"]["status"] == "APPROVED"
