@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
+
+from gateway.http11 import HTTPError, Pool
 
 
 class SubgraphError(Exception):
@@ -27,7 +30,12 @@ class SubgraphClient:
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
+        # https:// subgraphs go through httpx; http:// ones through the lean keep-alive pool.
         self._http = httpx.AsyncClient(limits=limits, timeout=default_timeout)
+        self._pools: dict[str, Pool] = {}
+        for name in self.urls:
+            if self.url(name).startswith("http://"):
+                self._pools[name] = Pool(self.url(name), max_idle=max_connections)
 
     def url(self, service: str) -> str:
         base = self.urls[service].rstrip("/")
@@ -37,24 +45,29 @@ class SubgraphClient:
         self, service: str, body: dict[str, Any], headers: Mapping[str, str]
     ) -> dict[str, Any]:
         timeout = self.timeouts.get(service, self.default_timeout)
+        content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        pool = self._pools.get(service)
         try:
-            response = await self._http.post(
-                self.url(service),
-                content=json.dumps(body, separators=(",", ":")).encode(),
-                headers={**headers, "content-type": "application/json",
-                         "accept": "application/json"},
-                timeout=timeout,
-            )
-        except httpx.TimeoutException as exc:
+            async with asyncio.timeout(timeout):
+                if pool is not None:
+                    status, payload = await pool.post(content, dict(headers))
+                else:
+                    response = await self._http.post(
+                        self.url(service), content=content,
+                        headers={**headers, "content-type": "application/json",
+                                 "accept": "application/json"},
+                    )
+                    status, payload = response.status_code, response.content
+        except TimeoutError as exc:
             raise SubgraphError(f"no answer within {timeout}s") from exc
-        except httpx.HTTPError as exc:
+        except (HTTPError, httpx.HTTPError, OSError) as exc:
             raise SubgraphError(f"{type(exc).__name__}: {exc}") from exc
         try:
-            result = json.loads(response.content)
+            result = json.loads(payload)
         except ValueError as exc:
-            raise SubgraphError(f"HTTP {response.status_code}, not JSON") from exc
+            raise SubgraphError(f"HTTP {status}, not JSON") from exc
         if not isinstance(result, dict) or ("data" not in result and "errors" not in result):
-            raise SubgraphError(f"HTTP {response.status_code}, not a GraphQL response")
+            raise SubgraphError(f"HTTP {status}, not a GraphQL response")
         return result
 
     async def get_health(self, service: str) -> tuple[bool, str]:
@@ -65,4 +78,6 @@ class SubgraphClient:
         return response.status_code == 200, f"HTTP {response.status_code}"
 
     async def aclose(self) -> None:
+        for pool in self._pools.values():
+            pool.close()
         await self._http.aclose()
