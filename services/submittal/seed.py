@@ -136,10 +136,10 @@ def facility_information(facility: FacilityView) -> dict[str, Any]:
         "ownerAddress": contact["address"],
         "operatorName": owner.get("operatorName") or DEMO_BUSINESS,
         "operatorPhone": owner.get("operatorPhone") or "530-555-0142",
-        "environmentalContact": owner.get("environmentalContact") or contact,
+        "environmentalContact": {**contact, **(owner.get("environmentalContact") or {})},
         "primaryEmergencyContact": contact,
         "secondaryEmergencyContact": {**contact, "name": "Luis Ortega", "title": "Assistant"},
-        "billingContact": owner.get("billingContact") or contact,
+        "billingContact": {**contact, **(owner.get("billingContact") or {})},
         "signer": {"name": "Dana Whitfield", "title": "Station manager"},
     }
     activities = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
+from common.auth import Principal
 from common.graphql import context_of
 from services.submittal.adapters.tables import Element, FacilityView
 from services.submittal.service_layer.access import Caller, load_caller, require_fresh
@@ -28,16 +30,21 @@ async def caller_of(info: Info, *, fresh: bool = True) -> Caller:
     """The caller, loaded once per request. Past the lag threshold this is UNAVAILABLE for
     anyone whose rights come from the read model (statewide rights come from the token)."""
     context = context_of(info)
-    caller = context.extra.get("caller")
-    if caller is None:
-        deps = deps_of(info)
-        async with deps.db.read() as session:
-            caller = await load_caller(session, context.principal)
-        context.extra["caller"] = caller
+    pending = context.extra.get("caller")
+    if pending is None:
+        # One load per request even when many resolvers ask at once.
+        pending = context.extra["caller"] = asyncio.ensure_future(
+            _load_caller(deps_of(info), context.principal))
+    caller = await pending
     assert isinstance(caller, Caller)
     if fresh and not (caller.is_statewide and not caller.business and not caller.staff):
         require_fresh(deps_of(info).fresh)
     return caller
+
+
+async def _load_caller(deps: Deps, principal: Principal | None) -> Caller:
+    async with deps.db.read() as session:
+        return await load_caller(session, principal)
 
 
 def facilities(info: Info) -> DataLoader[str, FacilityView | None]:

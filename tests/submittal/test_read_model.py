@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from common.events import Envelope
+from services.submittal.adapters.tables import Element, MembershipView
+from tests.submittal.conftest import Harness, World
+from tests.submittal.flows import ELEMENT, START, SUBMIT, code, draft_hmbp, ok, start
+
+PREFILL = """mutation($f: ID!) { startSubmittal(input: {facilityId: $f,
+  element: FACILITY_INFORMATION, basedOn: BLANK}) { element { facilityInformation {
+  businessActivities { businessName } ownerOperator { ownerName } } } } }"""
+
+
+async def memberships(h: Harness, org: str) -> dict[str, str]:
+    async with h.deps.db.read() as session:
+        rows = await session.execute(select(MembershipView.user_id, MembershipView.role).where(
+            MembershipView.organization_id == org))
+        return {r[0]: r[1] for r in rows}
+
+
+async def test_redelivered_and_out_of_order_facility_events_are_applied_once(world: World):
+    h = world.h
+    granted = await h.publish("facility.membership.granted", world.org,
+                              {"organization_id": world.org, "user_id": "newbie",
+                               "role": "EDITOR"})
+    revoked = await h.publish("facility.membership.revoked", world.org,
+                              {"organization_id": world.org, "user_id": "newbie"})
+    # The same events again, as a redelivery past JetStream's duplicate window would bring.
+    await h.publish("", "", {}, envelope=granted, msg_id=str(uuid.uuid4()))
+    await h.publish("", "", {}, envelope=revoked, msg_id=str(uuid.uuid4()))
+    # An older event of the aggregate that was never applied arrives late: still ignored.
+    stale = Envelope(type="facility.membership.granted", aggregate_id=world.org,
+                     sequence=granted.sequence - 1,
+                     data={"organization_id": world.org, "user_id": "newbie", "role": "LEAD"})
+    await h.publish("", "", {}, envelope=stale)
+    await h.member(world.org, "marker", "VIEWER")
+    await h.settle()
+    assert "newbie" not in await memberships(h, world.org)
+    started = await h.gql(START, h.token("newbie"), f=world.facility, e="UST", b="BLANK")
+    assert code(started) == "NOT_FOUND"
+
+
+async def test_an_unknown_facility_reads_as_not_found(world: World):
+    body = await world.h.gql(START, world.t("editor"), f=str(uuid.uuid4()), e="UST", b="BLANK")
+    assert code(body) == "NOT_FOUND"
+
+
+async def test_facility_updates_refresh_the_prefill_record(world: World):
+    h = world.h
+    await h.publish("facility.facility.updated", world.facility, {
+        "facility_id": world.facility, "name": "Acme Fuel North",
+        "owner_operator": {"owner_name": "Acme Holdings"}, "changes": ["NAME", "OWNERSHIP"]})
+    await h.settle()
+    body = await h.gql(PREFILL, world.t("editor"), f=world.facility)
+    info = ok(body, "startSubmittal")["element"]["facilityInformation"]
+    assert info["businessActivities"]["businessName"] == "Acme Fuel North"
+    assert info["ownerOperator"]["ownerName"] == "Acme Holdings"
+
+
+async def test_a_transfer_discards_open_drafts_and_the_new_owner_sees_the_history(
+    world: World,
+):
+    h = world.h
+    await draft_hmbp(h, world.t("editor"), world.facility)
+    submitted = ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    history = submitted["elements"][0]["id"]
+    draft = await start(h, world.t("editor"), world.facility, "UST")
+    await h.publish("facility.facility.transferred", world.facility, {
+        "facility_id": world.facility, "from_organization_id": world.org,
+        "to_organization_id": world.other_org})
+    await h.settle()
+    async with h.deps.db.read() as session:
+        drafts = await session.execute(select(func.count()).select_from(Element).where(
+            Element.facility_id == world.facility, Element.status == "DRAFT"))
+        assert drafts.scalar_one() == 0
+    assert ok(await h.gql(ELEMENT, world.t("outsider"), id=history), "submittalElement")
+    assert ok(await h.gql(ELEMENT, world.t("outsider"), id=draft), "submittalElement") is None
+    assert ok(await h.gql(ELEMENT, world.t("editor"), id=history), "submittalElement") is None
+
+
+async def test_revoked_staff_lose_review_rights(world: World):
+    h = world.h
+    await h.publish("facility.staff.revoked", world.agency,
+                    {"agency_id": world.agency, "user_id": "inspector"})
+    await h.settle()
+    ids = await draft_hmbp(h, world.t("editor"), world.facility)
+    ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    element = ids["FACILITY_INFORMATION"]
+    assert ok(await h.gql(ELEMENT, world.t("inspector"), id=element), "submittalElement") is None
+
+
+async def test_a_stale_read_model_answers_unavailable(harness: Harness, tmp_path):
+    h = harness
+    org = await h.business()
+    facility = await h.facility(org, None)
+    await h.member(org, "editor", "EDITOR")
+    await h.settle()
+    bus = h.app.state.bus
+    bus.max_lag_seconds = 0.0
+    await bus.connection.close()  # NATS unreachable: the consumer cannot be caught up
+    body = await h.gql(START, h.token("editor"), f=facility, e="UST", b="BLANK")
+    assert code(body) == "UNAVAILABLE"
