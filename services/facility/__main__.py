@@ -39,6 +39,7 @@ def schema() -> int:
 
 async def _with_app(settings: Settings, work: str, args: argparse.Namespace) -> int:
     from services.facility.app import build_facilities
+    from services.facility.domain.roles import AgencyKind
     from services.facility.migrate import migrate
     from services.facility.service_layer import agencies
 
@@ -53,7 +54,7 @@ async def _with_app(settings: Settings, work: str, args: argparse.Namespace) -> 
                 app,
                 agencies.NewAgency(
                     name=args.name,
-                    kind=agencies.AgencyKind(args.kind),
+                    kind=AgencyKind(args.kind),
                     places=places,
                     admin_email=args.admin_email,
                     phone=args.phone,

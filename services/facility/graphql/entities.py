@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from sqlalchemy import select
+from sqlmodel import col
 from strawberry.scalars import JSON
 
 from common.graphql import PageInfo
@@ -41,14 +42,14 @@ class User:
     def resolve_reference(cls, id: strawberry.ID, **_: Any) -> User:
         return cls(id=id)
 
-    @strawberry.field(description="The caller's own businesses and levels; null for others.")
+    @strawberry.field(description="The caller's own businesses and levels; null for others.")  # type: ignore[untyped-decorator]
     async def memberships(self, info: Info) -> list[Membership] | None:
         caller = await loaders.caller_of(info)
         if caller.user_id != str(self.id):
             return None
         async with loaders.app_of(info).db.read() as session:
             rows = await session.execute(
-                select(t.Membership).where(t.Membership.user_id == caller.user_id)
+                select(t.Membership).where(col(t.Membership.user_id) == caller.user_id)
             )
             return [Membership.from_domain(m) for m in rows.scalars()]
 
@@ -60,7 +61,7 @@ def user(user_id: str | None) -> User | None:
 @strawberry.type
 class Membership:
     user: User
-    role: BusinessRole  # type: ignore[valid-type]
+    role: BusinessRole
     granted_at: datetime
     first_name: str | None
     last_name: str | None
@@ -92,7 +93,7 @@ class Membership:
 class Invitation:
     id: strawberry.ID
     email: str
-    role: BusinessRole  # type: ignore[valid-type]
+    role: BusinessRole
     status: str
     expires_at: datetime
     first_name: str | None
@@ -115,8 +116,8 @@ class Invitation:
 class AccessRequest:
     id: strawberry.ID
     requester: User
-    requested_role: BusinessRole  # type: ignore[valid-type]
-    granted_role: BusinessRole | None  # type: ignore[valid-type]
+    requested_role: BusinessRole
+    granted_role: BusinessRole | None
     status: str
     message: str | None
     decided_by: User | None
@@ -153,7 +154,7 @@ class AccessRequest:
 class StaffMember:
     user: User | None
     email: str
-    role: StaffRole  # type: ignore[valid-type]
+    role: StaffRole
     granted_at: datetime
     pending: bool
 
@@ -202,7 +203,7 @@ class HistoryNode:
             at=row.at,
             actor=user(row.actor),
             action=row.action,
-            changes=row.changes,
+            changes=JSON(row.changes),
         )
 
 
@@ -268,7 +269,7 @@ class Facility:
         return [UpdateRequiredReason.from_domain(r) for r in rows]
 
     @strawberry.field
-    async def compliance_status(self, info: Info) -> ComplianceStatus:  # type: ignore[valid-type]
+    async def compliance_status(self, info: Info) -> ComplianceStatus:
         rows = await loaders.reasons(info).load(self.row.id) or []
         open_reasons = [
             compliance.OpenReason(compliance.UpdateReason(r.reason), r.due_by) for r in rows
@@ -281,7 +282,7 @@ class Facility:
         rows = await loaders.permits(info).load(self.row.id) or []
         return [PermitNode.from_domain(r) for r in rows]
 
-    @strawberry.field(description="Who changed what, when; lead users and regulators only.")
+    @strawberry.field(description="Who changed what, when; lead users and regulators only.")  # type: ignore[untyped-decorator]
     async def history(self, info: Info) -> list[HistoryNode] | None:
         caller = await loaders.caller_of(info)
         if not caller.can_read_history(self.row):
@@ -302,7 +303,7 @@ class FacilityConnection:
     page_info: PageInfo
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
-    @strawberry.field(description="Computed only when selected.")
+    @strawberry.field(description="Computed only when selected.")  # type: ignore[untyped-decorator]
     async def total_count(self) -> int:
         return await self.count()
 
@@ -344,7 +345,7 @@ class Organization:
 
         return await facility_connection(info, {"organization_id": str(self.id)}, first, after)
 
-    @strawberry.field(description="The People list; members only.")
+    @strawberry.field(description="The People list; members only.")  # type: ignore[untyped-decorator]
     async def people(self, info: Info) -> list[Membership] | None:
         caller = await loaders.caller_of(info)
         if caller.business_role(str(self.id)) is None:
@@ -352,7 +353,7 @@ class Organization:
         rows = await loaders.members(info).load(str(self.id)) or []
         return [Membership.from_domain(m) for m in rows]
 
-    @strawberry.field(description="Pending and past invitations; lead users only.")
+    @strawberry.field(description="Pending and past invitations; lead users only.")  # type: ignore[untyped-decorator]
     async def invitations(self, info: Info) -> list[Invitation] | None:
         caller = await loaders.caller_of(info)
         if caller.business_role(str(self.id)) is not Role.LEAD_USER:
@@ -360,12 +361,12 @@ class Organization:
         async with loaders.app_of(info).db.read() as session:
             rows = await session.execute(
                 select(t.Invitation)
-                .where(t.Invitation.organization_id == str(self.id))
-                .order_by(t.Invitation.created_at)  # type: ignore[arg-type]
+                .where(col(t.Invitation.organization_id) == str(self.id))
+                .order_by(col(t.Invitation.created_at))
             )
             return [Invitation.from_domain(r) for r in rows.scalars()]
 
-    @strawberry.field(description="Access requests to decide; lead users only.")
+    @strawberry.field(description="Access requests to decide; lead users only.")  # type: ignore[untyped-decorator]
     async def access_requests(self, info: Info) -> list[AccessRequest] | None:
         caller = await loaders.caller_of(info)
         if caller.business_role(str(self.id)) is not Role.LEAD_USER:
@@ -373,8 +374,8 @@ class Organization:
         async with loaders.app_of(info).db.read() as session:
             rows = await session.execute(
                 select(t.AccessRequest)
-                .where(t.AccessRequest.organization_id == str(self.id))
-                .order_by(t.AccessRequest.created_at)  # type: ignore[arg-type]
+                .where(col(t.AccessRequest.organization_id) == str(self.id))
+                .order_by(col(t.AccessRequest.created_at))
             )
             return [AccessRequest.from_domain(r) for r in rows.scalars()]
 
@@ -396,7 +397,7 @@ class OrganizationConnection:
 class RegulatorAgency:
     id: strawberry.ID
     name: str
-    kind: AgencyKind  # type: ignore[valid-type]
+    kind: AgencyKind
     phone: str | None
     email: str | None
     address: str | None
@@ -435,7 +436,7 @@ class RegulatorAgency:
         rows = await loaders.jurisdictions(info).load(str(self.id)) or []
         return sorted({j.city for j in rows if j.city})
 
-    @strawberry.field(description="The agency's staff; visible to its own staff only.")
+    @strawberry.field(description="The agency's staff; visible to its own staff only.")  # type: ignore[untyped-decorator]
     async def staff(self, info: Info) -> list[StaffMember] | None:
         caller = await loaders.caller_of(info)
         if caller.staff_role(str(self.id)) is None:
@@ -443,7 +444,7 @@ class RegulatorAgency:
         rows = await loaders.staff(info).load(str(self.id)) or []
         return [StaffMember.from_domain(s) for s in rows]
 
-    @strawberry.field(description="Requests for businesses without a lead user; APPROVER+.")
+    @strawberry.field(description="Requests for businesses without a lead user; APPROVER+.")  # type: ignore[untyped-decorator]
     async def access_requests(self, info: Info) -> list[AccessRequest] | None:
         caller = await loaders.caller_of(info)
         role = caller.staff_role(str(self.id))
@@ -452,7 +453,7 @@ class RegulatorAgency:
         async with loaders.app_of(info).db.read() as session:
             rows = await session.execute(
                 select(t.AccessRequest)
-                .where(t.AccessRequest.agency_id == str(self.id))
-                .order_by(t.AccessRequest.created_at)  # type: ignore[arg-type]
+                .where(col(t.AccessRequest.agency_id) == str(self.id))
+                .order_by(col(t.AccessRequest.created_at))
             )
             return [AccessRequest.from_domain(r) for r in rows.scalars()]

@@ -137,7 +137,7 @@ class TransferFacilityInput:
 class FacilityFilter:
     county: str | None = None
     agency_id: strawberry.ID | None = None
-    compliance_status: ComplianceStatus | None = None  # type: ignore[valid-type]
+    compliance_status: ComplianceStatus | None = None
     name_contains: str | None = None
     cers_id: int | None = None
     updated_since: datetime | None = None

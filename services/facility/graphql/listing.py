@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from sqlalchemy import select
+from sqlmodel import col
 
 from common.graphql import PageInfo, decode_cursor, encode_cursor
 from services.facility.adapters.tables import Organization as OrganizationRow
@@ -72,8 +73,8 @@ async def my_businesses(info: strawberry.Info[Any, Any]) -> OrganizationConnecti
         rows = (
             await session.execute(
                 select(OrganizationRow)
-                .where(OrganizationRow.id.in_(list(caller.businesses)))  # type: ignore[attr-defined]
-                .order_by(OrganizationRow.name, OrganizationRow.id)
+                .where(col(OrganizationRow.id).in_(list(caller.businesses)))
+                .order_by(col(OrganizationRow.name), OrganizationRow.id)
             )
         ).scalars()
         edges = [

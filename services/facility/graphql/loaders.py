@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from sqlalchemy import select
+from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from common.graphql import context_of
@@ -121,10 +122,10 @@ def regulated_organizations(info: Info, agency_ids: frozenset[str]) -> DataLoade
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, bool]:
         async with app.db.read() as session:
             rows = await session.execute(
-                select(Facility.organization_id)
+                select(col(Facility.organization_id))
                 .where(
-                    Facility.organization_id.in_(keys),  # type: ignore[attr-defined]
-                    Facility.agency_id.in_(agency_ids),  # type: ignore[union-attr]
+                    col(Facility.organization_id).in_(keys),
+                    col(Facility.agency_id).in_(agency_ids),
                 )
                 .distinct()
             )

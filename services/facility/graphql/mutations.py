@@ -44,7 +44,7 @@ class UpdateFacilityPayload:
 
 @strawberry.type
 class BusinessMutations:
-    @strawberry.mutation(description="A new business and its first facility; you become LEAD_USER.")
+    @strawberry.mutation(description="A new business and its first facility; you become LEAD_USER.")  # type: ignore[untyped-decorator]
     async def create_business(
         self, info: Info, input: CreateBusinessInput
     ) -> CreateBusinessPayload:
@@ -73,7 +73,7 @@ class BusinessMutations:
 
         return await attempt(work, lambda e: FacilityPayload(user_errors=e))
 
-    @strawberry.mutation(
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
         description="Change the facility record; each kind of change opens an update reason."
     )
     async def update_facility(
@@ -90,7 +90,7 @@ class BusinessMutations:
 
         return await attempt(work, lambda e: UpdateFacilityPayload(user_errors=e))
 
-    @strawberry.mutation(
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
         description="Move a facility, with its CERS ID and history, to another business."
     )
     async def transfer_facility(self, info: Info, input: TransferFacilityInput) -> FacilityPayload:

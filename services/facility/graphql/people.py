@@ -8,12 +8,12 @@ from typing import Any
 import strawberry
 
 from common.graphql import UserError, context_of
-from services.facility.domain import roles
 from services.facility.graphql.entities import AccessRequest, Invitation, Membership
 from services.facility.graphql.errors import attempt
 from services.facility.graphql.loaders import app_of
 from services.facility.graphql.values import BusinessRole
 from services.facility.service_layer import people
+from services.facility.service_layer.errors import BadInput
 
 Info = strawberry.Info[Any, Any]
 
@@ -26,14 +26,14 @@ class AddPersonInput:
     last_name: str | None = None
     title: str | None = None
     phone: str | None = None
-    role: BusinessRole  # type: ignore[valid-type]
+    role: BusinessRole
 
 
 @strawberry.input
 class PersonInput:
     organization_id: strawberry.ID
     user_id: strawberry.ID
-    role: BusinessRole | None = None  # type: ignore[valid-type]
+    role: BusinessRole | None = None
 
 
 @strawberry.input
@@ -50,7 +50,7 @@ class AcceptInvitationInput:
 class RequestAccessInput:
     cers_id: int | None = None
     organization_id: strawberry.ID | None = None
-    requested_role: BusinessRole  # type: ignore[valid-type]
+    requested_role: BusinessRole
     message: str | None = None
 
 
@@ -64,7 +64,7 @@ class AccessDecision(enum.Enum):
 class DecideAccessRequestInput:
     id: strawberry.ID
     decision: AccessDecision
-    role: BusinessRole | None = None  # type: ignore[valid-type]
+    role: BusinessRole | None = None
 
 
 @strawberry.type
@@ -88,7 +88,7 @@ class AccessRequestPayload:
 
 @strawberry.type
 class PeopleMutations:
-    @strawberry.mutation(description="Grant at once to an existing account, else invite.")
+    @strawberry.mutation(description="Grant at once to an existing account, else invite.")  # type: ignore[untyped-decorator]
     async def add_person(self, info: Info, input: AddPersonInput) -> PersonPayload:
         async def work() -> PersonPayload:
             member, invitation = await people.add_person(
@@ -98,7 +98,7 @@ class PeopleMutations:
                 people.Person(
                     input.email, input.first_name, input.last_name, input.title, input.phone
                 ),
-                roles.BusinessRole(input.role.value),
+                input.role,
             )
             return PersonPayload(
                 membership=Membership.from_domain(member) if member else None,
@@ -141,19 +141,19 @@ class PeopleMutations:
     async def change_person_role(self, info: Info, input: PersonInput) -> PersonPayload:
         async def work() -> PersonPayload:
             if input.role is None:
-                raise people.BadInput("Give the new role.", field=["role"])
+                raise BadInput("Give the new role.", field=["role"])
             member = await people.change_person_role(
                 app_of(info),
                 context_of(info).principal,
                 str(input.organization_id),
                 str(input.user_id),
-                roles.BusinessRole(input.role.value),
+                input.role,
             )
             return PersonPayload(membership=Membership.from_domain(member))
 
         return await attempt(work, lambda e: PersonPayload(user_errors=e))
 
-    @strawberry.mutation(description="Remove a person, or leave a business yourself.")
+    @strawberry.mutation(description="Remove a person, or leave a business yourself.")  # type: ignore[untyped-decorator]
     async def remove_person(self, info: Info, input: PersonInput) -> PersonPayload:
         async def work() -> PersonPayload:
             await people.remove_person(
@@ -166,7 +166,7 @@ class PeopleMutations:
 
         return await attempt(work, lambda e: PersonPayload(user_errors=e))
 
-    @strawberry.mutation(description="Exactly one of cersId and organizationId.")
+    @strawberry.mutation(description="Exactly one of cersId and organizationId.")  # type: ignore[untyped-decorator]
     async def request_access(self, info: Info, input: RequestAccessInput) -> AccessRequestPayload:
         async def work() -> AccessRequestPayload:
             request = await people.request_access(
@@ -174,7 +174,7 @@ class PeopleMutations:
                 context_of(info).principal,
                 cers_id=input.cers_id,
                 organization_id=str(input.organization_id) if input.organization_id else None,
-                role=roles.BusinessRole(input.requested_role.value),
+                role=input.requested_role,
                 message=input.message,
             )
             return AccessRequestPayload(access_request=AccessRequest.from_domain(request))
@@ -191,7 +191,7 @@ class PeopleMutations:
                 context_of(info).principal,
                 str(input.id),
                 input.decision is AccessDecision.APPROVE,
-                roles.BusinessRole(input.role.value) if input.role else None,
+                input.role if input.role else None,
             )
             return AccessRequestPayload(access_request=AccessRequest.from_domain(request))
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from sqlalchemy import select
+from sqlmodel import col
 
 from services.facility.adapters import tables as t
 from services.facility.domain.counties import county_id
@@ -27,7 +28,7 @@ Info = strawberry.Info[Any, Any]
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The caller's businesses.")
+    @strawberry.field(description="The caller's businesses.")  # type: ignore[untyped-decorator]
     async def my_businesses(self, info: Info) -> OrganizationConnection:
         return await my_businesses(info)
 
@@ -42,10 +43,12 @@ class Query:
     @strawberry.field
     async def facility_by_cers_id(self, info: Info, cers_id: int) -> Facility | None:
         async with loaders.app_of(info).db.read() as session:
-            found = await session.scalar(select(t.Facility.id).where(t.Facility.cers_id == cers_id))
+            found = await session.scalar(
+                select(col(t.Facility.id)).where(col(t.Facility.cers_id) == cers_id)
+            )
         return await Facility.visible(info, found) if found else None
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]
         description="Facilities the caller may see: their businesses', their jurisdiction's, "
         "or every county's for statewide tokens. Keyset-paged by CERS ID."
     )
@@ -71,18 +74,20 @@ class Query:
             raise_coded(exc)
             raise
 
-    @strawberry.field(description="The public directory of agencies, optionally for one county.")
+    @strawberry.field(description="The public directory of agencies, optionally for one county.")  # type: ignore[untyped-decorator]
     async def regulator_agencies(
         self, info: Info, county: str | None = None
     ) -> list[RegulatorAgency]:
-        query = select(t.Agency).order_by(t.Agency.name)
+        query = select(t.Agency).order_by(col(t.Agency.name))
         if county is not None:
             cid = county_id(county)
             if cid is None:
                 return []
             query = query.where(
-                t.Agency.id.in_(  # type: ignore[attr-defined]
-                    select(t.Jurisdiction.agency_id).where(t.Jurisdiction.county_id == cid)
+                col(t.Agency.id).in_(
+                    select(col(t.Jurisdiction.agency_id)).where(
+                        col(t.Jurisdiction.county_id) == cid
+                    )
                 )
             )
         async with loaders.app_of(info).db.read() as session:

@@ -19,6 +19,7 @@ from services.facility.graphql.errors import attempt
 from services.facility.graphql.loaders import app_of
 from services.facility.graphql.values import StaffRole
 from services.facility.service_layer import agencies, compliance
+from services.facility.service_layer.errors import BadInput
 
 Info = strawberry.Info[Any, Any]
 
@@ -27,7 +28,7 @@ Info = strawberry.Info[Any, Any]
 class AgencyStaffInput:
     agency_id: strawberry.ID
     email: str
-    role: StaffRole | None = None  # type: ignore[valid-type]
+    role: StaffRole | None = None
 
 
 @strawberry.input
@@ -75,8 +76,8 @@ class PermitPayload:
 
 def _role(input: AgencyStaffInput) -> roles.StaffRole:
     if input.role is None:
-        raise agencies.BadInput("Give the staff role.", field=["role"])
-    return roles.StaffRole(input.role.value)
+        raise BadInput("Give the staff role.", field=["role"])
+    return input.role
 
 
 @strawberry.type
@@ -148,7 +149,7 @@ class RegulatorMutations:
 
         return await attempt(work, lambda e: DueDatePayload(user_errors=e))
 
-    @strawberry.mutation(description="Refused with COMPLIANCE_NOT_CURRENT unless CURRENT/DUE_SOON.")
+    @strawberry.mutation(description="Refused with COMPLIANCE_NOT_CURRENT unless CURRENT/DUE_SOON.")  # type: ignore[untyped-decorator]
     async def issue_permit(self, info: Info, input: IssuePermitInput) -> PermitPayload:
         async def work() -> PermitPayload:
             permit = await compliance.issue_permit(

@@ -12,11 +12,17 @@ import strawberry
 from services.facility.adapters.tables import FacilityReason
 from services.facility.domain import compliance, roles
 
-ComplianceStatus = strawberry.enum(compliance.ComplianceStatus)
-UpdateReasonKind = strawberry.enum(compliance.UpdateReason, name="UpdateReason")
-BusinessRole = strawberry.enum(roles.BusinessRole)
-StaffRole = strawberry.enum(roles.StaffRole)
-AgencyKind = strawberry.enum(roles.AgencyKind)
+# The domain enums themselves are the GraphQL enums (strawberry.enum registers them in place).
+ComplianceStatus = compliance.ComplianceStatus
+UpdateReasonKind = compliance.UpdateReason
+BusinessRole = roles.BusinessRole
+StaffRole = roles.StaffRole
+AgencyKind = roles.AgencyKind
+strawberry.enum(ComplianceStatus)
+strawberry.enum(UpdateReasonKind, name="UpdateReason")
+strawberry.enum(BusinessRole)
+strawberry.enum(StaffRole)
+strawberry.enum(AgencyKind)
 
 
 @strawberry.enum
@@ -104,7 +110,7 @@ class OwnerOperator:
 
 @strawberry.type
 class UpdateRequiredReason:
-    reason: UpdateReasonKind  # type: ignore[valid-type]
+    reason: UpdateReasonKind
     due_by: date
     element: str | None
     raised_at: datetime

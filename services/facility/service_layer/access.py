@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.auth import Principal
 from services.facility.adapters.tables import Facility, Membership, StaffMember
@@ -27,7 +28,9 @@ async def business_roles(session: AsyncSession, user_id: str | None) -> dict[str
     if user_id is None:
         return {}
     rows = await session.execute(
-        select(Membership.organization_id, Membership.role).where(Membership.user_id == user_id)
+        select(col(Membership.organization_id), col(Membership.role)).where(
+            col(Membership.user_id) == user_id
+        )
     )
     return {org: BusinessRole(role) for org, role in rows.all()}
 
@@ -37,7 +40,9 @@ async def staff_roles(session: AsyncSession, user_id: str | None) -> dict[str, S
     if user_id is None:
         return {}
     rows = await session.execute(
-        select(StaffMember.agency_id, StaffMember.role).where(StaffMember.user_id == user_id)
+        select(col(StaffMember.agency_id), col(StaffMember.role)).where(
+            col(StaffMember.user_id) == user_id
+        )
     )
     return {agency: StaffRole(role) for agency, role in rows.all()}
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.auth import Principal
 from common.contracts import facility as contract
@@ -104,7 +105,7 @@ async def _set_jurisdiction(
 ) -> list[str]:
     """Replace the agency's places and reassign every facility whose regulator changes."""
     for old in (
-        await session.execute(select(Jurisdiction).where(Jurisdiction.agency_id == agency.id))
+        await session.execute(select(Jurisdiction).where(col(Jurisdiction.agency_id) == agency.id))
     ).scalars():
         await session.delete(old)
     await session.flush()
@@ -117,7 +118,8 @@ async def _set_jurisdiction(
     affected = (
         await session.execute(
             select(Facility).where(
-                (Facility.agency_id == agency.id) | (Facility.county_id.in_(counties_touched))  # type: ignore[attr-defined]
+                (col(Facility.agency_id) == agency.id)
+                | (col(Facility.county_id).in_(counties_touched))
             )
         )
     ).scalars()
@@ -188,7 +190,7 @@ async def _grant_staff(
     existing = (
         await session.execute(
             select(StaffMember).where(
-                StaffMember.agency_id == agency.id, StaffMember.email_key == key
+                col(StaffMember.agency_id) == agency.id, col(StaffMember.email_key) == key
             )
         )
     ).scalar_one_or_none()
@@ -196,7 +198,9 @@ async def _grant_staff(
         raise BadInput(f"{email} is already staff of {agency.name}.", field=["email"])
     account = (
         await session.execute(
-            select(KnownUser).where(KnownUser.email_key == key, KnownUser.active.is_(True))  # type: ignore[attr-defined]
+            select(KnownUser).where(
+                col(KnownUser.email_key) == key, col(KnownUser.active).is_(True)
+            )
         )
     ).scalar_one_or_none()
     member = StaffMember(
@@ -237,7 +241,7 @@ async def emit_staff_granted(
         contract.StaffGranted(
             agency_id=member.agency_id,
             user_id=member.user_id,
-            role=member.role,  # type: ignore[arg-type]
+            role=member.role,
         ),
         actor,
     )
@@ -260,7 +264,8 @@ async def _staff_row(session: AsyncSession, agency_id: str, email: str) -> Staff
     row = (
         await session.execute(
             select(StaffMember).where(
-                StaffMember.agency_id == agency_id, StaffMember.email_key == email_key(email)
+                col(StaffMember.agency_id) == agency_id,
+                col(StaffMember.email_key) == email_key(email),
             )
         )
     ).scalar_one_or_none()
@@ -271,10 +276,10 @@ async def _staff_row(session: AsyncSession, agency_id: str, email: str) -> Staff
 
 async def _admins_left(session: AsyncSession, agency_id: str, excluding: str) -> bool:
     others = await session.execute(
-        select(StaffMember.id).where(
-            StaffMember.agency_id == agency_id,
-            StaffMember.role == StaffRole.ADMIN.value,
-            StaffMember.id != excluding,
+        select(col(StaffMember.id)).where(
+            col(StaffMember.agency_id) == agency_id,
+            col(StaffMember.role) == StaffRole.ADMIN.value,
+            col(StaffMember.id) != excluding,
         )
     )
     return others.first() is not None
@@ -360,8 +365,8 @@ async def set_agency_default_due_date(
         followers = (
             await session.execute(
                 select(Facility).where(
-                    Facility.agency_id == agency_id,
-                    Facility.due_date_overridden.is_(False),  # type: ignore[attr-defined]
+                    col(Facility.agency_id) == agency_id,
+                    col(Facility.due_date_overridden).is_(False),
                 )
             )
         ).scalars()
@@ -417,7 +422,7 @@ async def _change_due(
             facility_id=facility.id,
             annual_due_date=due,
             previous_due_date=previous,
-            cause=cause,  # type: ignore[arg-type]
+            cause=cause,
         ),
         actor,
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.auth import Principal
 from common.contracts import facility as contract
@@ -158,7 +159,9 @@ async def _insert_or_duplicate(session: AsyncSession, facility: Facility) -> Non
     except IntegrityError:
         existing = (
             await session.execute(
-                select(Facility.cers_id).where(Facility.address_key == facility.address_key)
+                select(col(Facility.cers_id)).where(
+                    col(Facility.address_key) == facility.address_key
+                )
             )
         ).scalar_one_or_none()
         if existing is None:
@@ -214,7 +217,7 @@ async def update_facility(
             facility.id,
             contract.FacilityUpdated(
                 facility=snapshot(facility),
-                changes=[k.value for k in kinds],  # type: ignore[misc]
+                changes=[k.value for k in kinds],
                 previous_agency_id=previous_agency,
             ),
             user_id,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.auth import Principal
 from common.contracts import facility as contract
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 async def open_reasons(session: AsyncSession, facility_id: str) -> list[rules.OpenReason]:
     rows = await session.execute(
-        select(FacilityReason).where(FacilityReason.facility_id == facility_id)
+        select(FacilityReason).where(col(FacilityReason.facility_id) == facility_id)
     )
     return [
         rules.OpenReason(rules.UpdateReason(r.reason), r.due_by, r.element or None)
@@ -73,7 +74,11 @@ async def issue_permit(
         if refusal:
             raise ComplianceNotCurrent(refusal, status=status.value)
         count = len(
-            list(await session.execute(select(Permit.id).where(Permit.facility_id == facility.id)))
+            list(
+                await session.execute(
+                    select(col(Permit.id)).where(col(Permit.facility_id) == facility.id)
+                )
+            )
         )
         permit = Permit(
             facility_id=facility.id,
@@ -231,17 +236,17 @@ async def send_reminders(app: Facilities, limit: int = 500) -> int:
     sent = 0
     async with app.db.transaction() as session:
         windows = (
-            ("OVERDUE", Facility.annual_due_date < today),  # type: ignore[operator]
+            ("OVERDUE", col(Facility.annual_due_date) < today),
             (
                 "DUE_SOON",
-                Facility.annual_due_date.between(today, today + rules.DUE_SOON_WINDOW),  # type: ignore[attr-defined]
+                col(Facility.annual_due_date).between(today, today + rules.DUE_SOON_WINDOW),
             ),
         )
         for kind, window in windows:
-            already = select(ReminderSent.facility_id).where(
-                ReminderSent.facility_id == Facility.id,
-                ReminderSent.due_date == Facility.annual_due_date,
-                ReminderSent.kind == kind,
+            already = select(col(ReminderSent.facility_id)).where(
+                col(ReminderSent.facility_id) == Facility.id,
+                col(ReminderSent.due_date) == Facility.annual_due_date,
+                col(ReminderSent.kind) == kind,
             )
             due = (
                 await session.execute(

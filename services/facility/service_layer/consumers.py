@@ -7,6 +7,7 @@ import logging
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.contracts import identity
 from common.events.envelope import Envelope
@@ -27,8 +28,8 @@ async def user_activated(app: Facilities, session: AsyncSession, envelope: Envel
     pending = (
         await session.execute(
             select(StaffMember).where(
-                StaffMember.email_key == key,
-                StaffMember.user_id.is_(None),  # type: ignore[union-attr]
+                col(StaffMember.email_key) == key,
+                col(StaffMember.user_id).is_(None),
             )
         )
     ).scalars()
@@ -70,10 +71,10 @@ async def user_deactivated(app: Facilities, session: AsyncSession, envelope: Env
     if known is not None:
         known.active, known.updated_at = False, app.now()
     for member in (
-        await session.execute(select(Membership).where(Membership.user_id == event.user_id))
+        await session.execute(select(Membership).where(col(Membership.user_id) == event.user_id))
     ).scalars():
         await revoke_membership(app, session, member, None)
     for staff in (
-        await session.execute(select(StaffMember).where(StaffMember.user_id == event.user_id))
+        await session.execute(select(StaffMember).where(col(StaffMember.user_id) == event.user_id))
     ).scalars():
         await revoke_staff(app, session, staff, None)

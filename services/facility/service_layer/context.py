@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.db import Database
 from common.events.outbox import record_event
@@ -52,8 +53,8 @@ class Facilities:
             rows = (
                 await session.execute(
                     select(OutgoingMail)
-                    .where(OutgoingMail.sent_at.is_(None))  # type: ignore[union-attr]
-                    .order_by(OutgoingMail.created_at)  # type: ignore[arg-type]
+                    .where(col(OutgoingMail.sent_at).is_(None))
+                    .order_by(col(OutgoingMail.created_at))
                     .limit(limit)
                     .with_for_update(skip_locked=True)
                 )

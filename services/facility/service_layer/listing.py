@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.facility.adapters.tables import Facility
 from services.facility.domain.compliance import ComplianceStatus, status_range
@@ -39,39 +40,39 @@ def filtered(caller: Caller, f: FacilityFilter, today: date) -> Select[Any] | No
     if not caller.statewide:
         scopes = []
         if caller.businesses:
-            scopes.append(Facility.organization_id.in_(list(caller.businesses)))  # type: ignore[attr-defined]
+            scopes.append(col(Facility.organization_id).in_(list(caller.businesses)))
         if caller.agencies:
-            scopes.append(Facility.agency_id.in_(list(caller.agencies)))  # type: ignore[union-attr]
+            scopes.append(col(Facility.agency_id).in_(list(caller.agencies)))
         if not scopes:
             return None
         query = query.where(or_(*scopes))
     if f.organization_id is not None:
-        query = query.where(Facility.organization_id == f.organization_id)
+        query = query.where(col(Facility.organization_id) == f.organization_id)
     if f.county is not None:
         cid = county_id(f.county)
         if cid is None:
             raise BadInput(f"{f.county!r} is not a California county.", field=["filter", "county"])
-        query = query.where(Facility.county_id == cid)
+        query = query.where(col(Facility.county_id) == cid)
     if f.agency_id is not None:
-        query = query.where(Facility.agency_id == f.agency_id)
+        query = query.where(col(Facility.agency_id) == f.agency_id)
     if f.cers_id is not None:
-        query = query.where(Facility.cers_id == f.cers_id)
+        query = query.where(col(Facility.cers_id) == f.cers_id)
     if f.updated_since is not None:
-        query = query.where(Facility.updated_at >= f.updated_since)  # type: ignore[operator]
+        query = query.where(col(Facility.updated_at) >= f.updated_since)
     if f.name_contains:
         # lower(name) LIKE '%x%' is what the pg_trgm GIN index on lower(name) serves.
         pattern = f"%{_escape_like(f.name_contains.lower())}%"
-        query = query.where(func.lower(Facility.name).like(pattern, escape="\\"))
+        query = query.where(func.lower(col(Facility.name)).like(pattern, escape="\\"))
     if f.compliance_status is not None:
         r = status_range(f.compliance_status, today)
         if r.due_after is not None:
-            query = query.where(Facility.annual_due_date > r.due_after)  # type: ignore[operator]
+            query = query.where(col(Facility.annual_due_date) > r.due_after)
         if r.due_on_or_before is not None:
-            query = query.where(Facility.annual_due_date <= r.due_on_or_before)  # type: ignore[operator]
+            query = query.where(col(Facility.annual_due_date) <= r.due_on_or_before)
         if r.has_reasons is True:
-            query = query.where(Facility.update_due_by.is_not(None))  # type: ignore[union-attr]
+            query = query.where(col(Facility.update_due_by).is_not(None))
         elif r.has_reasons is False:
-            query = query.where(Facility.update_due_by.is_(None))  # type: ignore[union-attr]
+            query = query.where(col(Facility.update_due_by).is_(None))
     return query
 
 
@@ -82,9 +83,9 @@ async def page(
     if not 0 <= first <= MAX_PAGE:
         raise BadInput(f"first must be between 0 and {MAX_PAGE}.", field=["first"])
     if after_cers_id is not None:
-        query = query.where(Facility.cers_id > after_cers_id)  # type: ignore[operator]
+        query = query.where(col(Facility.cers_id) > after_cers_id)
     rows = list(
-        (await session.execute(query.order_by(Facility.cers_id).limit(first + 1))).scalars()
+        (await session.execute(query.order_by(col(Facility.cers_id)).limit(first + 1))).scalars()
     )
     return rows[:first], len(rows) > first
 

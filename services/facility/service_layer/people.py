@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.auth import Principal
 from common.contracts import facility as contract
@@ -56,7 +57,7 @@ async def _org(session: AsyncSession, organization_id: str) -> Organization:
 
 async def _members(session: AsyncSession, organization_id: str) -> list[Membership]:
     rows = await session.execute(
-        select(Membership).where(Membership.organization_id == organization_id)
+        select(Membership).where(col(Membership.organization_id) == organization_id)
     )
     return list(rows.scalars())
 
@@ -81,7 +82,7 @@ async def grant_membership(
     existing = (
         await session.execute(
             select(Membership).where(
-                Membership.organization_id == org_id, Membership.user_id == user_id
+                col(Membership.organization_id) == org_id, col(Membership.user_id) == user_id
             )
         )
     ).scalar_one_or_none()
@@ -129,7 +130,7 @@ async def _change_role(
             organization_id=member.organization_id,
             user_id=member.user_id,
             role=role.value,
-            previous_role=previous,  # type: ignore[arg-type]
+            previous_role=previous,
         ),
         actor,
     )
@@ -167,7 +168,9 @@ async def add_person(
         caller.require_business(org.id, BusinessRole.LEAD_USER, "Adding a person")
         account = (
             await session.execute(
-                select(KnownUser).where(KnownUser.email_key == key, KnownUser.active.is_(True))  # type: ignore[attr-defined]
+                select(KnownUser).where(
+                    col(KnownUser.email_key) == key, col(KnownUser.active).is_(True)
+                )
             )
         ).scalar_one_or_none()
         if account is not None:
@@ -246,7 +249,9 @@ async def accept_invitation(app: Facilities, principal: Principal | None, token:
     user_id = require_user(principal)
     async with app.db.transaction() as session:
         inv = (
-            await session.execute(select(Invitation).where(Invitation.token_hash == _hash(token)))
+            await session.execute(
+                select(Invitation).where(col(Invitation.token_hash) == _hash(token))
+            )
         ).scalar_one_or_none()
         if inv is None or inv.status != PENDING:
             raise BadInput(
@@ -273,7 +278,9 @@ async def redeem_invitations_for(
 ) -> None:
     pending = (
         await session.execute(
-            select(Invitation).where(Invitation.email_key == key, Invitation.status == PENDING)
+            select(Invitation).where(
+                col(Invitation.email_key) == key, col(Invitation.status) == PENDING
+            )
         )
     ).scalars()
     for inv in list(pending):
@@ -323,7 +330,8 @@ async def _member(session: AsyncSession, organization_id: str, user_id: str) -> 
     row = (
         await session.execute(
             select(Membership).where(
-                Membership.organization_id == organization_id, Membership.user_id == user_id
+                col(Membership.organization_id) == organization_id,
+                col(Membership.user_id) == user_id,
             )
         )
     ).scalar_one_or_none()
@@ -395,7 +403,7 @@ async def request_access(
         facility = None
         if cers_id is not None:
             facility = (
-                await session.execute(select(Facility).where(Facility.cers_id == cers_id))
+                await session.execute(select(Facility).where(col(Facility.cers_id) == cers_id))
             ).scalar_one_or_none()
             if facility is None:
                 raise NotFound(f"No facility with CERS ID {cers_id}.", field=["cersId"])
@@ -408,7 +416,7 @@ async def request_access(
             if facility is None:
                 facility = (
                     await session.execute(
-                        select(Facility).where(Facility.organization_id == org.id).limit(1)
+                        select(Facility).where(col(Facility.organization_id) == org.id).limit(1)
                     )
                 ).scalar_one_or_none()
             agency_id = facility.agency_id if facility else None
@@ -500,7 +508,7 @@ async def decide_access_request(
                 requester_id=request.requester_id,
                 organization_id=request.organization_id,
                 approved=approve,
-                granted_role=request.granted_role,  # type: ignore[arg-type]
+                granted_role=request.granted_role,
                 decided_by=actor,
             ),
             actor,

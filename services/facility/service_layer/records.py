@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.contracts import facility as contract
 from services.facility.adapters.tables import (
@@ -53,9 +54,9 @@ async def find_agency(session: AsyncSession, cid: int, city: str | None) -> Agen
     row = (
         await session.execute(
             select(Agency)
-            .join(Jurisdiction, Jurisdiction.agency_id == Agency.id)
-            .where(Jurisdiction.county_id == cid, Jurisdiction.city_key.in_(keys))  # type: ignore[attr-defined]
-            .order_by(Jurisdiction.city_key.desc())  # type: ignore[attr-defined]
+            .join(Jurisdiction, col(Jurisdiction.agency_id) == Agency.id)
+            .where(col(Jurisdiction.county_id) == cid, col(Jurisdiction.city_key).in_(keys))
+            .order_by(col(Jurisdiction.city_key).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -109,9 +110,9 @@ async def raise_reason(
     existing = (
         await session.execute(
             select(FacilityReason).where(
-                FacilityReason.facility_id == facility.id,
-                FacilityReason.reason == reason.value,
-                FacilityReason.element == element,
+                col(FacilityReason.facility_id) == facility.id,
+                col(FacilityReason.reason) == reason.value,
+                col(FacilityReason.element) == element,
             )
         )
     ).scalar_one_or_none()
@@ -135,10 +136,10 @@ async def clear_reasons(
     cleared = list(
         (
             await session.execute(
-                select(FacilityReason.reason).where(
-                    FacilityReason.facility_id == facility.id,
-                    FacilityReason.reason.in_([r.value for r in reasons]),  # type: ignore[attr-defined]
-                    FacilityReason.element == element,
+                select(col(FacilityReason.reason)).where(
+                    col(FacilityReason.facility_id) == facility.id,
+                    col(FacilityReason.reason).in_([r.value for r in reasons]),
+                    col(FacilityReason.element) == element,
                 )
             )
         ).scalars()
@@ -146,9 +147,9 @@ async def clear_reasons(
     if cleared:
         await session.execute(
             delete(FacilityReason).where(
-                FacilityReason.facility_id == facility.id,  # type: ignore[arg-type]
-                FacilityReason.reason.in_(cleared),  # type: ignore[attr-defined]
-                FacilityReason.element == element,  # type: ignore[arg-type]
+                col(FacilityReason.facility_id) == facility.id,
+                col(FacilityReason.reason).in_(cleared),
+                col(FacilityReason.element) == element,
             )
         )
         await refresh_update_due_by(session, facility)
@@ -158,7 +159,9 @@ async def clear_reasons(
 async def refresh_update_due_by(session: AsyncSession, facility: Facility) -> None:
     facility.update_due_by = (
         await session.execute(
-            select(func.min(FacilityReason.due_by)).where(FacilityReason.facility_id == facility.id)
+            select(func.min(col(FacilityReason.due_by))).where(
+                col(FacilityReason.facility_id) == facility.id
+            )
         )
     ).scalar_one_or_none()
 
