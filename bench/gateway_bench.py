@@ -64,6 +64,31 @@ def serve_jwks(key_file: str, port: int) -> None:
                 log_level="warning")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of a process and all its descendants (Hive Gateway may fork workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    family = {pid}
+    grew = True
+    while grew:
+        grew = False
+        for child, parent in parents.items():
+            if parent in family and child not in family:
+                family.add(child)
+                grew = True
+    return sum(times.get(p, 0.0) for p in family)
+
+
 def _wait(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,11 +107,12 @@ class Harness:
         self.processes: list[subprocess.Popen[bytes]] = []
         self.node: list[Any] = []
 
-    def spawn(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def spawn(self, args: list[str], env: dict[str, str] | None = None) -> int:
         log = (self.workdir / f"proc-{len(self.processes)}.log").open("w")
         self.processes.append(subprocess.Popen(
             args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=log, stderr=log
         ))
+        return self.processes[-1].pid
 
     def close(self) -> None:
         for n in self.node:
@@ -157,18 +183,21 @@ def main(argv: list[str] | None = None) -> int:
         harness.spawn([sys.executable, "-m", "bench.gateway_bench", "jwks", str(key_file),
                        str(jwks_port)])
         urls = {}
+        pids: dict[str, int] = {}
         for name in ("users", "orgs", "elements"):
             port = free_port()
-            harness.spawn([sys.executable, "-m", "bench.gateway_bench", "subgraph", name,
-                           str(port)])
+            pid = harness.spawn([sys.executable, "-m", "bench.gateway_bench", "subgraph", name,
+                                 str(port)])
             urls[name] = f"http://127.0.0.1:{port}"
+            if name == "orgs":
+                pids["direct"] = pid
         for url in urls.values():
             _wait(url + "/healthz")
         supergraph = workdir / "supergraph.graphql"
         supergraph.write_text(with_urls((SUPERGRAPHS / "core.graphql").read_text(), urls))
         targets: dict[str, str] = {}
         gw_port = free_port()
-        harness.spawn([sys.executable, "-m", "gateway"], env={
+        pids["ours"] = harness.spawn([sys.executable, "-m", "gateway"], env={
             "GATEWAY_SUPERGRAPH": str(supergraph), "GATEWAY_PORT": str(gw_port),
             "JWKS_URL": f"http://127.0.0.1:{jwks_port}/jwks.json", "PUBLIC_BASE_URL": ISSUER,
             "API_AUDIENCE": AUDIENCE, "LOG_LEVEL": "WARNING", "GATEWAY_MAX_COST": "100000",
@@ -180,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
                 gateway = NodeGateway(kind, supergraph).start(timeout=120)
                 harness.node.append(gateway)
                 targets[kind] = gateway.url + "/graphql"
+                assert gateway.process is not None
+                pids[kind] = gateway.process.pid
         else:
             print("node is not installed: skipping @apollo/gateway and Hive Gateway")
         only = {t for t in args.only.split(",") if t}
@@ -195,12 +226,18 @@ def main(argv: list[str] | None = None) -> int:
                 for target, url in runs.items():
                     if only and target not in only:
                         continue
+                    cpu_before = _cpu_seconds(pids[target])
                     r = _load(workdir, url, bodies, args.concurrency, args.seconds)
+                    cpu = _cpu_seconds(pids[target]) - cpu_before
+                    # CPU per request of the target process alone (warm-up included in both
+                    # numerator and count is approximate): robust when the machine is busy.
+                    r["cpu_ms_per_req"] = round(cpu * 1000 / max(1, r["requests"]), 3)
                     r.update(query=label, workload=workload, target=target)
                     results.append(r)
                     print(f"{label:28} {workload:24} {target:7} {r['rps']:9.1f} req/s  "
                           f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:7.2f} ms  "
-                          f"errors {r['errors']}", flush=True)
+                          f"cpu {r['cpu_ms_per_req']:6.3f} ms/req  errors {r['errors']}",
+                          flush=True)
         _print_ratios(results)
         (workdir / "results.json").write_text(json.dumps(results, indent=2))
         print(f"results: {workdir / 'results.json'}")
@@ -224,6 +261,10 @@ def _print_ratios(results: list[dict[str, Any]]) -> None:
         for other in ("hive", "apollo"):
             if other in by:
                 parts.append(f"rps ours/{other} {ours['rps'] / by[other]['rps']:.2f}x")
+                parts.append(
+                    f"cpu/req ours/{other} "
+                    f"{ours['cpu_ms_per_req'] / max(by[other]['cpu_ms_per_req'], 1e-9):.2f}x"
+                )
         print(f"  {query:28} {workload:24} " + ", ".join(parts))
 
 
