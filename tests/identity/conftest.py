@@ -94,7 +94,7 @@ class Env:
 
 REGISTER = """mutation($input: RegisterAccountInput!) { registerAccount(input: $input) {
   user { id username email status portal } userErrors { field code message } } }"""
-ACTIVATE = """mutation($input: TokenInput!) { activateAccount(input: $input) {
+ACTIVATE = """mutation($input: ActivateAccountInput!) { activateAccount(input: $input) {
   user { id status } userErrors { field code message } } }"""
 ME = "{ me { id username email phone firstName portal status } }"
 

@@ -5,7 +5,7 @@ Resolvers only translate: GraphQL input to a service-layer call, its result to a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -47,12 +47,17 @@ class RegisterAccountInput:
 
 
 @strawberry.input
-class TokenInput:
-    token: str
+class ActivateAccountInput:
+    token: str = strawberry.field(description="The token from the emailed link.")
 
 
 @strawberry.input
-class EmailInput:
+class ResendActivationInput:
+    email: str
+
+
+@strawberry.input
+class RecoverUsernameInput:
     email: str
 
 
@@ -102,14 +107,63 @@ class AcknowledgementPayload:
     user_errors: list[UserError]
 
 
-def _user_payload(result: accounts.Result, viewer: str | None) -> UserPayload:
+@strawberry.type
+class RegisterAccountPayload(UserPayload):
+    pass
+
+
+@strawberry.type
+class ActivateAccountPayload(UserPayload):
+    pass
+
+
+@strawberry.type
+class UpdateProfilePayload(UserPayload):
+    pass
+
+
+@strawberry.type
+class ResendActivationPayload(AcknowledgementPayload):
+    pass
+
+
+@strawberry.type
+class RecoverUsernamePayload(AcknowledgementPayload):
+    pass
+
+
+@strawberry.type
+class RequestPasswordResetPayload(AcknowledgementPayload):
+    pass
+
+
+@strawberry.type
+class ResetPasswordPayload(AcknowledgementPayload):
+    pass
+
+
+@strawberry.type
+class ChangePasswordPayload(AcknowledgementPayload):
+    pass
+
+
+@strawberry.type
+class DeactivateAccountPayload(AcknowledgementPayload):
+    pass
+
+
+U = TypeVar("U", bound=UserPayload)
+A = TypeVar("A", bound=AcknowledgementPayload)
+
+
+def _user_payload(cls: type[U], result: accounts.Result, viewer: str | None) -> U:
     user = User.from_domain(result.user, viewer) if result.user and result.ok else None
-    return UserPayload(user=user, user_errors=user_errors(result.problems))
+    return cls(user=user, user_errors=user_errors(result.problems))
 
 
-def _ack(result: accounts.Result | None, message: str) -> AcknowledgementPayload:
+def _ack(cls: type[A], result: accounts.Result | None, message: str) -> A:
     problems = result.problems if result else []
-    return AcknowledgementPayload(
+    return cls(
         ok=not problems, message="" if problems else message, user_errors=user_errors(problems)
     )
 
@@ -137,9 +191,11 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation
-    async def register_account(self, info: Info, input: RegisterAccountInput) -> UserPayload:
+    async def register_account(
+        self, info: Info, input: RegisterAccountInput
+    ) -> RegisterAccountPayload:
         if input.portal is Portal.STATE:
-            return UserPayload(user=None, user_errors=[UserError(
+            return RegisterAccountPayload(user=None, user_errors=[UserError(
                 field=["portal"], code="INVALID_PORTAL",
                 message="STATE accounts are created by an operator, not by sign-up.",
             )])
@@ -148,63 +204,73 @@ class Mutation:
             password=input.password, first_name=input.first_name, last_name=input.last_name,
             title=input.title, phone=input.phone,
         ))
-        return _user_payload(result, viewer_id(info))
+        return _user_payload(RegisterAccountPayload, result, viewer_id(info))
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         description="Redeem an activation link, or confirm a changed email."
     )
-    async def activate_account(self, info: Info, input: TokenInput) -> UserPayload:
+    async def activate_account(
+        self, info: Info, input: ActivateAccountInput
+    ) -> ActivateAccountPayload:
         result = await accounts.activate(deps_of(info), input.token)
-        return _user_payload(result, viewer_id(info))
+        return _user_payload(ActivateAccountPayload, result, viewer_id(info))
 
     @strawberry.mutation
-    async def resend_activation(self, info: Info, input: EmailInput) -> AcknowledgementPayload:
+    async def resend_activation(
+        self, info: Info, input: ResendActivationInput
+    ) -> ResendActivationPayload:
         await recovery.resend_activation(deps_of(info), input.email)
-        return _ack(None, ALWAYS_SENT)
+        return _ack(ResendActivationPayload, None, ALWAYS_SENT)
 
     @strawberry.mutation
-    async def recover_username(self, info: Info, input: EmailInput) -> AcknowledgementPayload:
+    async def recover_username(
+        self, info: Info, input: RecoverUsernameInput
+    ) -> RecoverUsernamePayload:
         await recovery.recover_username(deps_of(info), input.email)
-        return _ack(None, ALWAYS_SENT)
+        return _ack(RecoverUsernamePayload, None, ALWAYS_SENT)
 
     @strawberry.mutation
     async def request_password_reset(
         self, info: Info, input: RequestPasswordResetInput
-    ) -> AcknowledgementPayload:
+    ) -> RequestPasswordResetPayload:
         await recovery.request_password_reset(deps_of(info), input.username_or_email)
-        return _ack(None, ALWAYS_SENT)
+        return _ack(RequestPasswordResetPayload, None, ALWAYS_SENT)
 
     @strawberry.mutation
-    async def reset_password(self, info: Info, input: ResetPasswordInput) -> AcknowledgementPayload:
+    async def reset_password(
+        self, info: Info, input: ResetPasswordInput
+    ) -> ResetPasswordPayload:
         result = await recovery.reset_password(deps_of(info), input.token, input.new_password)
-        return _ack(result, "Your password is changed. Sign in with the new one.")
+        return _ack(ResetPasswordPayload, result, "Your password is changed. Sign in with it.")
 
     @strawberry.mutation
-    async def update_profile(self, info: Info, input: UpdateProfileInput) -> UserPayload:
+    async def update_profile(
+        self, info: Info, input: UpdateProfileInput
+    ) -> UpdateProfilePayload:
         user_id = _signed_in_user(info)
         result = await accounts.update_profile(deps_of(info), user_id, ProfileChange(
             first_name=input.first_name, last_name=input.last_name, title=input.title,
             phone=input.phone, email=input.email,
         ))
-        return _user_payload(result, user_id)
+        return _user_payload(UpdateProfilePayload, result, user_id)
 
     @strawberry.mutation
     async def change_password(
         self, info: Info, input: ChangePasswordInput
-    ) -> AcknowledgementPayload:
+    ) -> ChangePasswordPayload:
         user_id = _signed_in_user(info)
         result = await accounts.change_password(
             deps_of(info), user_id, input.current_password, input.new_password
         )
-        return _ack(result, "Your password is changed.")
+        return _ack(ChangePasswordPayload, result, "Your password is changed.")
 
     @strawberry.mutation
     async def deactivate_account(
         self, info: Info, input: DeactivateAccountInput
-    ) -> AcknowledgementPayload:
+    ) -> DeactivateAccountPayload:
         user_id = _signed_in_user(info)
         result = await accounts.deactivate(deps_of(info), user_id, input.password)
-        return _ack(result, "Your account is closed.")
+        return _ack(DeactivateAccountPayload, result, "Your account is closed.")
 
 
 schema = federation_schema(query=Query, mutation=Mutation, types=[User, AccountStatus])

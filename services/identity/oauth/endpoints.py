@@ -30,7 +30,9 @@ class LocalVerifier(JWKSVerifier):
     """The shared verifier, reading identity's own keys instead of fetching its own JWKS."""
 
     def __init__(self, keys: KeyStore, *, issuer: str, audience: str) -> None:
-        super().__init__("local:", issuer=issuer, audience=audience, cache_seconds=5)
+        super().__init__(
+            "local:", issuer=issuer, audience=audience, cache_seconds=5, min_refresh_seconds=0
+        )
         self.keys = keys
 
     async def _fetch(self) -> KeySet:

@@ -1,0 +1,175 @@
+"""``python -m services.identity [serve|migrate|schema|create-client|create-state-account|
+rotate-keys|seed-demo]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from common.db import Database
+from common.logs import configure_logging
+from common.mail import Mailer
+from common.settings import Settings, load_settings
+from services.identity.config import IdentityConfig
+from services.identity.domain.clients import PEOPLE_SCOPES, ClientSpec
+from services.identity.migrate import migrate
+from services.identity.oauth.keys import rotate
+from services.identity.service_layer.accounts import Registration
+from services.identity.service_layer.clients import save_client
+from services.identity.service_layer.deps import Deps
+
+SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
+
+
+def _deps(settings: Settings) -> Deps:
+    config = IdentityConfig.from_env(settings)
+    return Deps(Database(settings.database_url("identity")), Mailer(settings),
+                settings.public_base_url, config.lockout)
+
+
+def serve(settings: Settings) -> int:
+    import uvicorn
+
+    from services.identity.app import create_app
+
+    uvicorn.run(
+        create_app(settings), host=settings.bind_host, port=settings.port("identity"),
+        log_config=None, proxy_headers=False,
+    )
+    return 0
+
+
+def schema() -> int:
+    from services.identity.graphql.schema import schema as sdl_schema
+
+    SCHEMA_FILE.write_text(sdl_schema.as_str() + "\n")
+    print(f"wrote {SCHEMA_FILE}")
+    return 0
+
+
+async def create_client(settings: Settings, args: argparse.Namespace) -> int:
+    secret = args.secret
+    if args.confidential and not secret:
+        secret = secrets.token_urlsafe(32)
+    spec = ClientSpec(
+        client_id=args.client_id, name=args.name or args.client_id,
+        redirect_uris=tuple(args.redirect_uri), portal=args.portal,
+        scopes=tuple(args.scope or (["statewide:read"] if secret and not args.redirect_uri
+                                    else list(PEOPLE_SCOPES))),
+        grant_types=tuple(args.grant or (["client_credentials"] if secret and not args.redirect_uri
+                                         else ["authorization_code", "refresh_token"])),
+    )
+    deps = _deps(settings)
+    try:
+        if settings.auto_migrate:
+            await migrate(settings.database_url("identity"))
+        saved = await save_client(deps, spec, secret, replace=args.replace)
+    finally:
+        await deps.db.dispose()
+    if not saved:
+        print(f"client {spec.client_id} exists; pass --replace to overwrite it", file=sys.stderr)
+        return 1
+    print(f"client {spec.client_id}: grants {' '.join(spec.grant_types)}; "
+          f"scopes {' '.join(spec.scopes)}")
+    if secret and not args.secret:
+        print(f"client secret (shown once): {secret}")
+    return 0
+
+
+async def create_state_account(settings: Settings, args: argparse.Namespace) -> int:
+    from services.identity.service_layer.seed import create_active_account
+
+    password = os.environ.get("IDENTITY_NEW_PASSWORD") or getpass.getpass("Password: ")
+    deps = _deps(settings)
+    try:
+        if settings.auto_migrate:
+            await migrate(settings.database_url("identity"))
+        result = await create_active_account(deps, Registration(
+            portal="state", username=args.username, email=args.email, password=password,
+            first_name=args.first_name, last_name=args.last_name, title=args.title,
+        ))
+    finally:
+        await deps.db.dispose()
+    if not result.ok or result.user is None:
+        for problem in result.problems:
+            print(f"{problem.field}: {problem.message} ({problem.code})", file=sys.stderr)
+        return 1
+    print(f"STATE account {args.username} created and active (id {result.user.id})")
+    return 0
+
+
+async def seed_demo_command(settings: Settings) -> int:
+    from services.identity.demo import seed_demo
+
+    deps = _deps(settings)
+    try:
+        await migrate(settings.database_url("identity"))
+        for username, password in await seed_demo(deps):
+            print(f"identity demo account: {username} / {password}")
+    finally:
+        await deps.db.dispose()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m services.identity")
+    sub = p.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run the HTTP service (default)")
+    sub.add_parser("migrate", help="upgrade the database to the newest schema")
+    sub.add_parser("schema", help=f"write the subgraph SDL to {SCHEMA_FILE.name}")
+    sub.add_parser("rotate-keys", help="make the signing key the previous one; add a new one")
+    sub.add_parser("seed-demo", help="create the demo accounts that are missing")
+    c = sub.add_parser("create-client", help="register an OAuth client")
+    c.add_argument("client_id")
+    c.add_argument("--name")
+    c.add_argument("--redirect-uri", action="append", default=[])
+    c.add_argument("--portal", choices=["business", "regulator"],
+                   help="fixed portal; omit for a client that passes portal= itself")
+    c.add_argument("--scope", action="append", help="allowed scope (repeat)")
+    c.add_argument("--grant", action="append",
+                   choices=["authorization_code", "refresh_token", "client_credentials"])
+    c.add_argument("--confidential", action="store_true", help="generate a secret")
+    c.add_argument("--secret", help="use this secret (confidential client)")
+    c.add_argument("--replace", action="store_true")
+    s = sub.add_parser("create-state-account",
+                       help="create an active STATE account (password from "
+                            "IDENTITY_NEW_PASSWORD or a prompt)")
+    s.add_argument("--username", required=True)
+    s.add_argument("--email", required=True)
+    s.add_argument("--first-name", required=True)
+    s.add_argument("--last-name", required=True)
+    s.add_argument("--title")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = load_settings()
+    configure_logging("identity", settings.log_level, settings.log_format)
+    command = args.command or "serve"
+    if command == "serve":
+        return serve(settings)
+    if command == "schema":
+        return schema()
+    if command == "migrate":
+        asyncio.run(migrate(settings.database_url("identity")))
+        return 0
+    if command == "rotate-keys":
+        kid = rotate(IdentityConfig.from_env(settings).keys)
+        print(f"new signing key {kid}; the previous key stays published for verification")
+        return 0
+    if command == "seed-demo":
+        return asyncio.run(seed_demo_command(settings))
+    if command == "create-client":
+        return asyncio.run(create_client(settings, args))
+    return asyncio.run(create_state_account(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
