@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.gateway.conftest import Client
+from tests.gateway.conftest import REQUESTS, Client, requests_to
 from tests.gateway.subgraphs import core as subgraphs
 
 
@@ -113,14 +113,32 @@ async def test_a_null_non_null_field_nulls_the_nearest_nullable_parent(client: C
 async def test_entities_are_fetched_once_per_subgraph_per_step_without_duplicates(
     client: Client,
 ) -> None:
-    # Three memberships of two users of one org: the org's facilities are fetched in one
-    # _entities call holding one representation per distinct organization.
-    subgraphs.CALLS.clear()
-    result = await client.post("{ users(ids: [\"u1\", \"u2\", \"u1\"]) { memberships "
-                               "{ organization { name } } username } }")
+    REQUESTS.clear()
+    result = await client.post(
+        '{ users(ids: ["u1", "u2", "u1", "nobody"]) { username memberships '
+        "{ organization { name } } } }"
+    )
     assert "errors" not in result
-    assert result["data"]["users"][2] == result["data"]["users"][0]
-    assert [c[0] for c in subgraphs.CALLS] == ["users"]
+    users = result["data"]["users"]
+    assert users[2] == users[0] and users[3] is None
+    # One _entities call for the memberships (and their organizations, which orgs owns too),
+    # with u1 sent once.
+    [orgs_call] = requests_to("core/orgs")
+    assert orgs_call["variables"]["representations"] == [
+        {"__typename": "User", "id": "u1"}, {"__typename": "User", "id": "u2"}
+    ]
+    REQUESTS.clear()
+    result = await client.post(
+        '{ users(ids: ["u1", "u2"]) { memberships { organization { facilities '
+        "{ elementCount } } } } }"
+    )
+    assert "errors" not in result
+    # u1 and u2 share organization o1, so facilities f1 and f2 appear twice: sent once each.
+    [elements_call] = requests_to("core/elements")
+    assert sorted(r["id"] for r in elements_call["variables"]["representations"]) == [
+        "f1", "f2", "f3"
+    ]
+    assert [n for n, _ in REQUESTS] == ["core/users", "core/orgs", "core/elements"]
 
 
 async def test_invalid_queries_answer_bad_user_input_not_500(client: Client) -> None:
