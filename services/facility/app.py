@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         settings.jwks_url, issuer=settings.public_base_url, audience=settings.api_audience
     )
     worker = Worker(facilities, settings)
+    facilities.read_model_fresh = worker.bus.read_model_fresh
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,6 +30,9 @@ class Facilities:
     public_base_url: str = "http://127.0.0.1:8000"
     clock: Clock = utc_now
     invitation_days: int = 14
+    # Whether identity's events are applied recently enough to trust known_users; wired to
+    # the EventBus in app.py. Grants from a stale read model are refused (fail closed).
+    read_model_fresh: Callable[[], bool] = lambda: True
 
     def now(self) -> datetime:
         return self.clock()

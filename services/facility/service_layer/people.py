@@ -25,7 +25,7 @@ from services.facility.domain.roles import BusinessRole, StaffRole, leaves_a_lea
 from services.facility.service_layer.access import load_caller, require_user
 from services.facility.service_layer.agencies import email_key
 from services.facility.service_layer.context import Facilities
-from services.facility.service_layer.errors import BadInput, Forbidden, NotFound
+from services.facility.service_layer.errors import BadInput, Forbidden, NotFound, Unavailable
 
 PENDING, ACCEPTED, CANCELLED, EXPIRED = "PENDING", "ACCEPTED", "CANCELLED", "EXPIRED"
 
@@ -166,6 +166,11 @@ async def add_person(
         caller = await load_caller(session, principal)
         org = await _org(session, organization_id)
         caller.require_business(org.id, BusinessRole.LEAD_USER, "Adding a person")
+        if not app.read_model_fresh():
+            raise Unavailable(
+                "Account data from identity is behind (its event consumer lags); adding people "
+                "is paused so no access is granted from stale data. Retry in a minute."
+            )
         account = (
             await session.execute(
                 select(KnownUser).where(
