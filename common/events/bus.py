@@ -42,7 +42,7 @@ class EventBus:
         backoff_max: float = 10.0,
         consumer_batch_size: int = 100,
         fetch_timeout: float = 1.0,
-        nak_delay: float = 1.0,
+        retry_delay: float = 1.0,
         ack_wait: float = 30.0,
         reconnect_seconds: float = 1.0,
     ) -> None:
@@ -66,7 +66,7 @@ class EventBus:
         )
         self._consumer_options: dict[str, Any] = dict(
             max_deliveries=max_deliveries, batch_size=consumer_batch_size,
-            fetch_timeout=fetch_timeout, nak_delay=nak_delay, ack_wait=ack_wait,
+            fetch_timeout=fetch_timeout, retry_delay=retry_delay, ack_wait=ack_wait,
         )
         self.consumers: dict[str, Consumer] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}

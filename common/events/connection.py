@@ -64,9 +64,10 @@ class NatsConnection:
 
     async def close(self) -> None:
         for task in (self._task, self._bootstrap):
-            if task is not None and not task.done():
+            # nats-py's connect loop can swallow a cancellation that lands mid-connect.
+            while task is not None and not task.done():
                 task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+                await asyncio.wait({task}, timeout=0.5)
         self._ready.clear()
         if self.nc is not None and not self.nc.is_closed:
             await self.nc.close()

@@ -7,12 +7,11 @@ import enum
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -20,6 +19,7 @@ from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database
@@ -30,6 +30,9 @@ from common.events.tables import EventTables
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+
+# Errors that mean the database is unreachable or busy, not that the event is bad.
+DATABASE_DOWN = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 DURABLE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -135,9 +138,10 @@ async def forget(db: Database, tables: EventTables, consumer: str) -> None:
 class Consumer:
     """Runs one durable subscription: fetch, apply once, ack; dead-letter what never applies.
 
-    When a handler fails, the rest of the batch is handed back too and the consumer pauses
-    for ``nak_delay`` and then fetches one message at a time, so the failed event is retried
-    before anything after it.
+    A failed event is retried in place every ``retry_delay`` seconds (the messages fetched
+    behind it wait, kept alive with in-progress acks), so nothing overtakes it. Its
+    ``max_deliveries``-th failed attempt sends it to the dead letters. A database outage is
+    not the event's fault and is retried for as long as it lasts.
     """
 
     def __init__(
@@ -150,7 +154,7 @@ class Consumer:
         max_deliveries: int = 5,
         batch_size: int = 100,
         fetch_timeout: float = 1.0,
-        nak_delay: float = 1.0,
+        retry_delay: float = 1.0,
         ack_wait: float = 30.0,
     ) -> None:
         self.service = service
@@ -161,14 +165,13 @@ class Consumer:
         self.max_deliveries = max_deliveries
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
-        self.nak_delay = nak_delay
+        self.retry_delay = retry_delay
         self.ack_wait = ack_wait
         self.pending: int | None = None
         self.caught_up = False
         self.caught_up_at = time.monotonic()
         self.counts = {outcome: 0 for outcome in Outcome}
         self.dead_letters = 0
-        self._batch = batch_size
 
     def lag_seconds(self, connected: bool) -> float:
         if self.caught_up and connected:
@@ -228,58 +231,86 @@ class Consumer:
     ) -> None:
         while conn.connected:
             try:
-                messages = await pull.fetch(self._batch, timeout=self.fetch_timeout)
-            except nats.errors.TimeoutError:
+                messages = await pull.fetch(self.batch_size, timeout=self.fetch_timeout)
+            except TimeoutError:  # nats.errors.TimeoutError too: nothing to fetch
                 if conn.connected:
                     self._mark_caught_up()
                 continue
             for index, message in enumerate(messages):
-                if await self.process(message, js):
-                    self._batch = self.batch_size
-                    continue
-                # Hand back the rest with the same delay, then fetch one at a time until the
-                # failed event applies: it comes back first, so order within the stream holds.
-                for rest in messages[index + 1 :]:
-                    await rest.nak(delay=self.nak_delay)
-                self._batch = 1
-                await asyncio.sleep(self.nak_delay)
-                break
+                await self.process(message, js, holding=messages[index + 1 :])
         self.caught_up = False
 
-    async def process(self, message: Msg, js: JetStreamContext) -> bool:
-        """Handle one message; False when it was handed back for a later retry."""
+    async def process(
+        self, message: Msg, js: JetStreamContext, holding: Sequence[Msg] = ()
+    ) -> None:
+        """Apply one message, retrying here so nothing after it overtakes it; ack when done.
+
+        ``holding`` are the fetched messages waiting behind it, kept from redelivery meanwhile.
+        """
         metadata = message.metadata
         self.pending = metadata.num_pending
         self.caught_up = False
         try:
             envelope = Envelope.from_json(message.data)
         except ValidationError as exc:
-            await self.dead_letter(js, message, f"unparseable envelope: {exc}")
-            return True
-        try:
-            async with self.db.transaction() as session:
-                outcome = await apply_once(
-                    session, self.tables, self.durable, envelope, self.subscription.handler
+            await self.dead_letter(js, message, f"unparseable envelope: {exc}", attempts=1)
+            return
+        # A redelivery after a crash or ack timeout counts as an attempt already made.
+        attempt = metadata.num_delivered
+        error: str | None = None
+        outage = 0
+        while True:
+            try:
+                async with self.db.transaction() as session:
+                    outcome = await apply_once(
+                        session, self.tables, self.durable, envelope, self.subscription.handler
+                    )
+                break
+            except Exception as exc:  # noqa: BLE001 - rolled back; retried or dead-lettered
+                if isinstance(exc, DATABASE_DOWN):
+                    # Not the event's fault: wait for the database, however long it takes.
+                    outage += 1
+                    wait = min(self.retry_delay * 2 ** min(outage, 6), 30.0)
+                    log.error(
+                        "consumer %s of %s cannot reach its database (%s: %s); "
+                        "retrying event %s in %.1fs",
+                        self.durable, self.service, type(exc).__name__, exc, envelope.id, wait,
+                    )
+                    await self._keep_alive([message, *holding])
+                    await asyncio.sleep(wait)
+                    continue
+                error = f"{type(exc).__name__}: {exc}"
+                if attempt >= self.max_deliveries:
+                    await self.dead_letter(js, message, error, attempts=attempt)
+                    return
+                log.warning(
+                    "consumer %s of %s failed on %s (event %s, attempt %d of %d): %s",
+                    self.durable, self.service, message.subject, envelope.id,
+                    attempt, self.max_deliveries, error,
                 )
-        except Exception as exc:  # noqa: BLE001 - rolled back; retried or dead-lettered
-            error = f"{type(exc).__name__}: {exc}"
-            if metadata.num_delivered >= self.max_deliveries:
-                await self.dead_letter(js, message, error)
-                return True
-            log.warning(
-                "consumer %s of %s failed on %s (event %s, delivery %d of %d): %s",
-                self.durable, self.service, message.subject, envelope.id,
-                metadata.num_delivered, self.max_deliveries, error,
+                await self._keep_alive([message, *holding])
+                await asyncio.sleep(self.retry_delay)
+                attempt += 1
+        if outcome is Outcome.STALE and error is not None:
+            # It failed, and meanwhile another replica applied a newer event of its aggregate:
+            # it will never apply now, so an operator must see it.
+            await self.dead_letter(
+                js, message, f"superseded by a newer event after failing: {error}",
+                attempts=attempt,
             )
-            await message.nak(delay=self.nak_delay)
-            return False
+            return
         self.counts[outcome] += 1
         await message.ack()
-        if metadata.num_pending == 0:
+        if metadata.num_pending == 0 and not holding:
             self._mark_caught_up()
-        return True
 
-    async def dead_letter(self, js: JetStreamContext, message: Msg, error: str) -> None:
+    async def _keep_alive(self, messages: Sequence[Msg]) -> None:
+        for message in messages:
+            await message.in_progress()
+
+    async def dead_letter(
+        self, js: JetStreamContext, message: Msg, error: str, *, attempts: int
+    ) -> None:
         metadata = message.metadata
         subject = f"deadletter.{self.service}.{self.durable}"
         headers: dict[str, Any] = dict(
@@ -289,7 +320,7 @@ class Consumer:
                     message.subject,
                     metadata.stream,
                     str(metadata.sequence.stream),
-                    str(metadata.num_delivered),
+                    str(attempts),
                     # Header values are one line; keep the first part of long errors.
                     " ".join(error.split())[:1000],
                     self.service,
@@ -301,9 +332,9 @@ class Consumer:
         headers["Nats-Msg-Id"] = f"{metadata.stream}-{metadata.sequence.stream}-{self.durable}"
         await js.publish(subject, message.data, headers=headers, stream="DEADLETTER")
         log.error(
-            "dead-lettered %s (stream %s sequence %d) after %d deliveries to consumer %s of %s: "
+            "dead-lettered %s (stream %s sequence %d) after %d attempts by consumer %s of %s: "
             "%s; it is in stream DEADLETTER on subject %s",
-            message.subject, metadata.stream, metadata.sequence.stream, metadata.num_delivered,
+            message.subject, metadata.stream, metadata.sequence.stream, attempts,
             self.durable, self.service, error, subject,
         )
         await message.term()

@@ -116,11 +116,13 @@ def create_event_tables_op(op: Any) -> None:
         columns = [column._copy() for column in table.columns]
         constraints: list[Any] = []
         for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
-            names = [column.name for column in constraint.columns]
+            name = str(constraint.name) if constraint.name else None
             if isinstance(constraint, UniqueConstraint):
-                constraints.append(UniqueConstraint(*names, name=constraint.name))
-            elif isinstance(constraint, PrimaryKeyConstraint) and constraint.name:
-                constraints.append(PrimaryKeyConstraint(*names, name=constraint.name))
+                names = [column.name for column in constraint.columns]
+                constraints.append(UniqueConstraint(*names, name=name))
+            elif isinstance(constraint, PrimaryKeyConstraint) and name:
+                names = [column.name for column in constraint.columns]
+                constraints.append(PrimaryKeyConstraint(*names, name=name))
         op.create_table(table.name, *columns, *constraints)
         for index in table.indexes:
             op.create_index(

@@ -20,12 +20,12 @@ from common.events import Envelope, EventBus, EventTables, event_tables, record_
 
 async def eventually(
     predicate: Callable[[], Awaitable[bool]] | Callable[[], bool],
-    timeout: float = 20.0,
+    within: float = 20.0,
     interval: float = 0.05,
     message: str = "condition",
 ) -> None:
-    """Poll ``predicate`` until it holds, failing after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll ``predicate`` until it holds, failing after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while True:
         result = predicate()
         if asyncio.iscoroutine(result):
@@ -33,7 +33,7 @@ async def eventually(
         if result:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"{message} did not hold within {timeout}s")
+            raise AssertionError(f"{message} did not hold within {within}s")
         await asyncio.sleep(interval)
 
 
@@ -89,7 +89,7 @@ class EventWorld:
 
     def bus(self, url: str, service: str = "facility", **options: Any) -> EventBus:
         options = {
-            "poll_seconds": 0.05, "nak_delay": 0.2, "fetch_timeout": 0.3,
+            "poll_seconds": 0.05, "retry_delay": 0.1, "fetch_timeout": 0.3,
             "reconnect_seconds": 0.1, "backoff_max": 0.3, "lease_seconds": 5.0, **options,
         }
         bus = EventBus(service, self.db, self.tables, url, **options)

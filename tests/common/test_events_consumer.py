@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from nats.js import JetStreamContext
+from sqlalchemy import delete, func, select
+
+from common.events import Envelope, EventBus, Outcome
+from common.natsserver import NatsServerProcess
+from tests.common.conftest import EventWorld, eventually, stream_messages
+
+DURABLE = "facility-things"
+
+
+def subscribe(world: EventWorld, bus: EventBus) -> None:
+    bus.subscribe(
+        durable=DURABLE, stream="FACILITY", subjects=["facility.>"], handler=world.handler
+    )
+
+
+async def effects_are(world: EventWorld, count: int) -> bool:
+    return await world.effect_count() == count
+
+
+async def test_each_event_applies_exactly_once_across_a_nats_outage_and_redelivery(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    bus = world.bus(private_nats_server.url)
+    subscribe(world, bus)
+    written = [await world.record(f"f-{i % 4}", str(i)) for i in range(10)]
+    # Two events fail once each: rolled back, handed back, applied on redelivery.
+    world.fail_times = {written[2].id: 1, written[7].id: 1}
+    await bus.start()
+    await eventually(lambda: effects_are(world, 10), message="10 effects")
+
+    private_nats_server.stop()
+    await eventually(lambda: not bus.connection.connected)
+    written += [await world.record(f"f-{i % 4}", f"while down {i}") for i in range(10)]
+    private_nats_server.start()
+    await eventually(lambda: effects_are(world, 20), message="20 effects after the outage")
+
+    # Redeliver everything: the same events again under new Nats-Msg-Ids.
+    for message in await stream_messages(js_client, "FACILITY"):
+        await js_client.publish(
+            message.subject or "", message.data or b"", headers={"Nats-Msg-Id": str(uuid.uuid4())}
+        )
+    consumer = bus.consumers[DURABLE]
+    await eventually(lambda: consumer.counts[Outcome.DUPLICATE] == 20, message="20 duplicates")
+
+    rows = await world.effect_rows()
+    assert sorted(row.event_id for row in rows) == sorted(e.id for e in written)
+    assert consumer.counts[Outcome.APPLIED] == 20
+    assert consumer.dead_letters == 0
+
+
+async def test_an_older_event_never_overwrites_a_newer_one_of_the_same_aggregate(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    bus = world.bus(private_nats_server.url, relay=False)
+    subscribe(world, bus)
+    await bus.start()
+    await eventually(lambda: bus.connection.connected)
+    await bus.connection.wait_ready()
+
+    def event(sequence: int, value: str) -> Envelope:
+        return Envelope(
+            type="facility.membership.changed", aggregate_id="m-1", sequence=sequence,
+            data={"value": value},
+        )
+
+    # A replica published "revoked" (3) before an old "granted" (2) got through.
+    for envelope in [event(1, "granted"), event(3, "revoked"), event(2, "granted again")]:
+        await js_client.publish(envelope.type, envelope.to_json())
+    consumer = bus.consumers[DURABLE]
+    await eventually(lambda: consumer.counts[Outcome.STALE] == 1)
+
+    assert [row.value for row in await world.effect_rows()] == ["granted", "revoked"]
+    assert consumer.counts[Outcome.APPLIED] == 2
+
+
+async def test_a_poison_message_ends_in_the_deadletter_stream_with_its_facts(
+    world: EventWorld,
+    private_nats_server: NatsServerProcess,
+    js_client: JetStreamContext,
+    caplog: pytest.LogCaptureFixture,
+):
+    caplog.set_level(logging.ERROR, logger="common.events")
+    world.always_fail = {"poison"}
+    bus = world.bus(private_nats_server.url, max_deliveries=3)
+    subscribe(world, bus)
+    good = await world.record("f-1", "good")
+    poison = await world.record("f-2", "poison")
+    after = await world.record("f-2", "after the poison")
+    await bus.start()
+    await eventually(lambda: effects_are(world, 2), message="the good events applied")
+
+    letters = await stream_messages(js_client, "DEADLETTER")
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter.subject == f"deadletter.facility.{DURABLE}"
+    assert Envelope.from_json(letter.data or b"") == poison
+    assert letter.headers is not None
+    assert letter.headers["Original-Subject"] == "facility.thing.changed"
+    assert letter.headers["Original-Stream"] == "FACILITY"
+    assert letter.headers["Original-Sequence"] == "2"
+    assert letter.headers["Delivery-Count"] == "3"
+    assert "cannot apply poison" in letter.headers["Error"]
+    assert [row.event_id for row in await world.effect_rows()] == [good.id, after.id]
+    assert any(
+        "dead-lettered" in r.getMessage() and "sequence 2" in r.getMessage()
+        for r in caplog.records
+    )
+
+
+async def test_an_unparseable_message_is_dead_lettered_at_once(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    bus = world.bus(private_nats_server.url, relay=False)
+    subscribe(world, bus)
+    await bus.start()
+    await bus.connection.wait_ready()
+    await js_client.publish("facility.thing.changed", b"{not json")
+    await eventually(lambda: bus.consumers[DURABLE].dead_letters == 1)
+
+    letters = await stream_messages(js_client, "DEADLETTER")
+    assert [(m.data, m.headers and m.headers["Delivery-Count"]) for m in letters] == [
+        (b"{not json", "1")
+    ]
+    assert letters[0].headers and letters[0].headers["Error"].startswith("unparseable envelope")
+    assert await world.effect_count() == 0
+
+
+async def test_replay_applies_every_event_again_after_the_read_model_is_cleared(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    bus = world.bus(private_nats_server.url)
+    subscribe(world, bus)
+    written = [await world.record(f"f-{i % 2}", str(i)) for i in range(6)]
+    await bus.start()
+    await eventually(lambda: effects_are(world, 6))
+
+    async with world.db.transaction() as session:
+        await session.execute(delete(world.effects))
+    await bus.replay(DURABLE)
+    await eventually(lambda: effects_are(world, 6), message="6 effects after replay")
+
+    assert [row.event_id for row in await world.effect_rows()] == [e.id for e in written]
+    async with world.db.read() as session:
+        inbox = await session.execute(select(func.count()).select_from(world.tables.inbox))
+        assert inbox.scalar_one() == 6
+
+
+async def test_lag_grows_while_nats_is_unreachable_and_the_read_model_turns_stale(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    bus = world.bus(private_nats_server.url, max_lag_seconds=0.5)
+    subscribe(world, bus)
+    await bus.start()
+    await eventually(lambda: bus.consumers[DURABLE].caught_up, message="caught up")
+    assert bus.read_model_fresh()
+    ok, detail = await bus.readiness()
+    assert ok
+    assert detail == {"nats": "connected", "consumers": {DURABLE: {"pending": 0, "lag_seconds": 0}}}
+
+    private_nats_server.stop()
+    await eventually(lambda: not bus.read_model_fresh(), message="stale while NATS is down")
+    ok, detail = await bus.readiness()
+    assert ok and detail["nats"] == "disconnected"
+    assert detail["consumers"][DURABLE]["lag_seconds"] > 0.5
+
+    private_nats_server.start()
+    await world.record("f-1", "after the outage")
+    await eventually(bus.read_model_fresh, message="fresh again")
+    await eventually(lambda: effects_are(world, 1))
