@@ -102,7 +102,7 @@ async def run(url: str, bodies: list[Any], concurrency: int, seconds: float) -> 
             "p99_ms": round(pct(0.99), 2)}
 
 
-def main() -> None:
+def cli() -> None:
     url, bodies_file, concurrency, seconds = sys.argv[1:5]
     with open(bodies_file) as f:
         bodies = json.load(f)
@@ -112,4 +112,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli()
