@@ -21,6 +21,10 @@ from gateway.supergraph import Supergraph
 log = logging.getLogger(__name__)
 
 
+def _operation_name(payload: Any) -> Any:
+    return payload.get("operationName") if isinstance(payload, dict) else None
+
+
 def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
 
@@ -38,6 +42,19 @@ class Gateway:
         self, payload: Any, headers: Mapping[str, str], *, allow_mutation: bool = True
     ) -> tuple[dict[str, Any], int]:
         """Runs one GraphQL request payload; answers (response body, HTTP status)."""
+        try:
+            return await self._execute(payload, headers, allow_mutation)
+        except Exception:
+            # A gateway bug must still answer in GraphQL terms, never with a bare 500.
+            log.exception("gateway failed on operation %r", _operation_name(payload))
+            return error_body(
+                "The gateway failed on this operation; operators can find it in the logs "
+                "by its x-request-id.", "UNAVAILABLE"
+            ), 503
+
+    async def _execute(
+        self, payload: Any, headers: Mapping[str, str], allow_mutation: bool
+    ) -> tuple[dict[str, Any], int]:
         if not isinstance(payload, dict):
             return error_body("A GraphQL request must be a JSON object.", "BAD_USER_INPUT"), 400
         query = payload.get("query")

@@ -148,7 +148,19 @@ async def test_invalid_queries_answer_bad_user_input_not_500(client: Client) -> 
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     bad_var = await client.raw("query Q($id: ID!) { facility(id: $id) { name } }", {})
     assert bad_var.status_code == 400
-    for body in [b"not json", b"[]", b"42", b'{"query": 3}']:
+    for body in [
+        b"not json", b"[]", b"42", b'{"query": 3}', b'{"query": ["{ me { id } }"]}',
+        b'{"query": "{ me { id } }", "variables": [1]}',
+        b'{"query": "{ me { id } }", "operationName": 7}',
+        b'{"query": "query Q($n: Int!) { facilities(first: $n) { id } }", '
+        b'"variables": {"n": 99999999999999999999}}',
+        b'{"query": "query Q($ids: [ID!]!) { users(ids: $ids) { id } }", '
+        b'"variables": {"ids": [[["deep"]]]}}',
+        b'{"query": "{ me { id } }", "operationName": "Missing"}',
+        b'{"query": "fragment A on User { ...B } fragment B on User { ...A } { me { ...A } }"}',
+        b'{"query": "subscription { me { id } }"}',
+        b"\xff\xfe",
+    ]:
         response = await client.http.post(client.base + "/graphql", content=body)
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
