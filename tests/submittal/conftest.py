@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import threading
 import time
@@ -18,6 +19,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
 
+from common.contracts import facility as contract
 from common.events import Envelope, ensure_streams
 from common.natsserver import NatsServerProcess
 from common.settings import load_settings
@@ -136,34 +138,44 @@ class Harness:
 
     async def business(self, name: str = "Acme Fuel") -> str:
         org = str(uuid.uuid4())
-        await self.publish("facility.organization.created", org,
-                           {"organization_id": org, "name": name, "org_code": 12345678})
+        await self.publish(contract.ORGANIZATION_CREATED, org, contract.OrganizationCreated(
+            organization_id=org, name=name, org_code=12345678).model_dump(mode="json"))
         return org
 
     async def facility(self, org: str, agency: str | None, name: str = "Acme Fuel #1",
-                       **record: Any) -> str:
-        facility_id = str(uuid.uuid4())
-        await self.publish("facility.facility.created", facility_id, {
-            "facility_id": facility_id, "organization_id": org, "agency_id": agency,
-            "cers_id": 10000001, "name": name, "county": "Plumas", "city": "Quincy",
-            "site_address": {"street": "1 Main St", "city": "Quincy", "zip": "95971"},
-            "mailing_address": {"street": "PO Box 1", "city": "Quincy", "state": "CA",
-                                "zip": "95971"},
-            "contacts": {"environmental": {"name": "Erin Env", "phone": "530-555-0101"}},
-            "owner_operator": {"owner_name": "Acme LLC", "operator_name": "Acme Ops"},
-            **record,
-        })
+                       facility_id: str | None = None, **record: Any) -> str:
+        facility_id = facility_id or str(uuid.uuid4())
+        await self.publish(contract.FACILITY_CREATED, facility_id, contract.FacilityCreated(
+            facility=snapshot(facility_id, org, agency, name, **record)).model_dump(mode="json"))
         return facility_id
 
     async def member(self, org: str, user: str, role: str) -> None:
-        await self.publish("facility.membership.granted", org,
-                           {"organization_id": org, "user_id": user, "role": role})
+        await self.publish(contract.MEMBERSHIP_GRANTED, f"{org}:{user}", contract.MembershipGranted(
+            organization_id=org, user_id=user, role=role).model_dump(mode="json"))
 
     async def staff(self, agency: str, user: str, role: str) -> None:
-        await self.publish("facility.staff.granted", agency,
-                           {"agency_id": agency, "user_id": user, "role": role})
+        await self.publish(contract.STAFF_GRANTED, f"{agency}:{user}", contract.StaffGranted(
+            agency_id=agency, user_id=user, role=role).model_dump(mode="json"))
 
 
+def snapshot(facility_id: str, org: str, agency: str | None, name: str = "Acme Fuel #1",
+             **record: Any) -> contract.Facility:
+    """A facility as the facility service publishes it (common/contracts/facility.py)."""
+    values: dict[str, Any] = {
+        "name": name, "county": "Plumas", "city": "Quincy",
+        "site_address": {"street": "1 Main St", "city": "Quincy", "zip": "95971"},
+        "mailing_address": {"street": "PO Box 1", "city": "Quincy", "state": "CA",
+                            "zip": "95971"},
+        "contacts": {"environmental": {"name": "Erin Env", "phone": "530-555-0101",
+                                       "phone24h": "530-555-0102"},
+                     "primary_emergency": None, "secondary_emergency": None, "billing": None},
+        "owner_operator": {"owner_name": "Acme LLC", "operator_name": "Acme Ops"},
+        **record,
+    }
+    return contract.Facility(
+        facility_id=facility_id, cers_id=10000001, organization_id=org, agency_id=agency,
+        county_id=32, annual_due_date=dt.date(2027, 3, 1),
+        record=contract.FacilityRecord(**values))
 
 
 @pytest.fixture

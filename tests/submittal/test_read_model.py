@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from common.events import Envelope
 from services.submittal.adapters.tables import Element, MembershipView
-from tests.submittal.conftest import Harness, World
+from tests.submittal.conftest import Harness, World, snapshot
 from tests.submittal.flows import ELEMENT, START, SUBMIT, code, draft_hmbp, ok, start
 
 PREFILL = """mutation($f: ID!) { startSubmittal(input: {facilityId: $f,
@@ -23,18 +23,19 @@ async def memberships(h: Harness, org: str) -> dict[str, str]:
 
 async def test_redelivered_and_out_of_order_facility_events_are_applied_once(world: World):
     h = world.h
-    granted = await h.publish("facility.membership.granted", world.org,
+    aggregate = f"{world.org}:newbie"
+    granted = await h.publish("facility.membership.granted", aggregate,
                               {"organization_id": world.org, "user_id": "newbie",
                                "role": "EDITOR"})
-    revoked = await h.publish("facility.membership.revoked", world.org,
+    revoked = await h.publish("facility.membership.revoked", aggregate,
                               {"organization_id": world.org, "user_id": "newbie"})
     # The same events again, as a redelivery past JetStream's duplicate window would bring.
     await h.publish("", "", {}, envelope=granted, msg_id=str(uuid.uuid4()))
     await h.publish("", "", {}, envelope=revoked, msg_id=str(uuid.uuid4()))
     # An older event of the aggregate that was never applied arrives late: still ignored.
-    stale = Envelope(type="facility.membership.granted", aggregate_id=world.org,
-                     sequence=granted.sequence - 1,
-                     data={"organization_id": world.org, "user_id": "newbie", "role": "LEAD"})
+    stale = Envelope(type="facility.membership.granted", aggregate_id=aggregate,
+                     sequence=revoked.sequence - 1,
+                     data={"organization_id": world.org, "user_id": "newbie", "role": "LEAD_USER"})
     await h.publish("", "", {}, envelope=stale)
     await h.member(world.org, "marker", "VIEWER")
     await h.settle()
@@ -50,9 +51,10 @@ async def test_an_unknown_facility_reads_as_not_found(world: World):
 
 async def test_facility_updates_refresh_the_prefill_record(world: World):
     h = world.h
+    updated = snapshot(world.facility, world.org, world.agency, name="Acme Fuel North",
+                       owner_operator={"owner_name": "Acme Holdings"})
     await h.publish("facility.facility.updated", world.facility, {
-        "facility_id": world.facility, "name": "Acme Fuel North",
-        "owner_operator": {"owner_name": "Acme Holdings"}, "changes": ["NAME", "OWNERSHIP"]})
+        "facility": updated.model_dump(mode="json"), "changes": ["NAME", "OWNERSHIP"]})
     await h.settle()
     body = await h.gql(PREFILL, world.t("editor"), f=world.facility)
     info = ok(body, "startSubmittal")["element"]["facilityInformation"]
@@ -68,8 +70,9 @@ async def test_a_transfer_discards_open_drafts_and_the_new_owner_sees_the_histor
     submitted = ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
     history = submitted["elements"][0]["id"]
     draft = await start(h, world.t("editor"), world.facility, "UST")
+    moved = snapshot(world.facility, world.other_org, world.agency)
     await h.publish("facility.facility.transferred", world.facility, {
-        "facility_id": world.facility, "from_organization_id": world.org,
+        "facility": moved.model_dump(mode="json"), "from_organization_id": world.org,
         "to_organization_id": world.other_org})
     await h.settle()
     async with h.deps.db.read() as session:
@@ -83,7 +86,7 @@ async def test_a_transfer_discards_open_drafts_and_the_new_owner_sees_the_histor
 
 async def test_revoked_staff_lose_review_rights(world: World):
     h = world.h
-    await h.publish("facility.staff.revoked", world.agency,
+    await h.publish("facility.staff.revoked", f"{world.agency}:inspector",
                     {"agency_id": world.agency, "user_id": "inspector"})
     await h.settle()
     ids = await draft_hmbp(h, world.t("editor"), world.facility)

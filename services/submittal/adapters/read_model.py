@@ -1,9 +1,11 @@
 """The local read model built from facility events: who owns, who may act, who regulates.
 
-Payload field names are read tolerantly (``facility_id`` or the envelope's aggregate id) so
-the consumer survives additive changes in common/contracts/facility.py. Every write is an
-upsert or a delete, so applying an event twice leaves the same state; the EventBus inbox
-already makes sure it is applied once and never out of per-aggregate order.
+Payloads are validated with common/contracts/facility.py (extra fields are ignored, so
+additive changes there never break us; a malformed event fails and is dead-lettered). Every
+write is an upsert or a delete, so applying an event twice leaves the same state; the
+EventBus inbox already applies each event once and never out of per-aggregate order.
+``facility.agency.jurisdiction_changed`` needs no handler: facility follows it with a
+``facility.updated`` snapshot of each reassigned facility.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic.alias_generators import to_camel
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from common.contracts import facility
 from common.events.envelope import Envelope
 from services.submittal.adapters.tables import (
     Element,
@@ -32,26 +36,25 @@ Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 # Called after a facility appears in the read model (the demo seed hooks in here).
 FacilityHook = Callable[[AsyncSession, FacilityView], Awaitable[None]]
 
-RECORD_KEYS = ("name", "site_address", "county", "city", "mailing_address", "contacts",
-               "owner_operator")
+# The facility record's names that differ from ours beyond snake_case -> camelCase.
+_RENAMES = {"phone24h": "phone24Hour", "zip": "zipCode"}
 
 
 def camel_record(value: Any) -> Any:
-    """The facility record with camelCase keys, the way our GraphQL and prefill read it."""
+    """The facility record with our camelCase keys, the way GraphQL and prefill read it."""
     if isinstance(value, dict):
-        return {to_camel(str(k)): camel_record(v) for k, v in value.items()}
+        return {_RENAMES.get(str(k), to_camel(str(k))): camel_record(v) for k, v in value.items()}
     if isinstance(value, list):
         return [camel_record(v) for v in value]
     return value
 
 
-def _facility_id(envelope: Envelope) -> str:
-    return str(envelope.data.get("facility_id") or envelope.aggregate_id)
-
-
-def _record(data: dict[str, Any]) -> dict[str, Any]:
-    source = data.get("record") if isinstance(data.get("record"), dict) else data
-    return camel_record({k: source[k] for k in RECORD_KEYS if k in source})
+def _view_values(snapshot: facility.Facility) -> dict[str, Any]:
+    return {
+        "organization_id": snapshot.organization_id, "agency_id": snapshot.agency_id,
+        "cers_id": snapshot.cers_id, "name": snapshot.record.name,
+        "record": camel_record(snapshot.record.model_dump(mode="json")), "updated_at": now(),
+    }
 
 
 async def _upsert(session: AsyncSession, row: Any, **values: Any) -> None:
@@ -95,87 +98,51 @@ class ReadModelConsumer:
             await handler(session, envelope)
 
     async def _organization(self, session: AsyncSession, e: Envelope) -> None:
-        org_id = str(e.data.get("organization_id") or e.aggregate_id)
-        name = str(e.data.get("name") or "")
-        await _upsert(session, OrganizationView(id=org_id, name=name), name=name)
+        event = facility.OrganizationCreated.model_validate(e.data)
+        await _upsert(session, OrganizationView(id=event.organization_id, name=event.name),
+                      name=event.name)
 
     async def _facility_created(self, session: AsyncSession, e: Envelope) -> None:
-        facility_id = _facility_id(e)
-        row = FacilityView(
-            id=facility_id,
-            organization_id=str(e.data["organization_id"]),
-            agency_id=e.data.get("agency_id"),
-            cers_id=e.data.get("cers_id"),
-            name=str(e.data.get("name") or ""),
-            record=_record(e.data),
-            updated_at=now(),
-        )
-        existed = await session.get(FacilityView, facility_id) is not None
-        await _upsert(session, row, organization_id=row.organization_id, agency_id=row.agency_id,
-                      cers_id=row.cers_id, name=row.name, record=row.record, updated_at=now())
+        snapshot = facility.FacilityCreated.model_validate(e.data).facility
+        values = _view_values(snapshot)
+        existed = await session.get(FacilityView, snapshot.facility_id) is not None
+        row = FacilityView(id=snapshot.facility_id, **values)
+        await _upsert(session, row, **values)
         if not existed and self.on_facility_created is not None:
             await self.on_facility_created(session, row)
 
     async def _facility_updated(self, session: AsyncSession, e: Envelope) -> None:
-        facility = await session.get(FacilityView, _facility_id(e))
-        if facility is None:
-            log.warning("facility.updated for unknown facility %s; waiting for its creation "
-                        "event (run `python -m services.submittal resync` if this persists)",
-                        _facility_id(e))
-            return
-        record = {**facility.record, **_record(e.data)}
-        facility.record = record
-        facility.name = str(record.get("name") or facility.name)
-        if "agency_id" in e.data:
-            facility.agency_id = e.data["agency_id"]
-        facility.updated_at = now()
-        await session.flush()
+        snapshot = facility.FacilityUpdated.model_validate(e.data).facility
+        values = _view_values(snapshot)
+        await _upsert(session, FacilityView(id=snapshot.facility_id, **values), **values)
 
     async def _facility_transferred(self, session: AsyncSession, e: Envelope) -> None:
-        facility = await session.get(FacilityView, _facility_id(e))
-        new_owner = e.data.get("to_organization_id") or e.data.get("organization_id")
-        if facility is None or not new_owner:
-            log.warning("facility.transferred for unknown facility %s", _facility_id(e))
-            return
-        facility.organization_id = str(new_owner)
-        facility.updated_at = now()
+        event = facility.FacilityTransferred.model_validate(e.data)
+        values = {**_view_values(event.facility), "organization_id": event.to_organization_id}
+        await _upsert(session, FacilityView(id=event.facility.facility_id, **values), **values)
         # DESIGN §1: open drafts are discarded; submitted history stays with the facility.
-        await session.execute(
-            delete(Element).where(Element.facility_id == facility.id, Element.status == "DRAFT")
-        )
-        await session.flush()
+        await session.execute(delete(Element).where(
+            col(Element.facility_id) == event.facility.facility_id,
+            col(Element.status) == "DRAFT"))
 
     async def _membership(self, session: AsyncSession, e: Envelope) -> None:
-        org_id, user_id = str(e.data["organization_id"]), str(e.data["user_id"])
-        role = str(e.data["role"])
-        await _upsert(session, MembershipView(organization_id=org_id, user_id=user_id, role=role),
-                      role=role)
+        event = facility.MembershipGranted.model_validate(e.data)
+        row = MembershipView(organization_id=event.organization_id, user_id=event.user_id,
+                             role=event.role)
+        await _upsert(session, row, role=event.role)
 
     async def _membership_revoked(self, session: AsyncSession, e: Envelope) -> None:
+        event = facility.MembershipRevoked.model_validate(e.data)
         await session.execute(delete(MembershipView).where(
-            MembershipView.organization_id == str(e.data["organization_id"]),
-            MembershipView.user_id == str(e.data["user_id"]),
-        ))
+            col(MembershipView.organization_id) == event.organization_id,
+            col(MembershipView.user_id) == event.user_id))
 
     async def _staff(self, session: AsyncSession, e: Envelope) -> None:
-        agency_id, user_id = str(e.data["agency_id"]), str(e.data["user_id"])
-        role = str(e.data["role"])
-        await _upsert(session, StaffView(agency_id=agency_id, user_id=user_id, role=role),
-                      role=role)
+        event = facility.StaffGranted.model_validate(e.data)
+        row = StaffView(agency_id=event.agency_id, user_id=event.user_id, role=event.role)
+        await _upsert(session, row, role=event.role)
 
     async def _staff_revoked(self, session: AsyncSession, e: Envelope) -> None:
+        event = facility.StaffRevoked.model_validate(e.data)
         await session.execute(delete(StaffView).where(
-            StaffView.agency_id == str(e.data["agency_id"]),
-            StaffView.user_id == str(e.data["user_id"]),
-        ))
-
-
-async def reassign_agency(session: AsyncSession, facility_ids: list[str], agency_id: str) -> None:
-    await session.execute(
-        update(FacilityView).where(FacilityView.id.in_(facility_ids)).values(agency_id=agency_id)  # type: ignore[attr-defined]
-    )
-
-
-async def facility_views(session: AsyncSession, ids: list[str]) -> dict[str, FacilityView]:
-    rows = await session.execute(select(FacilityView).where(FacilityView.id.in_(ids)))  # type: ignore[attr-defined]
-    return {row.id: row for row in rows.scalars()}
+            col(StaffView.agency_id) == event.agency_id, col(StaffView.user_id) == event.user_id))
