@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -127,9 +127,14 @@ class FacilityReason(Base, table=True):
 
 
 class HistoryEntry(Base, table=True):
+    """Append-only; the increasing id orders entries written within one clock tick."""
+
     __tablename__ = "facility_history"
-    __table_args__ = (Index("ix_facility_history_facility_at", "facility_id", "at"),)
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    __table_args__ = (Index("ix_facility_history_facility_id", "facility_id", "id"),)
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    )
     facility_id: str = Field(foreign_key="facilities.id", max_length=36)
     at: datetime = _ts(nullable=False)
     actor: str | None = Field(default=None, max_length=100)

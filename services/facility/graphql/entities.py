@@ -199,7 +199,7 @@ class HistoryNode:
     @classmethod
     def from_domain(cls, row: t.HistoryEntry) -> HistoryNode:
         return cls(
-            id=strawberry.ID(row.id),
+            id=strawberry.ID(str(row.id)),
             at=row.at,
             actor=user(row.actor),
             action=row.action,

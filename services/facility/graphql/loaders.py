@@ -16,6 +16,7 @@ from services.facility.adapters.tables import (
     Agency,
     Facility,
     FacilityReason,
+    HistoryEntry,
     Jurisdiction,
     Membership,
     Organization,
@@ -134,7 +135,7 @@ def regulated_organizations(info: Info, agency_ids: frozenset[str]) -> DataLoade
     return _loader(info, "regulated_orgs", fetch)  # type: ignore[return-value]
 
 
-def history(info: Info) -> DataLoader[str, list[Any] | None]:
-    from services.facility.adapters.tables import HistoryEntry
-
-    return _grouped(info, "history", HistoryEntry, HistoryEntry.facility_id, HistoryEntry.at)
+def history(info: Info) -> DataLoader[str, list[HistoryEntry] | None]:
+    return _grouped(
+        info, "history", HistoryEntry, col(HistoryEntry.facility_id), col(HistoryEntry.id)
+    )

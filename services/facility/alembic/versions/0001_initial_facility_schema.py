@@ -212,7 +212,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_access_requests_requester_id'), ['requester_id'], unique=False)
 
     op.create_table('facility_history',
-    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('facility_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
@@ -222,7 +222,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('facility_history', schema=None) as batch_op:
-        batch_op.create_index('ix_facility_history_facility_at', ['facility_id', 'at'], unique=False)
+        batch_op.create_index('ix_facility_history_facility_id', ['facility_id', 'id'], unique=False)
 
     op.create_table('facility_reasons',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
@@ -288,7 +288,7 @@ def downgrade() -> None:
 
     op.drop_table('facility_reasons')
     with op.batch_alter_table('facility_history', schema=None) as batch_op:
-        batch_op.drop_index('ix_facility_history_facility_at')
+        batch_op.drop_index('ix_facility_history_facility_id')
 
     op.drop_table('facility_history')
     with op.batch_alter_table('access_requests', schema=None) as batch_op:
