@@ -390,3 +390,20 @@ def test_every_yaml_file_under_deploy_parses() -> None:
     for path in K8S.rglob("*.yaml"):
         list(yaml.safe_load_all(path.read_text()))
     assert render(K8S / "base")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_uploaded_documents_live_on_a_volume_every_submittal_replica_shares(name: str) -> None:
+    resources = rendered(name)
+    deployment, container = app_deployment(resources, "submittal")
+    data_dir = container_env(resources, container)["DATA_DIR"].value
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    volume = volumes[mounts[f"{data_dir}/documents"]]
+    claim = find(resources, "PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"])
+    most = find(resources, "HorizontalPodAutoscaler", "submittal")["spec"]["maxReplicas"]
+    if most > 1 or deployment["spec"]["replicas"] > 1:
+        assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    else:
+        rolling = deployment["spec"]["strategy"]["rollingUpdate"]
+        assert rolling["maxSurge"] == 0, "a ReadWriteOnce volume cannot attach to a surge pod"
