@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from common.natsserver import NatsServerProcess, free_port
+from tests.conftest import TEST_DATABASE_URL
 from tests.deploy.manifests import (
     APPS,
     REPO,
@@ -139,6 +140,9 @@ def logs(tmp: Path) -> str:
     return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(tmp.glob("*.log")))
 
 
+# Booting everything is the slowest test here: once, on the production-like database when
+# there is one (CI), else on SQLite.
+@pytest.mark.parametrize("database_kind", ["postgres" if TEST_DATABASE_URL else "sqlite"])
 def test_the_system_boots_with_the_manifest_environment(
     nats_server: NatsServerProcess, databases: Databases, tmp_path: Path
 ) -> None:
