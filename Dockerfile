@@ -21,7 +21,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY common ./common
 COPY services ./services
 COPY gateway ./gateway
-RUN python -m compileall -q /src
+# Hash-checked bytecode stays valid whatever mtimes the COPY below gives the sources.
+RUN python -m compileall -q --invalidation-mode unchecked-hash /src
 
 # --- runtime: no compilers, no package manager caches, no root
 FROM ${PYTHON_IMAGE} AS runtime

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from tests.deploy.manifests import APPS, REPO, SERVICES, app_deployment, rendered
 
@@ -155,5 +159,20 @@ def test_each_role_the_manifests_run_is_a_module_in_the_image() -> None:
         main = REPO / module.replace(".", "/") / "__main__.py"
         assert main.is_file(), f"{main.relative_to(REPO)} is missing: `python -m {module}` fails"
     for service in SERVICES:
-        main = (REPO / "services" / service / "__main__.py").read_text()
-        assert '"migrate"' in main, f"services/{service}/__main__.py has no migrate command"
+        source = (REPO / "services" / service / "__main__.py").read_text()
+        assert '"migrate"' in source, f"services/{service}/__main__.py has no migrate command"
+
+
+def test_the_build_stage_installs_exactly_the_runtime_dependencies(tmp_path: Path) -> None:
+    # Run the Dockerfile's own extraction command on the real pyproject.toml.
+    _, stages = dockerfile_stages()
+    (extract,) = [c for c in stages[0].all("RUN") if "tomllib" in c]
+    snippet = re.search(r'python -c "(.+?)" > requirements.txt', extract)
+    assert snippet is not None
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    result = subprocess.run([sys.executable, "-c", snippet.group(1)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert result.stdout.split() == project["dependencies"]
+    assert not any("pytest" in line or "ruff" in line for line in result.stdout.split())
