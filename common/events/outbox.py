@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.events.envelope import Envelope
+from common.events.streams import stream_for_subject
 from common.events.tables import EventTables
 
 
@@ -51,6 +52,9 @@ async def record_event(
     It is published only if that transaction commits. ``data`` must be JSON-serializable
     (dump pydantic contracts with ``model_dump(mode="json")``).
     """
+    # Fail at write time, not forever in the relay.
+    if stream_for_subject(type) == "DEADLETTER":
+        raise ValueError(f"{type!r}: only consumers write dead letters")
     sequence = await next_sequence(session, tables, aggregate_id)
     envelope = Envelope(
         type=type,

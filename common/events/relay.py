@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nats.js import JetStreamContext
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from common.db import Database
@@ -26,6 +26,7 @@ from common.events.tables import EventTables
 log = logging.getLogger(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+PURGE_INTERVAL_SECONDS = 3600.0
 
 
 class OutboxRelay:
@@ -41,6 +42,7 @@ class OutboxRelay:
         publish_timeout: float = 5.0,
         backoff_initial: float = 0.1,
         backoff_max: float = 10.0,
+        keep_sent_seconds: float = 7 * 24 * 3600.0,
     ) -> None:
         self.service = service
         self.db = db
@@ -51,6 +53,8 @@ class OutboxRelay:
         self.publish_timeout = publish_timeout
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
+        self.keep_sent_seconds = keep_sent_seconds
+        self._purged_at = 0.0
         self.holder = f"{service}-{uuid.uuid4().hex[:12]}"
         self.published = 0
         self.is_leader = False
@@ -82,6 +86,7 @@ class OutboxRelay:
                 continue
             backoff = self.backoff_initial
             if sent < self.batch_size:
+                await self._maybe_purge()
                 await self._sleep(self.poll_seconds, wakeable=True)
 
     async def release(self) -> None:
@@ -191,6 +196,23 @@ class OutboxRelay:
                 .where(and_(outbox.c.position.in_(positions), outbox.c.sent_at.is_(None)))
                 .values(sent_at=datetime.now(UTC))
             )
+
+    async def _maybe_purge(self) -> None:
+        if time.monotonic() - self._purged_at >= PURGE_INTERVAL_SECONDS:
+            self._purged_at = time.monotonic()
+            await self.purge_sent()
+
+    async def purge_sent(self) -> int:
+        """Delete outbox rows sent more than ``keep_sent_seconds`` ago; the stream keeps them."""
+        outbox = self.tables.outbox
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.keep_sent_seconds)
+        async with self.db.transaction() as session:
+            result: Any = await session.execute(
+                delete(outbox).where(and_(outbox.c.sent_at.is_not(None), outbox.c.sent_at < cutoff))
+            )
+        if result.rowcount:
+            log.info("purged %d sent outbox rows of %s", result.rowcount, self.service)
+        return int(result.rowcount or 0)
 
     async def _sleep(self, seconds: float, *, wakeable: bool) -> None:
         if not wakeable:

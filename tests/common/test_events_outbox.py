@@ -76,3 +76,12 @@ async def test_concurrent_writers_of_one_aggregate_get_distinct_sequences_in_out
     assert sorted(e.sequence for e in envelopes) == list(range(1, 21))
     rows = await world.outbox_rows()
     assert [r.sequence for r in rows] == list(range(1, 21))
+
+
+@pytest.mark.parametrize("type", ["inventory.thing.changed", "deadletter.facility.things"])
+async def test_an_event_no_stream_would_capture_is_refused_at_write_time(
+    world: EventWorld, type: str
+):
+    with pytest.raises(ValueError):
+        await world.record("f-1", "x", type=type)
+    assert await world.outbox_rows() == []

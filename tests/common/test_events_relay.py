@@ -34,6 +34,22 @@ async def test_the_relay_publishes_exactly_the_committed_events_in_order(
     assert [m.subject for m in messages] == ["facility.thing.changed"] * 12
 
 
+async def test_sent_outbox_rows_are_purged_after_their_retention_and_unsent_ones_never(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    await world.record("f-1", "sent")
+    bus = world.bus(private_nats_server.url, publisher_only=True)
+    await bus.start()
+    await eventually(lambda: all_sent(world))
+    await bus.stop()
+    unsent = await world.record("f-1", "not yet sent")
+    assert bus.relay is not None
+    assert await bus.relay.purge_sent() == 0  # a week's retention by default
+    bus.relay.keep_sent_seconds = 0
+    assert await bus.relay.purge_sent() == 1
+    assert [row.event_id for row in await world.outbox_rows()] == [unsent.id]
+
+
 async def test_the_relay_wakes_on_notify_and_publishes_later_commits(
     world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
 ):
