@@ -236,6 +236,12 @@ def test_each_service_has_its_own_postgres_on_a_persistent_volume(name: str) -> 
         assert env["POSTGRES_DB"]["value"] == service
         assert env["DB_APP_USER"]["value"] == f"{service}_app"
         assert env["DB_OWNER_USER"]["value"] == f"{service}_owner"
+        volumes = {v["name"]: v for v in db["spec"]["template"]["spec"]["volumes"]}
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        init = volumes[mounts["/docker-entrypoint-initdb.d"]]["configMap"]
+        script = find(resources, "ConfigMap", init["name"])["data"]["10-roles.sh"]
+        assert script.startswith("#!/bin/sh\n")
+        assert init["defaultMode"] & 0o111, "a non-executable init script is sourced, not run"
 
 
 @pytest.mark.parametrize("name", ALL)
