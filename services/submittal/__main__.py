@@ -9,6 +9,8 @@ from pathlib import Path
 from common.logs import configure_logging
 from common.settings import load_settings
 
+RESYNC_TIMEOUT_SECONDS = 600
+
 
 def serve() -> None:
     import uvicorn
@@ -51,11 +53,16 @@ async def resync() -> None:
             await session.execute(delete(table))
     await bus.replay(FACILITY_DURABLE)
     await bus.start()
+    consumer = bus.consumers[FACILITY_DURABLE]
     try:
-        while bus.consumers[FACILITY_DURABLE].pending or not bus.consumers[
-            FACILITY_DURABLE
-        ].caught_up:
-            await asyncio.sleep(0.5)
+        # The consumer reports progress only through these fields; poll them.
+        for _ in range(int(RESYNC_TIMEOUT_SECONDS * 2)):
+            if consumer.caught_up and not consumer.pending:
+                break
+            await asyncio.sleep(0.5)  # noqa: ASYNC110
+        else:
+            raise SystemExit(f"resync did not catch up within {RESYNC_TIMEOUT_SECONDS}s; "
+                             "check NATS and the submittal logs, then run it again")
     finally:
         await bus.stop()
         await db.dispose()

@@ -140,8 +140,8 @@ async def _upload_parts(request: Request) -> tuple[str, str | None, bytes, str |
     facility_id = request.query_params.get("facilityId")
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
-        declared_length = request.headers.get("content-length")
-        if declared_length and declared_length.isdigit() and int(declared_length) > MAX_BYTES + 65536:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BYTES + 65536:
             raise TooLarge
         form = await request.form(max_files=1, max_part_size=MAX_BYTES + 1)
         upload: Any = form.get("file")

@@ -179,8 +179,8 @@ async def seed_facility(session: AsyncSession, facility: FacilityView) -> None:
             else None
         payload = contract.ElementSubmitted(
             facility_id=facility.id, organization_id=facility.organization_id, element_id=row.id,
-            element=element.value,  # type: ignore[arg-type]
-            change_from_previous=change.value,  # type: ignore[arg-type]
+            element=element.value,
+            change_from_previous=change.value,
             submitted_by=None, submitted_at=stamp, facility_information=info)
         await record_event(session, EVENTS, type=contract.ELEMENT_SUBMITTED,
                            aggregate_id=facility.id, data=payload.model_dump(mode="json"))

@@ -14,7 +14,7 @@ from common.graphql import UserError, coded_error, context_of
 from services.submittal.adapters.tables import Element
 from services.submittal.domain.elements import ElementType
 from services.submittal.domain.issues import Issue
-from services.submittal.domain.model import parse_issues
+from services.submittal.domain.model import Model, parse_issues
 from services.submittal.graphql import data_types as dt
 from services.submittal.graphql.context import Info, deps_of
 from services.submittal.graphql.types import BasedOn, ReviewAction, SubmittalElement, user_errors
@@ -147,7 +147,8 @@ def _draft_data(input: SaveDraftInput) -> dict[str, Any]:
             raise Invalid([Issue(("data",), "data must be a JSON object.")])
         return input.data
     try:
-        return given[0].to_pydantic().to_json()  # type: ignore[no-any-return]
+        model: Model = given[0].to_pydantic()  # type: ignore[union-attr]
+        return model.to_json()
     except ValidationError as error:
         raise Invalid(parse_issues(error)) from error
 
@@ -189,7 +190,8 @@ class Mutation:
             str(input.document_id)))
         return _payload(result, issues)
 
-    @strawberry.mutation(description="Validate every draft of the facility, then submit all "
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        description="Validate every draft of the facility, then submit all "
                          "of them, or none.")
     async def submit_drafts(self, info: Info, input: FacilityIdInput) -> SubmitDraftsPayload:
         return await _many(submit.submit_drafts(deps_of(info), _principal(info),
@@ -216,7 +218,8 @@ class Mutation:
             deps_of(info), _principal(info), str(input.id), input.action.value, input.comments))
         return _payload((row, []) if row is not None else None, issues)
 
-    @strawberry.mutation(description="Import inventory records from CSV (columns in "
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        description="Import inventory records from CSV (columns in "
                          "docs/elements.md; template at GET /documents/templates/hmi.csv). "
                          "Nothing is written if any row has an error.")
     async def import_hazardous_materials(self, info: Info, input: ImportHazardousMaterialsInput

@@ -33,7 +33,8 @@ class Query:
     async def submittal_element(self, info: Info, id: strawberry.ID) -> SubmittalElement | None:
         return await visible_element(info, str(id))
 
-    @strawberry.field(description="Submitted elements in the caller's jurisdiction, oldest "
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Submitted elements in the caller's jurisdiction, oldest "
                       "submission first; statewide readers see every county.")
     async def review_queue(
         self, info: Info, filter: ReviewQueueFilter | None = None, first: int = 20,
@@ -71,7 +72,8 @@ class Query:
         return SubmittalElementConnection(edges=edges, page_info=PageInfo(
             has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
 
-    @strawberry.field(description="The CSV template of the inventory import (also at GET "
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The CSV template of the inventory import (also at GET "
                       "/documents/templates/hmi.csv).")
     def hazardous_materials_csv_template(self) -> str:
         return TEMPLATE

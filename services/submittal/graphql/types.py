@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from strawberry.federation.schema_directives import Key
+from strawberry.federation.types import FieldSet
 from strawberry.scalars import JSON
 
 from common.graphql import PageInfo, UserError, decode_cursor, encode_cursor
@@ -48,7 +49,7 @@ class ReviewAction(enum.Enum):
     NOT_ACCEPT = "NOT_ACCEPT"
 
 
-@strawberry.federation.type(keys=[Key(fields="id", resolvable=False)])
+@strawberry.federation.type(keys=[Key(fields=FieldSet("id"), resolvable=False)])
 class User:
     id: strawberry.ID
 
@@ -145,14 +146,16 @@ class SubmittalElement:
         except InvalidData:
             return None
 
-    @strawberry.field(description="Facility Information data (that element only).")
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Facility Information data (that element only).")
     def facility_information(self) -> dt.FacilityInformation | None:
         model = self._model()
         if not isinstance(model, FacilityInfoModel):
             return None
         return dt.FacilityInformation.from_pydantic(model)  # type: ignore[attr-defined,no-any-return]
 
-    @strawberry.field(description="Inventory records, in reported order (keyset on position).")
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Inventory records, in reported order (keyset on position).")
     def hazardous_materials(self, first: int = 100, after: str | None = None
                             ) -> HazardousMaterialConnection | None:
         model = self._model()
@@ -174,7 +177,8 @@ class SubmittalElement:
             page_info=PageInfo(has_next_page=end < len(model.materials),
                                end_cursor=edges[-1].cursor if edges else after))
 
-    @strawberry.field(description="The inventory's site map document slot.")
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The inventory's site map document slot.")
     def site_map(self) -> dt.DocumentSlot | None:
         model = self._model()
         if not isinstance(model, HazardousMaterialsInventory) or model.site_map is None:
@@ -188,28 +192,32 @@ class SubmittalElement:
             return None
         return dt.EmergencyPlans.from_pydantic(model)  # type: ignore[attr-defined,no-any-return]
 
-    @strawberry.field(description="Structured data of the other seven elements "
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Structured data of the other seven elements "
                       "(docs/elements.md); for the HMBP elements use the typed fields.")
     def fields(self) -> JSON | None:
         model = self._model()
-        return model.fields if isinstance(model, OtherElement) else None
+        return JSON(model.fields) if isinstance(model, OtherElement) else None
 
-    @strawberry.field(description="Document slots of the other seven elements.")
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Document slots of the other seven elements.")
     def documents(self) -> list[dt.DocumentSlot]:
         model = self._model()
         if not isinstance(model, OtherElement):
             return []
         return [dt.DocumentSlot.from_pydantic(s) for s in model.documents]  # type: ignore[attr-defined]
 
-    @strawberry.field(description="The whole element data as JSON, in the documented schema.")
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The whole element data as JSON, in the documented schema.")
     def data(self) -> JSON:
         data = dict(self.row.data)
         if (not self.sees_secrets
                 and self.row.element_type == ElementType.HAZARDOUS_MATERIALS_INVENTORY.value):
             data = redact_json(data)
-        return data
+        return JSON(data)
 
-    @strawberry.field(description="Current findings: ERROR blocks submission, WARNING does not.")
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Current findings: ERROR blocks submission, WARNING does not.")
     def validation(self) -> list[UserError]:
         model = self._model()
         if model is None:
@@ -252,7 +260,8 @@ class Facility:
     def resolve_reference(cls, **kwargs: Any) -> Facility:
         return cls(id=strawberry.ID(str(kwargs["id"])))
 
-    @strawberry.field(description="Submitted, reviewed and not-applicable elements (and, for "
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Submitted, reviewed and not-applicable elements (and, for "
                       "the business, its drafts), newest first.")
     async def submittal_elements(
         self, info: Info, element: dt.ElementTypeEnum | None = None,  # type: ignore[valid-type]
@@ -270,7 +279,8 @@ class Facility:
             and (status is None or row.status == status.value)
         ]
 
-    @strawberry.field(description="Open drafts; only the facility's business sees them.")
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Open drafts; only the facility's business sees them.")
     async def drafts(self, info: Info) -> list[SubmittalElement]:
         facility, rows = await _facility_rows(info, str(self.id))
         if facility is None:

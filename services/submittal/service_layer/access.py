@@ -70,12 +70,14 @@ async def load_caller(session: AsyncSession, principal: Principal | None) -> Cal
     if user_id is None:
         return Caller(principal)
     memberships = await session.execute(
-        select(MembershipView.organization_id, MembershipView.role).where(
+        select(col(MembershipView.organization_id), col(MembershipView.role)).where(
             col(MembershipView.user_id) == user_id
         )
     )
     staff = await session.execute(
-        select(StaffView.agency_id, StaffView.role).where(col(StaffView.user_id) == user_id)
+        select(col(StaffView.agency_id), col(StaffView.role)).where(
+            col(StaffView.user_id) == user_id
+        )
     )
     return Caller(principal, {r[0]: r[1] for r in memberships}, {r[0]: r[1] for r in staff})
 

@@ -91,7 +91,7 @@ async def check_documents(
     if not wanted:
         return
     rows = await session.execute(
-        select(Document.id).where(col(Document.id).in_(wanted),
+        select(col(Document.id)).where(col(Document.id).in_(wanted),
                                   col(Document.facility_id) == facility_id)
     )
     missing = sorted(wanted - set(rows.scalars()))

@@ -58,8 +58,8 @@ async def review_element(
         await session.flush()
         payload = contract.ElementReviewed(
             facility_id=facility.id, organization_id=facility.organization_id,
-            element_id=element.id, element=element.element_type,  # type: ignore[arg-type]
-            action=action,  # type: ignore[arg-type]
+            element_id=element.id, element=element.element_type,
+            action=action,
             comments=comments, reviewed_by=caller.user_id, reviewed_at=stamp,
             agency_id=facility.agency_id,
         )

@@ -111,7 +111,7 @@ async def _mark_submitted(
         info = facility_information_values(model)
     payload = contract.ElementSubmitted(
         facility_id=facility.id, organization_id=facility.organization_id, element_id=row.id,
-        element=row.element_type,  # type: ignore[arg-type]
+        element=row.element_type,
         change_from_previous=change.value, no_change_certification=row.no_change_certification,
         submitted_by=caller.user_id, submitted_at=stamp, facility_information=info,
     )
@@ -126,7 +126,7 @@ async def _certified(
 ) -> None:
     payload = contract.HmbpCertified(
         facility_id=facility.id, organization_id=facility.organization_id,
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         certified_by=caller.user_id, certified_at=stamp,
         element_ids=[r.id for r in rows if ElementType(r.element_type) in HMBP],
         statement=statement,
@@ -208,7 +208,7 @@ async def mark_not_applicable(
         await session.flush()
         payload = contract.ElementNotApplicable(
             facility_id=facility_id, organization_id=facility.organization_id,
-            element_id=row.id, element=element.value,  # type: ignore[arg-type]
+            element_id=row.id, element=element.value,
             marked_by=caller.user_id, marked_by_regulator=by_regulator and not
             caller.is_member(facility, "EDITOR"), marked_at=stamp, comments=comments,
         )
