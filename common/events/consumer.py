@@ -270,7 +270,7 @@ class Consumer:
                 if isinstance(exc, DATABASE_DOWN):
                     # Not the event's fault: wait for the database, however long it takes.
                     outage += 1
-                    wait = min(self.retry_delay * 2 ** min(outage, 6), 30.0)
+                    wait = min(self.retry_delay * 2 ** min(outage - 1, 8), 30.0)
                     log.error(
                         "consumer %s of %s cannot reach its database (%s: %s); "
                         "retrying event %s in %.1fs",

@@ -47,6 +47,7 @@ class EventWorld:
     buses: list[EventBus] = field(default_factory=list)
     fail_times: dict[str, int] = field(default_factory=dict)
     always_fail: set[str] = field(default_factory=set)
+    failure: Callable[[], Exception] = lambda: RuntimeError("transient failure")
 
     async def record(self, aggregate_id: str, value: str, type: str = "facility.thing.changed"
                      ) -> Envelope:
@@ -67,7 +68,7 @@ class EventWorld:
             raise RuntimeError(f"cannot apply {envelope.data['value']}")
         if self.fail_times.get(envelope.id, 0) > 0:
             self.fail_times[envelope.id] -= 1
-            raise RuntimeError("transient failure")
+            raise self.failure()
 
     async def effect_rows(self) -> list[Any]:
         async with self.db.read() as session:

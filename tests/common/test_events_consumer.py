@@ -6,6 +6,7 @@ import uuid
 import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import OperationalError
 
 from common.events import Envelope, EventBus, Outcome
 from common.natsserver import NatsServerProcess
@@ -78,6 +79,39 @@ async def test_an_older_event_never_overwrites_a_newer_one_of_the_same_aggregate
 
     assert [row.value for row in await world.effect_rows()] == ["granted", "revoked"]
     assert consumer.counts[Outcome.APPLIED] == 2
+
+
+async def test_a_failed_event_is_retried_before_the_events_behind_it(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    bus = world.bus(private_nats_server.url, max_deliveries=4)
+    subscribe(world, bus)
+    written = [await world.record("f-1", str(i)) for i in range(4)]
+    world.fail_times = {written[1].id: 2}
+    await bus.start()
+    await eventually(lambda: effects_are(world, 4))
+
+    assert [row.sequence for row in await world.effect_rows()] == [1, 2, 3, 4]
+    consumer = bus.consumers[DURABLE]
+    assert consumer.counts[Outcome.STALE] == 0
+    assert consumer.dead_letters == 0
+
+
+async def test_a_database_outage_is_waited_out_and_never_dead_letters_the_event(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    bus = world.bus(private_nats_server.url, max_deliveries=2)
+    subscribe(world, bus)
+    event = await world.record("f-1", "during the outage")
+    world.failure = lambda: OperationalError(
+        "INSERT INTO effects", {}, ConnectionRefusedError("connection refused")
+    )
+    world.fail_times = {event.id: 4}
+    await bus.start()
+    await eventually(lambda: effects_are(world, 1), message="applied once the database is back")
+
+    assert bus.consumers[DURABLE].dead_letters == 0
+    assert (await js_client.stream_info("DEADLETTER")).state.messages == 0
 
 
 async def test_a_poison_message_ends_in_the_deadletter_stream_with_its_facts(
