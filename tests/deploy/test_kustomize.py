@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.kustomize import KustomizeError, render
+from tests.deploy.kustomize import KustomizeError, Loader, render
 from tests.deploy.manifests import RENDERINGS, kustomization_dirs
 
 DEPLOYMENT = """
@@ -151,7 +151,7 @@ def test_the_python_renderer_matches_kubectl_kustomize_where_kubectl_is_installe
             [kubectl, "kustomize", str(directory)], capture_output=True, text=True, check=True,
             timeout=60,
         ).stdout
-        theirs = [doc for doc in yaml.safe_load_all(out) if doc]
+        theirs = [doc for doc in yaml.load_all(out, Loader=Loader) if doc]
 
         def key(r: dict[str, Any]) -> tuple[str, str, str]:
             return r["kind"], r["metadata"].get("namespace", ""), r["metadata"]["name"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from kubernetes_validate.utils import ValidationError
 
-from tests.deploy.kustomize import load_yaml_documents, pod_spec, render
+from tests.deploy.kustomize import Loader, load_yaml_documents, pod_spec, render
 from tests.deploy.manifests import (
     APPS,
     K8S,
@@ -396,7 +396,7 @@ def test_overlays_put_everything_in_a_restricted_namespace() -> None:
 
 def test_every_yaml_file_under_deploy_parses() -> None:
     for path in K8S.rglob("*.yaml"):
-        list(yaml.safe_load_all(path.read_text()))
+        list(yaml.load_all(path.read_text(), Loader=Loader))
     assert render(K8S / "base")
 
 
