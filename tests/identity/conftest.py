@@ -5,6 +5,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from starlette.applications import Starlette
 
 from common.mail import read_mail_drop
-from common.settings import load_settings
+from common.settings import Settings, load_settings
 from services.identity.app import Identity, create_app
 
 BASE = "http://127.0.0.1:8000"
@@ -81,7 +82,8 @@ class Env:
             "password": password, "firstName": "Alice", "lastName": "Example",
             "title": "EHS Manager", "phone": "(530) 555-0199",
         }})
-        return body["data"]["registerAccount"]
+        payload: dict[str, Any] = body["data"]["registerAccount"]
+        return payload
 
     async def active_user(self, username: str = "alice", portal: str = "BUSINESS") -> str:
         payload = await self.register(username, portal)
@@ -161,18 +163,28 @@ async def tokens_for(env: Env, username: str, password: str = STRONG,
     return body
 
 
-@pytest.fixture
-async def env(
-    database_url: str, tmp_path: Path, nats_server: Any, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[Env]:
-    monkeypatch.delenv("IDENTITY_SIGNING_KEY_FILE", raising=False)
-    monkeypatch.delenv("IDENTITY_PREVIOUS_SIGNING_KEY_FILE", raising=False)
+def make_settings(
+    database_url: str, data_dir: Path, nats_url: str, public_base_url: str = BASE,
+    demo: bool = False,
+) -> Settings:
+    """Embedded settings; demo data only where a test asks (seeding costs argon2 hashes)."""
     base = load_settings()
-    settings = replace(
-        base, data_dir=tmp_path, database_urls={**base.database_urls, "identity": database_url},
-        nats_url=nats_server.url, public_base_url=BASE, auto_migrate=True, demo=True,
+    return replace(
+        base, data_dir=data_dir, database_urls={**base.database_urls, "identity": database_url},
+        nats_url=nats_url, public_base_url=public_base_url, auto_migrate=True, demo=demo,
         environment="embedded", smtp_host="",
     )
+
+
+@pytest.fixture(autouse=True)
+def _identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("IDENTITY_SIGNING_KEY_FILE", "IDENTITY_PREVIOUS_SIGNING_KEY_FILE",
+                 "IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE", "IDENTITY_TRUSTED_PROXY_HOPS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@asynccontextmanager
+async def open_env(settings: Settings) -> AsyncIterator[Env]:
     clock = Clock()
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
@@ -180,3 +192,9 @@ async def env(
             transport=httpx.ASGITransport(app=app), base_url=BASE
         ) as http:
             yield Env(app, http, clock, settings.mail_dir)
+
+
+@pytest.fixture
+async def env(database_url: str, tmp_path: Path, nats_server: Any) -> AsyncIterator[Env]:
+    async with open_env(make_settings(database_url, tmp_path, nats_server.url)) as opened:
+        yield opened

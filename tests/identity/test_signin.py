@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 
 from tests.identity.conftest import (
     CALLBACK,
@@ -11,6 +14,8 @@ from tests.identity.conftest import (
     authorize_url,
     code_of,
     hidden,
+    make_settings,
+    open_env,
     pkce,
     sign_in,
 )
@@ -151,3 +156,20 @@ async def test_a_wrong_pkce_verifier_or_redirect_uri_gets_no_token(env: Env) -> 
             "client_id": "business-web", "code_verifier": verifier}
     assert (await env.http.post("/token", data=data)).status_code == 200
     assert (await env.http.post("/token", data=data)).json()["error"] == "invalid_grant"
+
+
+async def test_too_many_attempts_from_one_address_are_throttled(
+    database_url: str, tmp_path: Path, nats_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE", "2")
+    async with open_env(make_settings(database_url, tmp_path, nats_server.url)) as env:
+        statuses = []
+        for _ in range(3):
+            async with env.new_client() as browser:
+                response = await sign_in(browser, "someone", "Wrong-Password-123")
+                statuses.append(response.status_code)
+        assert statuses == [401, 401, 429]
+        async with env.new_client() as browser:
+            # Even the right password waits: the throttle acts before any account is checked.
+            response = await sign_in(browser, "someone", STRONG)
+            assert response.status_code == 429

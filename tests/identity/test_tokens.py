@@ -5,6 +5,7 @@ from joserfc import jws
 
 from common.auth import AuthError, JWKSVerifier
 from services.identity.oauth.keys import rotate
+from services.identity.service_layer.clients import save_client, standard_clients
 from tests.identity.conftest import BASE, ME, Env, tokens_for
 
 
@@ -85,6 +86,9 @@ async def test_another_client_cannot_use_a_refresh_token(env: Env) -> None:
 
 
 async def test_client_credentials_give_statewide_tokens_only_with_the_secret(env: Env) -> None:
+    spec, secret = standard_clients(BASE, demo=True)[-1]
+    assert spec.client_id == "state-demo" and secret == "state-demo-secret"
+    assert await save_client(env.identity.deps, spec, secret, replace=False)
     good = await env.http.post("/token", data={"grant_type": "client_credentials",
                                                "scope": "statewide:read"},
                                auth=("state-demo", "state-demo-secret"))
