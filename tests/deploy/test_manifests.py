@@ -103,6 +103,8 @@ def test_every_container_runs_non_root_read_only_without_privileges(name: str) -
         assert pod.get("runAsUser", 0) > 0
         assert pod.get("seccompProfile") == {"type": "RuntimeDefault"}
         assert spec.get("automountServiceAccountToken") is False
+        # Otherwise Kubernetes sets IDENTITY_PORT=tcp://10.0.0.7:8001 for Service identity.
+        assert spec.get("enableServiceLinks") is False
         for container in containers(workload):
             where = f"{workload['metadata']['name']}/{container['name']}"
             sc = container.get("securityContext", {})
