@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.gateway.conftest import Federation
-from tests.gateway.reference import NodeGateway, node_available, with_urls
+from tests.gateway.reference import NodeGateway, has_errors, node_available, with_urls
 
 pytestmark = [
     pytest.mark.needs_node,
@@ -59,21 +59,17 @@ CASES: list[tuple[str, str, dict[str, Any] | None]] = [
 @pytest.fixture(scope="session")
 def references(
     federation_factory: Callable[[str], Federation], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[str], str]]:
-    started: dict[str, NodeGateway] = {}
+) -> Iterator[dict[str, str]]:
     folder: Path = tmp_path_factory.mktemp("supergraphs")
-
-    def url(name: str) -> str:
-        if name not in started:
-            federation = federation_factory(name)
-            path = folder / f"{name}.graphql"
-            path.write_text(with_urls(federation.supergraph_sdl, federation.urls))
-            started[name] = NodeGateway("apollo", path).start()
-        return started[name].url
-
-    yield url
-    for gateway in started.values():
-        gateway.stop()
+    paths: dict[str, Path] = {}
+    for name in sorted({case[0] for case in CASES}):
+        federation = federation_factory(name)
+        paths[name] = folder / f"{name}.graphql"
+        paths[name].write_text(with_urls(federation.supergraph_sdl, federation.urls))
+    first, *rest = paths.values()
+    gateway = NodeGateway("apollo", first, tuple(rest)).start()
+    yield {name: gateway.urls[path] for name, path in paths.items()}
+    gateway.stop()
 
 
 _ours: dict[str, str] = {}
@@ -82,7 +78,7 @@ _ours: dict[str, str] = {}
 @pytest.mark.parametrize(("name", "query", "variables"), CASES)
 async def test_our_gateway_answers_like_apollo_gateway(
     federation_factory: Callable[[str], Federation],
-    references: Callable[[str], str],
+    references: dict[str, str],
     name: str,
     query: str,
     variables: dict[str, Any] | None,
@@ -92,6 +88,6 @@ async def test_our_gateway_answers_like_apollo_gateway(
     body = {"query": query, "variables": variables or {}}
     async with httpx.AsyncClient(timeout=30) as http:
         ours = (await http.post(_ours[name] + "/graphql", json=body)).json()
-        theirs = (await http.post(references(name) + "/graphql", json=body)).json()
+        theirs = (await http.post(references[name] + "/graphql", json=body)).json()
     assert ours.get("data") == theirs.get("data")
-    assert bool(ours.get("errors")) == bool(theirs.get("errors")), (ours, theirs)
+    assert has_errors(ours) == has_errors(theirs), (ours, theirs)

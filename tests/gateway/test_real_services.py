@@ -1,0 +1,93 @@
+"""Differential test over our three real services, started the way `make run` starts them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from common.natsserver import NatsServerProcess
+from scripts.supergraph import SUPERGRAPH
+from tests.e2e.system import RunningSystem
+from tests.gateway.reference import NodeGateway, has_errors, node_available, with_urls
+
+pytestmark = [
+    pytest.mark.needs_node,
+    pytest.mark.skipif(not node_available(), reason="needs Node.js and npm"),
+]
+
+SECRET = "differential-secret-0123456789"
+
+QUERIES: list[tuple[str, dict[str, Any] | None]] = [
+    ("{ facilities(first: 3) { totalCount edges { cursor node { id cersId name county city "
+     "complianceStatus annualDueDate organization { id name orgCode } regulator { name kind } "
+     "submittalElements { element status submittedAt } } } pageInfo { hasNextPage } } }", None),
+    ("{ regulatorAgencies { id name kind counties cities phone } }", None),
+    ('query($c: String) { regulatorAgencies(county: $c) { name } }', {"c": "Plumas"}),
+    ("{ me { id username } myBusinesses { totalCount } }", None),
+    ("{ facilityByCersId(cersId: 10000001) { name currentHmbp { facilityInformation "
+     "{ element status submittedBy { username } } } drafts { id } } }", None),
+    ('{ facility(id: "00000000-0000-0000-0000-000000000000") { name } }', None),
+    ("mutation($i: RegisterAccountInput!) { registerAccount(input: $i) "
+     "{ userErrors { field code severity } } }",
+     {"i": {"portal": "BUSINESS", "username": "x", "email": "not-an-email", "password": "short",
+            "firstName": "A", "lastName": "B", "title": "C", "phone": "1"}}),
+]
+
+
+@pytest.fixture(scope="module")
+def real_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSystem, str]]:
+    root = tmp_path_factory.mktemp("real")
+    nats = NatsServerProcess(root / "nats")
+    nats.start()
+    system = RunningSystem(root / "var", nats_url=nats.url, demo=True)
+    system.start()
+    try:
+        created = subprocess.run(
+            [sys.executable, "-m", "services.identity", "create-client", "differential",
+             "--secret", SECRET, "--scope", "statewide:read", "--grant", "client_credentials"],
+            env=system.env, capture_output=True, text=True, cwd=Path(__file__).parents[2],
+            timeout=120, check=False,
+        )
+        assert created.returncode == 0, created.stderr
+        token = httpx.post(
+            system.base_url + "/token", auth=("differential", SECRET), timeout=30,
+            data={"grant_type": "client_credentials", "scope": "statewide:read"},
+        ).json()["access_token"]
+        yield system, token
+    finally:
+        system.stop()
+        nats.stop()
+
+
+@pytest.fixture(scope="module")
+def apollo(real_system: tuple[RunningSystem, str], tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[str]:
+    system, _ = real_system
+    path = tmp_path_factory.mktemp("apollo") / "supergraph.graphql"
+    urls = {name: system.url(name) for name in ("identity", "facility", "submittal")}
+    path.write_text(with_urls(SUPERGRAPH.read_text(), urls))
+    gateway = NodeGateway("apollo", path).start()
+    yield gateway.url
+    gateway.stop()
+
+
+@pytest.mark.parametrize(("query", "variables"), QUERIES)
+@pytest.mark.parametrize("caller", ["statewide client", "anonymous"])
+def test_our_gateway_answers_like_apollo_gateway_over_the_real_services(
+    real_system: tuple[RunningSystem, str], apollo: str, caller: str, query: str,
+    variables: dict[str, Any] | None,
+) -> None:
+    system, token = real_system
+    headers = {"authorization": f"Bearer {token}"} if caller == "statewide client" else {}
+    body = {"query": query, "variables": variables or {}}
+    ours = httpx.post(system.base_url + "/graphql", json=body, headers=headers, timeout=30)
+    theirs = httpx.post(apollo + "/graphql", json=body, headers=headers, timeout=30)
+    assert ours.status_code == 200, ours.text
+    assert ours.json().get("data") == theirs.json().get("data")
+    assert has_errors(ours.json()) == has_errors(theirs.json()), (ours.json(), theirs.json())
