@@ -6,6 +6,8 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # --- build: compilers live here only, in case a pinned dependency has no wheel for this platform
 FROM ${PYTHON_IMAGE} AS build
+# The build stage is thrown away, so whichever compiler Debian ships is fine: no version pins.
+# hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential libpq-dev libffi-dev \
  && rm -rf /var/lib/apt/lists/*

