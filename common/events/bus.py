@@ -41,6 +41,7 @@ class EventBus:
         lease_seconds: float = 15.0,
         backoff_max: float = 10.0,
         consumer_batch_size: int = 100,
+        transaction_size: int = 50,
         fetch_timeout: float = 1.0,
         retry_delay: float = 1.0,
         ack_wait: float = 30.0,
@@ -66,6 +67,7 @@ class EventBus:
         )
         self._consumer_options: dict[str, Any] = dict(
             max_deliveries=max_deliveries, batch_size=consumer_batch_size,
+            transaction_size=transaction_size,
             fetch_timeout=fetch_timeout, retry_delay=retry_delay, ack_wait=ack_wait,
         )
         self.consumers: dict[str, Consumer] = {}

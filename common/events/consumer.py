@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -17,19 +15,17 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
-from sqlalchemy import and_, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database
 from common.events.connection import NatsConnection
 from common.events.envelope import Envelope
+from common.events.inbox import Handler, Outcome, apply_many, apply_once, forget
 from common.events.tables import EventTables
 
-log = logging.getLogger(__name__)
+__all__ = ["Consumer", "Handler", "Outcome", "Subscription", "apply_once", "forget"]
 
-Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 # Errors that mean the database is unreachable or busy, not that the event is bad.
 DATABASE_DOWN = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
@@ -41,12 +37,6 @@ DEADLETTER_HEADERS = (
     "Original-Subject", "Original-Stream", "Original-Sequence", "Delivery-Count", "Error",
     "Service", "Durable",
 )
-
-
-class Outcome(enum.Enum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"  # this event id is already in the inbox
-    STALE = "stale"  # the aggregate is already at this sequence or newer
 
 
 @dataclass(frozen=True)
@@ -73,71 +63,11 @@ class Subscription:
         )
 
 
-async def apply_once(
-    session: AsyncSession, tables: EventTables, consumer: str, envelope: Envelope, handler: Handler
-) -> Outcome:
-    """Run ``handler`` unless this event or a newer one of its aggregate was already applied.
-
-    Call inside a write transaction; the inbox row and the new position commit with the effect.
-    """
-    positions, inbox = tables.positions, tables.inbox
-    # The no-op upsert locks this aggregate's position row on PostgreSQL, so two replicas
-    # cannot apply two events of one aggregate at once (SQLite's BEGIN IMMEDIATE already can't).
-    dialect_insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else (
-        sqlite.insert
-    )
-    last = (
-        await session.execute(
-            dialect_insert(positions)
-            .values(consumer=consumer, aggregate_id=envelope.aggregate_id, last_sequence=0)
-            .on_conflict_do_update(
-                index_elements=[positions.c.consumer, positions.c.aggregate_id],
-                set_={"last_sequence": positions.c.last_sequence},
-            )
-            .returning(positions.c.last_sequence)
-        )
-    ).scalar_one()
-    seen = (
-        await session.execute(
-            select(inbox.c.event_id).where(
-                and_(inbox.c.consumer == consumer, inbox.c.event_id == envelope.id)
-            )
-        )
-    ).first()
-    if seen is not None:
-        return Outcome.DUPLICATE
-    if envelope.sequence <= last:
-        return Outcome.STALE
-    await handler(session, envelope)
-    await session.execute(
-        insert(inbox).values(
-            consumer=consumer,
-            event_id=envelope.id,
-            subject=envelope.type,
-            processed_at=datetime.now(UTC),
-        )
-    )
-    await session.execute(
-        update(positions)
-        .where(positions.c.consumer == consumer)
-        .where(positions.c.aggregate_id == envelope.aggregate_id)
-        .values(last_sequence=envelope.sequence)
-    )
-    return Outcome.APPLIED
-
-
-async def forget(db: Database, tables: EventTables, consumer: str) -> None:
-    """Delete a consumer's inbox and positions, so a replay applies every event again."""
-    async with db.transaction() as session:
-        await session.execute(delete(tables.inbox).where(tables.inbox.c.consumer == consumer))
-        await session.execute(
-            delete(tables.positions).where(tables.positions.c.consumer == consumer)
-        )
-
-
 class Consumer:
     """Runs one durable subscription: fetch, apply once, ack; dead-letter what never applies.
 
+    Up to ``transaction_size`` fetched events apply in one transaction. If any fails, that
+    transaction rolls back and they apply one by one, each in its own transaction.
     A failed event is retried in place every ``retry_delay`` seconds (the messages fetched
     behind it wait, kept alive with in-progress acks), so nothing overtakes it. Its
     ``max_deliveries``-th failed attempt sends it to the dead letters. A database outage is
@@ -153,6 +83,7 @@ class Consumer:
         *,
         max_deliveries: int = 5,
         batch_size: int = 100,
+        transaction_size: int = 50,
         fetch_timeout: float = 1.0,
         retry_delay: float = 1.0,
         ack_wait: float = 30.0,
@@ -164,6 +95,7 @@ class Consumer:
         self.durable = subscription.durable
         self.max_deliveries = max_deliveries
         self.batch_size = batch_size
+        self.transaction_size = transaction_size
         self.fetch_timeout = fetch_timeout
         self.retry_delay = retry_delay
         self.ack_wait = ack_wait
@@ -236,9 +168,40 @@ class Consumer:
                 if conn.connected:
                     self._mark_caught_up()
                 continue
-            for index, message in enumerate(messages):
-                await self.process(message, js, holding=messages[index + 1 :])
+            for start in range(0, len(messages), self.transaction_size):
+                chunk = messages[start : start + self.transaction_size]
+                if await self._apply_together(chunk):
+                    continue
+                later = messages[start:]
+                for index, message in enumerate(chunk):
+                    await self.process(message, js, holding=later[index + 1 :])
+            if messages and messages[-1].metadata.num_pending == 0:
+                self._mark_caught_up()
         self.caught_up = False
+
+    async def _apply_together(self, messages: Sequence[Msg]) -> bool:
+        """Apply a run of messages in one transaction and ack them; False to go one by one."""
+        try:
+            envelopes = [Envelope.from_json(message.data) for message in messages]
+        except ValidationError:
+            return False
+        try:
+            async with self.db.transaction() as session:
+                outcomes = await apply_many(
+                    session, self.tables, self.durable, envelopes, self.subscription.handler
+                )
+        except Exception as exc:  # noqa: BLE001 - rolled back; each one gets its own chance
+            log.info(
+                "consumer %s of %s applies %d events one by one after %s: %s",
+                self.durable, self.service, len(messages), type(exc).__name__, exc,
+            )
+            return False
+        for message, outcome in zip(messages, outcomes, strict=True):
+            self.counts[outcome] += 1
+            await message.ack()
+        self.pending = messages[-1].metadata.num_pending
+        self.caught_up = False
+        return True
 
     async def process(
         self, message: Msg, js: JetStreamContext, holding: Sequence[Msg] = ()

@@ -8,7 +8,8 @@ from nats.js import JetStreamContext
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
 
-from common.events import Envelope, EventBus, Outcome
+from common.db import Database
+from common.events import Envelope, EventBus, Outcome, record_event
 from common.natsserver import NatsServerProcess
 from tests.common.conftest import EventWorld, eventually, stream_messages
 
@@ -54,6 +55,45 @@ async def test_each_event_applies_exactly_once_across_a_nats_outage_and_redelive
     assert sorted(row.event_id for row in rows) == sorted(e.id for e in written)
     assert consumer.counts[Outcome.APPLIED] == 20
     assert consumer.dead_letters == 0
+
+
+async def test_two_replicas_of_a_consumer_apply_each_event_once_and_in_aggregate_order(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    other_db = Database(world.db.url)
+    try:
+        replicas = [
+            world.bus(private_nats_server.url, consumer_batch_size=20, transaction_size=7),
+            EventBus(
+                "facility", other_db, world.tables, private_nats_server.url, relay=False,
+                consumer_batch_size=20, transaction_size=7, fetch_timeout=0.3, retry_delay=0.1,
+            ),
+        ]
+        for bus in replicas:
+            subscribe(world, bus)
+            await bus.start()
+        for start in range(0, 200, 25):
+            async with world.db.transaction() as session:
+                for i in range(start, start + 25):
+                    await record_event(
+                        session, world.tables, type="facility.thing.changed",
+                        aggregate_id=f"f-{i % 10}", data={"value": str(i)},
+                    )
+            replicas[0].notify()
+        await eventually(
+            lambda: sum(b.consumers[DURABLE].counts[Outcome.APPLIED]
+                        + b.consumers[DURABLE].counts[Outcome.STALE] for b in replicas) >= 200,
+            message="every event handled by one replica or the other",
+        )
+        await replicas[1].stop()
+    finally:
+        await other_db.dispose()
+
+    rows = await world.effect_rows()
+    assert len({row.event_id for row in rows}) == len(rows)
+    for aggregate in {row.aggregate_id for row in rows}:
+        sequences = [row.sequence for row in rows if row.aggregate_id == aggregate]
+        assert sequences == sorted(sequences), f"{aggregate} went back: {sequences}"
 
 
 async def test_an_older_event_never_overwrites_a_newer_one_of_the_same_aggregate(
