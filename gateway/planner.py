@@ -93,6 +93,15 @@ class Planner:
     # --- the plan -------------------------------------------------------------------------
 
     def plan(self) -> Plan:
+        try:
+            return self._plan()
+        except SelectionConflict as exc:
+            raise PlanError(
+                f"the response key '{exc}' names two different fields, and the gateway needs "
+                f"'{exc}' itself to join subgraphs; choose another alias"
+            ) from exc
+
+    def _plan(self) -> Plan:
         op = self.operation.operation
         root_type = self.schema.get_root_type(op)
         if root_type is None:

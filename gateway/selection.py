@@ -33,6 +33,8 @@ class GSel:
         key = node.alias.value if node.alias else node.name.value
         existing = self.fields.get(key)
         if existing is not None:
+            if existing.name != node.name.value:
+                raise SelectionConflict(key)
             return existing
         gf = GField(
             node.name.value,

@@ -164,3 +164,13 @@ async def test_invalid_queries_answer_bad_user_input_not_500(client: Client) -> 
         response = await client.http.post(client.base + "/graphql", content=body)
         assert response.status_code == 400
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_alias_hiding_a_key_field_is_refused_rather_than_answered_wrongly(
+    client: Client,
+) -> None:
+    response = await client.raw('{ facility(id: "f1") { id: name elementCount } }')
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "alias" in error["message"]
