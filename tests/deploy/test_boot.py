@@ -168,8 +168,8 @@ def test_the_system_boots_with_the_manifest_environment(
         for role in ORDER:
             base = f"http://127.0.0.1:{cluster.ports[role]}"
             try:
-                wait_for(f"{base}/healthz", processes[role], 60)
-                ready = wait_for(f"{base}/readyz", processes[role], 30)
+                wait_for(f"{base}/healthz", processes[role], 120)
+                ready = wait_for(f"{base}/readyz", processes[role], 60)
             except AssertionError as exc:
                 raise AssertionError(f"{role}: {exc}\n{logs(tmp_path)}") from exc
             assert ready.json()["status"] == "ready"
