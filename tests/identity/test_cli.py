@@ -33,7 +33,7 @@ def claims(token: str) -> dict[str, Any]:
 async def test_operators_create_state_accounts_and_clients_and_rotate_keys(
     database_url: str, tmp_path: Path, nats_server: Any
 ) -> None:
-    where = {"data_dir": tmp_path, "database_url": database_url}
+    where: dict[str, Any] = {"data_dir": tmp_path, "database_url": database_url}
     out = await cli("create-state-account", "--username", "state.sam", "--email",
                     "sam@state.example", "--first-name", "Sam", "--last-name", "State",
                     IDENTITY_NEW_PASSWORD=STATE_PASSWORD, **where)

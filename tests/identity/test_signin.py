@@ -154,8 +154,14 @@ async def test_a_wrong_pkce_verifier_or_redirect_uri_gets_no_token(env: Env) -> 
         code = code_of(await sign_in(browser, "pia", STRONG, challenge=challenge))
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
             "client_id": "business-web", "code_verifier": verifier}
-    assert (await env.http.post("/token", data=data)).status_code == 200
+    first = await env.http.post("/token", data=data)
+    assert first.status_code == 200
     assert (await env.http.post("/token", data=data)).json()["error"] == "invalid_grant"
+    # A replayed code also revokes the refresh token it bought.
+    refresh = await env.http.post("/token", data={
+        "grant_type": "refresh_token", "client_id": "business-web",
+        "refresh_token": first.json()["refresh_token"]})
+    assert refresh.status_code == 400
 
 
 async def test_too_many_attempts_from_one_address_are_throttled(

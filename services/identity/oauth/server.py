@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import secrets
+import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -114,7 +115,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
         async def find() -> AuthorizationCode | None:
-            return await unit().session.get(AuthorizationCode, hash_secret(code))
+            row = await unit().session.get(AuthorizationCode, hash_secret(code))
+            if row is not None and row.used_at is not None:
+                # A code came back a second time: what it bought is compromised (RFC 6749 §4.1.2).
+                await revoke_family(unit().session, family_of_code(row.code_hash))
+            return row
 
         row = unit().run(find())
         if row is None or row.client_id != client.get_client_id() or row.used_at is not None:
@@ -185,6 +190,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def family_of_code(code_hash: str) -> str:
+    """The refresh-token family a code starts, derived from it so a replay can find it."""
+    return str(uuid.UUID(code_hash[:32]))
 
 
 async def revoke_family(session: AsyncSession, family_id: str) -> None:
@@ -302,10 +312,9 @@ class IdentityServer(AuthorizationServer):  # type: ignore[misc]
         if not refresh or request.user is None:
             return
         signed_in: SignedIn = request.user
-        previous = request.refresh_token
         row = RefreshToken(
             token_hash=hash_secret(refresh),
-            family_id=previous.row.family_id if previous is not None else new_id(),
+            family_id=self._family(request),
             client_id=request.client.get_client_id(), user_id=signed_in.user.id,
             session_id=signed_in.session_id, portal=signed_in.portal,
             scope=token.get("scope", ""), expires_at=utcnow() + REFRESH_LIFETIME,
@@ -316,6 +325,15 @@ class IdentityServer(AuthorizationServer):  # type: ignore[misc]
             await unit().session.flush()
 
         unit().run(save())
+
+    @staticmethod
+    def _family(request: Any) -> str:
+        if request.refresh_token is not None:
+            family: str = request.refresh_token.row.family_id
+            return family
+        if request.authorization_code is not None:
+            return family_of_code(request.authorization_code.row.code_hash)
+        return new_id()
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         return None
