@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 from starlette.background import BackgroundTask
@@ -33,7 +34,12 @@ _HOP_BY_HOP = frozenset({
 class Proxy:
     def __init__(self, upstreams: Mapping[str, str], timeout: float = 30.0) -> None:
         self.upstreams = {k: v.rstrip("/") for k, v in upstreams.items()}
-        self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        # A cookie jar here would hand one browser's sign-in session to every other browser:
+        # cookies belong to the browser, so the proxy keeps none.
+        self.client = httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False,
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
+        )
 
     def routes(self) -> list[BaseRoute]:
         routes: list[BaseRoute] = []
