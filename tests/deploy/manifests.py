@@ -127,3 +127,18 @@ def app_deployment(resources: list[Resource], app: str) -> tuple[Resource, dict[
     deployment = find(resources, "Deployment", app)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     return deployment, container
+
+
+def route(ingress: dict[str, Any], path: str) -> str:
+    """The backend Service an ingress controller picks: Exact first, then longest Prefix."""
+    best: tuple[int, str] | None = None
+    for rule in ingress["spec"]["rules"]:
+        for p in rule["http"]["paths"]:
+            if p["pathType"] == "Exact" and p["path"] == path:
+                return str(p["backend"]["service"]["name"])
+            prefix = p["path"].rstrip("/")
+            if p["pathType"] == "Prefix" and (path == prefix or path.startswith(prefix + "/")):
+                if best is None or len(prefix) > best[0]:
+                    best = (len(prefix), p["backend"]["service"]["name"])
+    assert best is not None, f"no route for {path}"
+    return best[1]

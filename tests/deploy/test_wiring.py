@@ -16,6 +16,7 @@ from tests.deploy.manifests import (
     of_kind,
     pod_labels,
     rendered,
+    route,
     selects,
     workloads,
 )
@@ -137,21 +138,6 @@ ONE_ORIGIN = {
     "/portal/app.js": "gateway",
     "/tokens": "gateway",
 }
-
-
-def route(ingress: dict[str, Any], path: str) -> str:
-    """The backend Service an ingress controller picks: Exact first, then longest Prefix."""
-    best: tuple[int, str] | None = None
-    for rule in ingress["spec"]["rules"]:
-        for p in rule["http"]["paths"]:
-            if p["pathType"] == "Exact" and p["path"] == path:
-                return str(p["backend"]["service"]["name"])
-            prefix = p["path"].rstrip("/")
-            if p["pathType"] == "Prefix" and (path == prefix or path.startswith(prefix + "/")):
-                if best is None or len(prefix) > best[0]:
-                    best = (len(prefix), p["backend"]["service"]["name"])
-    assert best is not None, f"no route for {path}"
-    return best[1]
 
 
 @pytest.mark.parametrize("name", ALL)
