@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -17,7 +18,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from common.asgi import create_app as create_base_app
-from common.auth import AuthError, JWKSVerifier, bearer_token
+from common.auth import AuthError, JWKSVerifier, KeysUnavailableError, bearer_token
 from common.settings import Settings, load_settings
 from gateway.client import SubgraphClient
 from gateway.config import GatewayConfig, load_gateway_config
@@ -38,6 +39,8 @@ class Verifier:
     def __init__(self, jwks: JWKSVerifier) -> None:
         self.jwks = jwks
         self._valid: dict[str, float] = {}
+        self._warm = False
+        self._warming = asyncio.Lock()
 
     async def check(self, authorization: str | None) -> None:
         token = bearer_token(authorization)
@@ -46,7 +49,20 @@ class Verifier:
         exp = self._valid.get(token)
         if exp is not None and exp > time.time():
             return
-        principal = await self.jwks.verify(token)
+        if self._warm:
+            principal = await self.jwks.verify(token)
+        else:
+            # Until keys are cached, JWKSVerifier refuses callers that arrive while the first
+            # fetch is running; queue them behind it instead of failing a start-up burst.
+            async with self._warming:
+                try:
+                    principal = await self.jwks.verify(token)
+                except KeysUnavailableError:
+                    raise
+                except AuthError:
+                    self._warm = True
+                    raise
+                self._warm = True
         if len(self._valid) >= _TOKEN_CACHE_SIZE:
             self._valid.clear()
         self._valid[token] = float(principal.claims.get("exp", 0))

@@ -33,6 +33,8 @@ class SubgraphClient:
         # https:// subgraphs go through httpx; http:// ones through the lean keep-alive pool.
         self._http = httpx.AsyncClient(limits=limits, timeout=default_timeout)
         self._pools: dict[str, Pool] = {}
+        self._inflight: dict[tuple[str, bytes, tuple[tuple[str, str], ...]],
+                             asyncio.Future[tuple[int, bytes]]] = {}
         for name in self.urls:
             if self.url(name).startswith("http://"):
                 self._pools[name] = Pool(self.url(name), max_idle=max_connections)
@@ -42,22 +44,23 @@ class SubgraphClient:
         return base if base.endswith("/graphql") else base + "/graphql"
 
     async def post(
-        self, service: str, body: dict[str, Any], headers: Mapping[str, str]
+        self,
+        service: str,
+        body: dict[str, Any],
+        headers: Mapping[str, str],
+        *,
+        deduplicate: bool = False,
     ) -> dict[str, Any]:
+        """POSTs a GraphQL request; identical in-flight queries share one subgraph call when
+        ``deduplicate`` (same service, body and headers other than x-request-id)."""
         timeout = self.timeouts.get(service, self.default_timeout)
         content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
-        pool = self._pools.get(service)
         try:
             async with asyncio.timeout(timeout):
-                if pool is not None:
-                    status, payload = await pool.post(content, dict(headers))
+                if not deduplicate:
+                    status, payload = await self._send(service, content, headers)
                 else:
-                    response = await self._http.post(
-                        self.url(service), content=content,
-                        headers={**headers, "content-type": "application/json",
-                                 "accept": "application/json"},
-                    )
-                    status, payload = response.status_code, response.content
+                    status, payload = await self._shared(service, content, headers)
         except TimeoutError as exc:
             raise SubgraphError(f"no answer within {timeout}s") from exc
         except (HTTPError, httpx.HTTPError, OSError) as exc:
@@ -69,6 +72,42 @@ class SubgraphClient:
         if not isinstance(result, dict) or ("data" not in result and "errors" not in result):
             raise SubgraphError(f"HTTP {status}, not a GraphQL response")
         return result
+
+    async def _send(
+        self, service: str, content: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, bytes]:
+        pool = self._pools.get(service)
+        if pool is not None:
+            return await pool.post(content, dict(headers))
+        response = await self._http.post(
+            self.url(service), content=content,
+            headers={**headers, "content-type": "application/json", "accept": "application/json"},
+        )
+        return response.status_code, response.content
+
+    async def _shared(
+        self, service: str, content: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, bytes]:
+        key = (service, content, tuple(sorted(
+            (k, v) for k, v in headers.items() if k != "x-request-id"
+        )))
+        waiting = self._inflight.get(key)
+        if waiting is not None:
+            # Raw bytes are shared, never parsed objects: each caller merges its own copy.
+            return await asyncio.shield(waiting)
+        future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await self._send(service, content, headers)
+        except BaseException as exc:
+            future.set_exception(exc if isinstance(exc, Exception) else HTTPError("cancelled"))
+            future.exception()  # retrieved here, so a future nobody awaited stays quiet
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._inflight[key]
 
     async def get_health(self, service: str) -> tuple[bool, str]:
         base = self.urls[service].rstrip("/")

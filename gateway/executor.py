@@ -85,7 +85,9 @@ class Execution:
         if variables:
             body["variables"] = variables
         try:
-            result = await self.client.post(node.service, body, self.headers)
+            result = await self.client.post(
+                node.service, body, self.headers, deduplicate=self.plan.kind == "query"
+            )
         except SubgraphError as exc:
             for key in node.root_keys:
                 self._failure(node.service, exc, [key])
@@ -118,7 +120,9 @@ class Execution:
         variables[node.representations_variable] = reps
         body = {"query": node.operation, "variables": variables}
         try:
-            result = await self.client.post(node.service, body, self.headers)
+            result = await self.client.post(
+                node.service, body, self.headers, deduplicate=self.plan.kind == "query"
+            )
         except SubgraphError as exc:
             self._failure(node.service, exc, list(slots[0][1]))
             return

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from tests.gateway.conftest import REQUESTS, Client, requests_to
+import asyncio
+
+from tests.gateway.conftest import REQUESTS, Client, mint_token, requests_to
 from tests.gateway.subgraphs import core as subgraphs
 
 
@@ -174,3 +176,19 @@ async def test_an_alias_hiding_a_key_field_is_refused_rather_than_answered_wrong
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert "alias" in error["message"]
+
+
+async def test_identical_queries_in_flight_share_one_subgraph_call_per_caller(
+    client: Client,
+) -> None:
+    query = "{ me { slow(seconds: 0.5) } }"
+    alice, bob = mint_token("u1"), mint_token("u2")
+    REQUESTS.clear()
+    answers = await asyncio.gather(*(client.post(query, token=alice) for _ in range(4)),
+                                   client.post(query, token=bob))
+    assert all(a == {"data": {"me": {"slow": "finally"}}} for a in answers), answers
+    # Four of Alice's requests overlap while the first is in flight; Bob's token differs.
+    assert 2 <= len(requests_to("core/users")) < 5
+    subgraphs.MUTATION_LOG.clear()
+    await asyncio.gather(*(client.post('mutation { addNote(text: "m") }') for _ in range(3)))
+    assert subgraphs.MUTATION_LOG == ["orgs:m"] * 3
