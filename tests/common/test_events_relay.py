@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 from nats.js import JetStreamContext
+from sqlalchemy import update
 
 from common.db import Database
-from common.events import Envelope, EventBus, record_event
+from common.events import Envelope, EventBus, OutboxRelay, record_event
 from common.natsserver import NatsServerProcess
 from tests.common.conftest import EventWorld, eventually, stream_messages
 
@@ -120,4 +121,41 @@ async def test_a_relay_started_while_nats_is_down_delivers_when_it_comes_up(
     assert ok and detail["nats"] == "connected"
     js = bus.connection.js
     messages = await stream_messages(js, "FACILITY")
+    assert [Envelope.from_json(m.data or b"").id for m in messages] == [e.id for e in written]
+
+
+async def test_a_relay_that_died_holding_the_lease_is_replaced_once_it_expires(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    crashed = OutboxRelay("facility", world.db, world.tables, lease_seconds=0.5)
+    assert await crashed.hold_lease()
+    written = [await world.record("f-1", str(i)) for i in range(3)]
+    bus = world.bus(private_nats_server.url, publisher_only=True)
+    await bus.start()
+    await eventually(lambda: all_sent(world))
+
+    assert bus.relay and bus.relay.is_leader
+    crashed.is_leader = False  # its process is gone; were it to come back, it must not lead
+    assert not await crashed.hold_lease()
+    messages = await stream_messages(js_client, "FACILITY")
+    assert [Envelope.from_json(m.data or b"").id for m in messages] == [e.id for e in written]
+
+
+async def test_events_published_again_after_a_crash_before_marking_are_stored_once(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    written = [await world.record("f-1", str(i)) for i in range(5)]
+    bus = world.bus(private_nats_server.url, publisher_only=True)
+    await bus.start()
+    await eventually(lambda: all_sent(world))
+    await bus.stop()
+    # As if the relay had died after JetStream's acks and before marking the rows sent.
+    async with world.db.transaction() as session:
+        await session.execute(update(world.tables.outbox).values(sent_at=None))
+    again = world.bus(private_nats_server.url, publisher_only=True)
+    await again.start()
+    await eventually(lambda: all_sent(world))
+
+    assert again.relay and again.relay.published == 5
+    messages = await stream_messages(js_client, "FACILITY")
     assert [Envelope.from_json(m.data or b"").id for m in messages] == [e.id for e in written]
