@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
@@ -36,7 +35,9 @@ def _wait_healthy(name: str, url: str, proc: subprocess.Popen[bytes], timeout: f
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited with code {proc.returncode} while starting; see its log above")
+            raise RuntimeError(
+                f"{name} exited with code {proc.returncode} while starting; see its log above"
+            )
         try:
             if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
                 return
@@ -101,16 +102,21 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        for name in PROCESSES:
-            if not _available(name):
-                print(f"run: {name} is not built yet; skipping it", file=sys.stderr)
-                continue
-            port = settings.port(name)
-            if port_open(settings.bind_host, port):
-                raise RuntimeError(f"port {port} for {name} is taken; set {name.upper()}_PORT")
-            procs[name] = subprocess.Popen([sys.executable, "-m", _module(name)], env=env)
-            urls[name] = f"http://{settings.bind_host}:{port}"
-            _wait_healthy(name, urls[name], procs[name], timeout=90)
+        # The services start side by side; the gateway comes last, once they answer.
+        for group in (PROCESSES[:-1], PROCESSES[-1:]):
+            started = []
+            for name in group:
+                if not _available(name):
+                    print(f"run: {name} is not built yet; skipping it", file=sys.stderr)
+                    continue
+                port = settings.port(name)
+                if port_open(settings.bind_host, port):
+                    raise RuntimeError(f"port {port} for {name} is taken; set {name.upper()}_PORT")
+                procs[name] = subprocess.Popen([sys.executable, "-m", _module(name)], env=env)
+                urls[name] = f"http://{settings.bind_host}:{port}"
+                started.append(name)
+            for name in started:
+                _wait_healthy(name, urls[name], procs[name], timeout=120)
         _print_banner(urls, settings.public_base_url, nats_url)
         while not stopping:
             for name, proc in procs.items():

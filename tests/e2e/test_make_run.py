@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from common.natsserver import port_open
+from tests.e2e.system import RunningSystem, eventually
+
+PROCESSES = ("gateway", "identity", "facility", "submittal")
+
+
+def _ready(system: RunningSystem, name: str) -> dict | None:
+    response = httpx.get(f"{system.url(name)}/readyz", timeout=5)
+    return response.json() if response.status_code == 200 else None
+
+
+@pytest.mark.skipif(
+    port_open("127.0.0.1", 4223), reason="port 4223 (the bundled nats-server's) is taken here"
+)
+def test_make_run_starts_bundled_nats_and_every_process_then_stops_cleanly(tmp_path: Path) -> None:
+    system = RunningSystem(tmp_path / "var", nats_url=None, demo=False)
+    system.start()
+    try:
+        for name in PROCESSES:
+            assert httpx.get(f"{system.url(name)}/healthz", timeout=5).status_code == 200
+            eventually(lambda name=name: _ready(system, name), timeout=30)
+        assert (tmp_path / "var" / "nats" / "jetstream").is_dir()
+        banner = "".join(system.output)
+        assert system.base_url in banner
+    finally:
+        assert system.stop() == 0
+    assert not port_open("127.0.0.1", 4223)
+    for name in PROCESSES:
+        assert not port_open("127.0.0.1", system.ports[name])
+
+
+def test_a_second_run_reuses_the_data_of_the_first(tmp_path: Path, nats_server) -> None:
+    data_dir = tmp_path / "var"
+    first = RunningSystem(data_dir, nats_url=nats_server.url, demo=False)
+    first.start()
+    try:
+        registered = first.graphql(
+            """mutation($input: RegisterAccountInput!) {
+                 registerAccount(input: $input) { userErrors { code } }
+               }""",
+            {"input": {"portal": "BUSINESS", "username": "kept.user", "email": "kept@example.com",
+                       "password": "a-long-passphrase-for-tests", "firstName": "Kept",
+                       "lastName": "User", "title": "Owner", "phone": "530-555-0100"}},
+        )
+        assert registered["data"]["registerAccount"]["userErrors"] == [], registered
+    finally:
+        assert first.stop() == 0
+
+    second = RunningSystem(data_dir, nats_url=nats_server.url, demo=False)
+    second.start()
+    try:
+        again = second.graphql(
+            """mutation($input: RegisterAccountInput!) {
+                 registerAccount(input: $input) { userErrors { field code } }
+               }""",
+            {"input": {"portal": "BUSINESS", "username": "kept.user", "email": "other@example.com",
+                       "password": "a-long-passphrase-for-tests", "firstName": "Kept",
+                       "lastName": "User", "title": "Owner", "phone": "530-555-0100"}},
+        )
+        codes = [e["code"] for e in again["data"]["registerAccount"]["userErrors"]]
+        assert codes, "the username registered in the first run should still be taken"
+    finally:
+        assert second.stop() == 0
