@@ -17,6 +17,7 @@ from common.logs import configure_logging
 from common.mail import Mailer
 from common.settings import Settings, load_settings
 from services.identity.config import IdentityConfig
+from services.identity.domain import passwords
 from services.identity.domain.clients import PEOPLE_SCOPES, ClientSpec
 from services.identity.migrate import migrate
 from services.identity.oauth.keys import rotate
@@ -29,6 +30,7 @@ SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
 def _deps(settings: Settings) -> Deps:
     config = IdentityConfig.from_env(settings)
+    passwords.configure(config.hash_cost)
     return Deps(Database(settings.database_url("identity")), Mailer(settings),
                 settings.public_base_url, config.lockout)
 

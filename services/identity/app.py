@@ -19,6 +19,7 @@ from common.mail import Mailer
 from common.settings import Settings, load_settings
 from services.identity.adapters.tables import User
 from services.identity.config import IdentityConfig
+from services.identity.domain import passwords
 from services.identity.domain.lockout import Clock, utcnow
 from services.identity.graphql.schema import schema
 from services.identity.migrate import migrate
@@ -52,6 +53,7 @@ def build(
     settings: Settings, *, mailer: MailSender | None = None, clock: Clock = utcnow
 ) -> Identity:
     config = IdentityConfig.from_env(settings)
+    passwords.configure(config.hash_cost)
     db = Database(settings.database_url("identity"))
     deps = Deps(db, mailer or Mailer(settings), settings.public_base_url, config.lockout, clock)
     keys = KeyStore(config.keys, create=not settings.production)

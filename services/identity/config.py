@@ -9,6 +9,9 @@
 | IDENTITY_LOCKOUT_SECONDS | 900 | how long the lock lasts |
 | IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE | 30 | password attempts per client address per minute |
 | IDENTITY_TRUSTED_PROXY_HOPS | 0 | proxies in front whose X-Forwarded-For entries are believed |
+| IDENTITY_ARGON2_MEMORY_KIB | 65536 | argon2id memory cost of new password hashes |
+| IDENTITY_ARGON2_TIME_COST | 3 | argon2id passes |
+| IDENTITY_ARGON2_PARALLELISM | 4 | argon2id lanes |
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import timedelta
 
 from common.settings import Settings
 from services.identity.domain.lockout import LockoutPolicy
+from services.identity.domain.passwords import HashCost
 from services.identity.oauth.keys import KeyPaths
 
 ENV_VARS: dict[str, str] = {
@@ -29,6 +33,9 @@ ENV_VARS: dict[str, str] = {
     "IDENTITY_LOCKOUT_SECONDS": "900",
     "IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE": "30",
     "IDENTITY_TRUSTED_PROXY_HOPS": "0",
+    "IDENTITY_ARGON2_MEMORY_KIB": "65536",
+    "IDENTITY_ARGON2_TIME_COST": "3",
+    "IDENTITY_ARGON2_PARALLELISM": "4",
 }
 
 
@@ -42,6 +49,7 @@ class IdentityConfig:
     lockout: LockoutPolicy
     address_attempts_per_minute: int
     trusted_proxy_hops: int
+    hash_cost: HashCost
 
     @classmethod
     def from_env(cls, settings: Settings) -> IdentityConfig:
@@ -54,4 +62,9 @@ class IdentityConfig:
             ),
             address_attempts_per_minute=_int("IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE"),
             trusted_proxy_hops=_int("IDENTITY_TRUSTED_PROXY_HOPS"),
+            hash_cost=HashCost(
+                memory_kib=_int("IDENTITY_ARGON2_MEMORY_KIB"),
+                time_cost=_int("IDENTITY_ARGON2_TIME_COST"),
+                parallelism=_int("IDENTITY_ARGON2_PARALLELISM"),
+            ),
         )

@@ -181,6 +181,11 @@ def _identity_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("IDENTITY_SIGNING_KEY_FILE", "IDENTITY_PREVIOUS_SIGNING_KEY_FILE",
                  "IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE", "IDENTITY_TRUSTED_PROXY_HOPS"):
         monkeypatch.delenv(name, raising=False)
+    # Still argon2id, at OWASP's floor instead of RFC 9106's 64 MiB x 3 x 4: the suite hashes
+    # hundreds of passwords on a shared two-core machine. test_domain checks the default.
+    monkeypatch.setenv("IDENTITY_ARGON2_MEMORY_KIB", "19456")
+    monkeypatch.setenv("IDENTITY_ARGON2_TIME_COST", "2")
+    monkeypatch.setenv("IDENTITY_ARGON2_PARALLELISM", "1")
 
 
 @asynccontextmanager

@@ -7,7 +7,12 @@ from starlette.requests import Request
 from services.identity.domain.accounts import check_password, check_username
 from services.identity.domain.clients import allowed_scope, redirect_uri_matches
 from services.identity.domain.lockout import FailureState, LockoutPolicy
-from services.identity.domain.passwords import hash_password, verify_password
+from services.identity.domain.passwords import (
+    HashCost,
+    configure,
+    hash_password,
+    verify_password,
+)
 from services.identity.oauth.throttle import AddressThrottle, client_address
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -52,12 +57,20 @@ def test_passwords_are_long_uncommon_and_impersonal() -> None:
     )
 
 
-def test_passwords_are_stored_as_argon2id() -> None:
+def test_passwords_are_stored_as_argon2id_at_the_configured_cost() -> None:
+    configure(HashCost())
     stored = hash_password("Orchid-Tundra-Piano-5")
-    assert stored.startswith("$argon2id$")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert verify_password(stored, "Orchid-Tundra-Piano-5")
     assert not verify_password(stored, "orchid-tundra-piano-5")
     assert not verify_password(None, "anything")
+    configure(HashCost(memory_kib=19456, time_cost=2, parallelism=1))
+    try:
+        cheaper = hash_password("Orchid-Tundra-Piano-5")
+        assert cheaper.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+        assert verify_password(stored, "Orchid-Tundra-Piano-5")  # old hashes keep working
+    finally:
+        configure(HashCost())
 
 
 def test_redirect_uris_match_exactly_except_the_loopback_port() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher, Type
@@ -10,9 +11,37 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
-_hasher = PasswordHasher(type=Type.ID)
-# Verifying against this keeps an unknown user name as slow as a known one.
-_DUMMY_HASH = _hasher.hash("unknown-user-placeholder-password")
+
+@dataclass(frozen=True)
+class HashCost:
+    """argon2id cost. The default is RFC 9106's second recommended option (64 MiB, t=3, p=4);
+    OWASP's floor is 19 MiB, t=2, p=1. Stored hashes carry their own cost, so changing it
+    never breaks existing passwords."""
+
+    memory_kib: int = 65536
+    time_cost: int = 3
+    parallelism: int = 4
+
+
+class _Hashing:
+    def __init__(self, cost: HashCost) -> None:
+        self.cost = cost
+        self.hasher = PasswordHasher(
+            time_cost=cost.time_cost, memory_cost=cost.memory_kib,
+            parallelism=cost.parallelism, type=Type.ID,
+        )
+        # Verifying against this keeps an unknown user name as slow as a known one.
+        self.dummy = self.hasher.hash("unknown-user-placeholder-password")
+
+
+_hashing = _Hashing(HashCost())
+
+
+def configure(cost: HashCost) -> None:
+    """Set the cost of new hashes (once, at start)."""
+    global _hashing
+    if cost != _hashing.cost:
+        _hashing = _Hashing(cost)
 
 
 @functools.cache
@@ -31,12 +60,15 @@ def is_common_password(password: str) -> bool:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing.hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Verify in constant-ish time; an absent hash still costs one verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        hashing = _hashing
+        return hashing.hasher.verify(password_hash or hashing.dummy, password) and bool(
+            password_hash
+        )
     except (VerificationError, InvalidHashError):
         return False
