@@ -12,7 +12,8 @@ The public API (import from here):
 - ``EventBus``: one per service process. Connects to NATS (and keeps reconnecting), bootstraps
   the streams, runs the outbox relay (one leader per service) and the registered consumers
   (``subscribe(durable=, stream=, subjects=, handler=)``), reports lag (``readiness()``,
-  ``lag_seconds()``, ``read_model_fresh()``) and replays a consumer (``replay(durable)``).
+  ``lag_seconds()``, ``read_model_fresh()``, ``register_metrics(registry)``) and replays a
+  consumer (``replay(durable)``).
 - ``ensure_streams(js, replicas)`` and ``STREAMS``: the JetStream streams.
 - ``apply_once(session, tables, consumer, envelope, handler) -> Outcome``: the inbox rule on
   its own, for code that applies events outside a JetStream consumer.

@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any
+
+from prometheus_client import CollectorRegistry
+from sqlalchemy import func, select
 
 from common.db import Database
 from common.events.connection import NatsConnection
 from common.events.consumer import Consumer, Handler, Subscription, forget
+from common.events.metrics import EventBusCollector
 from common.events.relay import OutboxRelay
 from common.events.tables import EventTables
 from common.settings import Settings
@@ -137,7 +142,7 @@ class EventBus:
     def lag_seconds(self) -> float:
         """The largest lag of this process's consumers (0 with none)."""
         connected = self.connection.connected
-        return max((c.lag_seconds(connected) for c in self._running_consumers()), default=0.0)
+        return max((c.lag_seconds(connected) for c in self.running_consumers()), default=0.0)
 
     def read_model_fresh(self) -> bool:
         return self.lag_seconds() <= self.max_lag_seconds
@@ -151,15 +156,39 @@ class EventBus:
             "nats": "connected" if connected else "disconnected",
             "consumers": {
                 c.durable: {"pending": c.pending, "lag_seconds": round(c.lag_seconds(connected), 3)}
-                for c in self._running_consumers()
+                for c in self.running_consumers()
             },
         }
         if self.connection.last_error and not connected:
             detail["nats_error"] = self.connection.last_error
+        if self.relay is not None:
+            detail["outbox"] = await self._outbox_backlog()
         dead = [name for name, task in self._tasks.items() if task.done()]
         if dead:
             detail["stopped"] = dead
         return self._started and not dead, detail
+
+    async def _outbox_backlog(self) -> dict[str, Any]:
+        outbox = self.tables.outbox
+        try:
+            async with self.db.read() as session:
+                count, oldest = (
+                    await session.execute(
+                        select(func.count(), func.min(outbox.c.created_at)).where(
+                            outbox.c.sent_at.is_(None)
+                        )
+                    )
+                ).one()
+        except Exception as exc:  # noqa: BLE001 - the database check reports this properly
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        backlog: dict[str, Any] = {"unsent": int(count)}
+        if oldest is not None:
+            if oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=UTC)
+            backlog["oldest_unsent_seconds"] = round(
+                (datetime.now(UTC) - oldest).total_seconds(), 3
+            )
+        return backlog
 
     async def replay(self, durable: str, *, connect_timeout: float = 30.0) -> None:
         """Apply every event of ``durable`` again from the stream's start.
@@ -187,7 +216,11 @@ class EventBus:
         if self._started and not self.publisher_only:
             self._spawn(f"consumer:{durable}", consumer.run(self.connection))
 
-    def _running_consumers(self) -> list[Consumer]:
+    def register_metrics(self, registry: CollectorRegistry) -> None:
+        """Expose lag, outcomes and relay output on ``registry`` (the app's /metrics)."""
+        registry.register(EventBusCollector(self))
+
+    def running_consumers(self) -> list[Consumer]:
         return [] if self.publisher_only else list(self.consumers.values())
 
     def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from nats.js import JetStreamContext
+from prometheus_client import CollectorRegistry
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
 
@@ -236,7 +237,11 @@ async def test_lag_grows_while_nats_is_unreachable_and_the_read_model_turns_stal
     assert bus.read_model_fresh()
     ok, detail = await bus.readiness()
     assert ok
-    assert detail == {"nats": "connected", "consumers": {DURABLE: {"pending": 0, "lag_seconds": 0}}}
+    assert detail == {
+        "nats": "connected",
+        "consumers": {DURABLE: {"pending": 0, "lag_seconds": 0}},
+        "outbox": {"unsent": 0},
+    }
 
     private_nats_server.stop()
     await eventually(lambda: not bus.read_model_fresh(), message="stale while NATS is down")
@@ -248,3 +253,25 @@ async def test_lag_grows_while_nats_is_unreachable_and_the_read_model_turns_stal
     await world.record("f-1", "after the outage")
     await eventually(bus.read_model_fresh, message="fresh again")
     await eventually(lambda: effects_are(world, 1))
+
+
+async def test_the_bus_metrics_show_lag_outcomes_and_relay_output(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    bus = world.bus(private_nats_server.url)
+    subscribe(world, bus)
+    registry = CollectorRegistry()
+    bus.register_metrics(registry)
+    await world.record("f-1", "one")
+    await bus.start()
+    await eventually(lambda: effects_are(world, 1))
+    await eventually(lambda: bus.consumers[DURABLE].caught_up)
+
+    labels = {"service": "facility", "durable": DURABLE}
+    assert registry.get_sample_value(
+        "events_consumer_handled_total", {**labels, "outcome": "applied"}
+    ) == 1
+    assert registry.get_sample_value("events_consumer_lag_seconds", labels) == 0
+    assert registry.get_sample_value("events_dead_letters_total", labels) == 0
+    assert registry.get_sample_value("events_published_total", {"service": "facility"}) == 1
+    assert registry.get_sample_value("events_nats_connected", {"service": "facility"}) == 1

@@ -113,12 +113,13 @@ async def test_a_relay_started_while_nats_is_down_delivers_when_it_comes_up(
     written = [await world.record("f-1", str(i)) for i in range(5)]
     ok, detail = await bus.readiness()
     assert ok and detail["nats"] == "disconnected"
+    assert detail["outbox"]["unsent"] == 5 and detail["outbox"]["oldest_unsent_seconds"] >= 0
     assert not await all_sent(world)
 
     private_nats_server.start()
     await eventually(lambda: all_sent(world))
     ok, detail = await bus.readiness()
-    assert ok and detail["nats"] == "connected"
+    assert ok and detail["nats"] == "connected" and detail["outbox"] == {"unsent": 0}
     js = bus.connection.js
     messages = await stream_messages(js, "FACILITY")
     assert [Envelope.from_json(m.data or b"").id for m in messages] == [e.id for e in written]

@@ -1,0 +1,60 @@
+"""Prometheus view of an EventBus: consumer lag and outcomes, relay output, NATS connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from common.events.bus import EventBus
+
+
+class EventBusCollector(Collector):
+    """Read at scrape time, so the numbers are never stale and cost nothing in between."""
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+
+    def collect(self) -> Iterator[Metric]:
+        bus, service = self.bus, self.bus.service
+        connected = bus.connection.connected
+        nats = GaugeMetricFamily(
+            "events_nats_connected", "1 while connected to NATS", labels=["service"]
+        )
+        nats.add_metric([service], 1.0 if connected else 0.0)
+        yield nats
+        if bus.relay is not None:
+            published = CounterMetricFamily(
+                "events_published", "Events the relay published", labels=["service"]
+            )
+            published.add_metric([service], float(bus.relay.published))
+            leader = GaugeMetricFamily(
+                "events_relay_leader", "1 while this process runs the relay", labels=["service"]
+            )
+            leader.add_metric([service], 1.0 if bus.relay.is_leader else 0.0)
+            yield published
+            yield leader
+        labels = ["service", "durable"]
+        lag = GaugeMetricFamily(
+            "events_consumer_lag_seconds", "Seconds since the consumer was caught up", labels=labels
+        )
+        pending = GaugeMetricFamily(
+            "events_consumer_pending", "Events in the stream not yet delivered", labels=labels
+        )
+        handled = CounterMetricFamily(
+            "events_consumer_handled", "Events handled, by outcome", labels=[*labels, "outcome"]
+        )
+        dead = CounterMetricFamily(
+            "events_dead_letters", "Messages sent to the DEADLETTER stream", labels=labels
+        )
+        for consumer in bus.running_consumers():
+            key = [service, consumer.durable]
+            lag.add_metric(key, consumer.lag_seconds(connected))
+            pending.add_metric(key, float(consumer.pending or 0))
+            for outcome, count in consumer.counts.items():
+                handled.add_metric([*key, outcome.value], float(count))
+            dead.add_metric(key, float(consumer.dead_letters))
+        yield from (lag, pending, handled, dead)
