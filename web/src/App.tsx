@@ -1,0 +1,101 @@
+import { useEffect, useState, type ReactNode } from "react";
+import { currentSession, signOut, type Portal, type Session } from "./auth";
+import { Link, match, useLocation } from "./router";
+import { Callback, Home, SignInNeeded } from "./pages/Home";
+import { Activate, Profile, Signup } from "./pages/Account";
+import { Businesses, Organization, RequestAccess } from "./pages/Businesses";
+import { People } from "./pages/People";
+import { FacilityPage } from "./pages/Facility";
+import { SubmitAll } from "./pages/SubmitAll";
+import { ElementPage } from "./pages/Element";
+import { ReviewQueue, Search } from "./pages/Regulator";
+import { Agencies, AgencyPage } from "./pages/Agency";
+
+type Render = (params: Record<string, string>) => ReactNode;
+
+const PUBLIC: [string, Render][] = [
+  ["/", () => <Home />],
+  ["/auth/callback", () => <Callback />],
+  ["/signup", () => <Signup />],
+  ["/activate", () => <Activate />],
+];
+
+const PRIVATE: [string, Render][] = [
+  ["/profile", () => <Profile />],
+  ["/businesses", () => <Businesses />],
+  ["/businesses/:id", (p) => <Organization id={p.id} />],
+  ["/businesses/:id/people", (p) => <People id={p.id} />],
+  ["/request-access", () => <RequestAccess />],
+  ["/facilities/:id", (p) => <FacilityPage id={p.id} />],
+  ["/facilities/:id/submit", (p) => <SubmitAll id={p.id} />],
+  ["/elements/:id", (p) => <ElementPage id={p.id} />],
+  ["/review", () => <ReviewQueue />],
+  ["/search", () => <Search />],
+  ["/agencies", () => <Agencies />],
+  ["/agencies/:id", (p) => <AgencyPage id={p.id} />],
+];
+
+function useSession(): Session | null {
+  const [session, setSession] = useState(currentSession);
+  useEffect(() => {
+    const update = () => setSession(currentSession());
+    window.addEventListener("cers-session", update);
+    return () => window.removeEventListener("cers-session", update);
+  }, []);
+  return session;
+}
+
+function Nav({ portal }: { portal: Portal }) {
+  const links = portal === "business"
+    ? [["/businesses", "My businesses"], ["/request-access", "Request access"]]
+    : [["/review", "Review queue"], ["/search", "Facilities"], ["/agencies", "My agency"]];
+  return (
+    <nav aria-label="Main">
+      <ul>
+        {links.map(([to, label]) => <li key={to}><Link to={to}>{label}</Link></li>)}
+        <li><Link to="/profile">Profile</Link></li>
+        <li><button type="button" className="link" onClick={signOut}>Sign out</button></li>
+      </ul>
+    </nav>
+  );
+}
+
+export function App() {
+  const location = useLocation();
+  const session = useSession();
+  const portal: Portal = session?.portal
+    ?? (location.query.get("portal") === "regulator" ? "regulator" : "business");
+  useEffect(() => { document.documentElement.dataset.portal = portal; }, [portal]);
+
+  let content: ReactNode = null;
+  for (const [pattern, render] of PUBLIC) {
+    const params = match(pattern, location.path);
+    if (params) content = render(params);
+  }
+  if (content === null) {
+    for (const [pattern, render] of PRIVATE) {
+      const params = match(pattern, location.path);
+      if (params) content = session ? render(params) : <SignInNeeded returnTo={location.href} />;
+    }
+  }
+  content ??= (
+    <div className="notice error" role="alert">
+      <h1>Page not found</h1>
+      <p>There is no page at {location.path}. <Link to="/">Go to the start page</Link>.</p>
+    </div>
+  );
+  return (
+    <>
+      <a className="skip" href="#main">Skip to content</a>
+      <header className="top">
+        <Link to="/" className="brand">
+          <span className="brand-mark" aria-hidden="true">CERS</span>
+          <span>{portal === "business" ? "Business Portal" : "Regulator Portal"}</span>
+        </Link>
+        {session ? <Nav portal={session.portal} /> : null}
+      </header>
+      <main id="main" key={location.path}>{content}</main>
+      <footer>California Environmental Reporting System · open, API-first · <a href="/graphql">GraphQL API</a></footer>
+    </>
+  );
+}

@@ -1,0 +1,77 @@
+import { accessToken } from "./auth";
+
+/** Marks an operation for scripts/check-graphql.mjs; keep operations static text. */
+export function gql(strings: TemplateStringsArray): string {
+  return strings.join("");
+}
+
+export interface UserError {
+  field: string[] | null;
+  message: string;
+  code: string;
+  severity: "ERROR" | "WARNING";
+}
+
+export class ApiError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+  }
+}
+
+const HINTS: Record<string, string> = {
+  UNAUTHENTICATED: "Your session has ended. Sign in again to continue.",
+  FORBIDDEN: "You do not have permission for this. Ask a lead user or your agency admin.",
+  UNAVAILABLE: "The service is catching up or briefly unavailable. Wait a moment and try again.",
+  NETWORK: "The server could not be reached. Check your connection and try again.",
+};
+
+export function explain(error: unknown): string {
+  if (error instanceof ApiError) {
+    const hint = HINTS[error.code];
+    return hint && !error.message.includes(hint) ? `${error.message} ${hint}` : error.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function post(query: string, variables: object, token: string | null): Promise<Response> {
+  return fetch("/graphql", {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+}
+
+export async function request<T>(query: string, variables: object = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await post(query, variables, await accessToken());
+    if (response.status === 401) response = await post(query, variables, await accessToken(true));
+  } catch {
+    throw new ApiError("The request did not reach the server.", "NETWORK");
+  }
+  const body = (await response.json().catch(() => null)) as
+    | { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] }
+    | null;
+  if (!body) throw new ApiError(`The server answered HTTP ${response.status}.`, "UNAVAILABLE");
+  const first = body.errors?.[0];
+  if (first) throw new ApiError(first.message, first.extensions?.code ?? "UNAVAILABLE");
+  if (body.data == null) throw new ApiError("The server returned no data.", "UNAVAILABLE");
+  return body.data;
+}
+
+/** Uploads a file to /documents and returns its document id. */
+export async function uploadDocument(facilityId: string, file: File): Promise<string> {
+  const form = new FormData();
+  form.set("file", file);
+  const token = await accessToken();
+  const response = await fetch(`/documents?facilityId=${encodeURIComponent(facilityId)}`, {
+    method: "POST",
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    body: form,
+  });
+  const body = (await response.json().catch(() => ({}))) as { id?: string; error?: { code: string; message: string } };
+  if (!response.ok || !body.id) {
+    throw new ApiError(body.error?.message ?? `Upload failed (HTTP ${response.status}).`, body.error?.code ?? "UNAVAILABLE");
+  }
+  return body.id;
+}
