@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 
@@ -23,7 +24,10 @@ from services.submittal.worker import build_bus
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, bus_options: dict[str, Any] | None = None
+) -> Starlette:
+    """The service; ``bus_options`` tune the EventBus (tests shorten its waits)."""
     settings = settings or load_settings()
     db = Database(settings.database_url("submittal"))
     storage = FolderStorage(settings.data_dir / "documents")
@@ -32,7 +36,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         from services.submittal.seed import seed_facility
 
         hook = seed_facility
-    bus = build_bus(db, settings, hook)
+    bus = build_bus(db, settings, hook, **(bus_options or {}))
     deps = Deps(db=db, fresh=bus.read_model_fresh, storage=storage)
     verifier = JWKSVerifier(
         settings.jwks_url, issuer=settings.public_base_url, audience=settings.api_audience

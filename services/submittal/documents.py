@@ -86,11 +86,16 @@ def document_routes(deps: Deps, verifier: JWKSVerifier) -> list[Route]:
             return _error(403, "FORBIDDEN", "Uploading needs EDITOR or above in the business.")
         document_id = new_id()
         digest = await deps.storage.put(document_id, content)
-        async with deps.db.transaction() as session:
-            session.add(Document(
-                id=document_id, facility_id=facility_id, filename=filename[:254],
-                content_type=content_type, size=len(content), sha256=digest,
-                storage_key=document_id, uploaded_by=principal.user_id, uploaded_at=now()))
+        try:
+            async with deps.db.transaction() as session:
+                session.add(Document(
+                    id=document_id, facility_id=facility_id, filename=filename[:254],
+                    content_type=content_type, size=len(content), sha256=digest,
+                    storage_key=document_id, uploaded_by=principal.user_id, uploaded_at=now()))
+        except Exception:
+            # No row, no file: a failed upload leaves nothing behind.
+            await deps.storage.delete(document_id)
+            raise
         log.info("document %s uploaded for facility %s (%d bytes, %s)", document_id,
                  facility_id, len(content), content_type)
         return JSONResponse({"id": document_id, "sha256": digest, "contentType": content_type,
@@ -115,7 +120,12 @@ def document_routes(deps: Deps, verifier: JWKSVerifier) -> list[Route]:
         )
         if not allowed or document is None:
             return _error(404, "NOT_FOUND", f"Document {document_id} was not found.")
-        content = await deps.storage.get(document.storage_key)
+        try:
+            content = await deps.storage.get(document.storage_key)
+        except FileNotFoundError:
+            log.error("document %s has a row but no file under key %s; restore it from backup",
+                      document_id, document.storage_key)
+            return _error(404, "NOT_FOUND", f"Document {document_id} is missing from storage.")
         return Response(content, media_type=document.content_type, headers={
             "content-disposition": f'attachment; filename="{_safe(document.filename)}"',
             "x-content-type-options": "nosniff", "x-checksum-sha256": document.sha256,

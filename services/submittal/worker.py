@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from common.db import Database
 from common.events import EventBus
 from common.settings import Settings
@@ -12,7 +14,7 @@ FACILITY_DURABLE = "submittal-facility"
 
 
 def build_bus(db: Database, settings: Settings, on_facility_created: FacilityHook | None = None,
-              **options: object) -> EventBus:
+              **options: Any) -> EventBus:
     bus = EventBus.from_settings("submittal", db, EVENTS, settings, **options)
     bus.subscribe(durable=FACILITY_DURABLE, stream="FACILITY", subjects=["facility.>"],
                   handler=ReadModelConsumer(on_facility_created))

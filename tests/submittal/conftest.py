@@ -188,7 +188,8 @@ async def harness(
         nats_url=private_nats_server.url, jwks_url=keys.url, public_base_url=ISSUER,
         api_audience=AUDIENCE, auto_migrate=True, demo=False, outbox_poll_seconds=0.05,
     )
-    app = create_app(settings)
+    app = create_app(settings, bus_options={
+        "fetch_timeout": 0.2, "reconnect_seconds": 0.1, "backoff_max": 0.3})
     nc = await nats.connect(private_nats_server.url)
     js = nc.jetstream()
     await ensure_streams(js)

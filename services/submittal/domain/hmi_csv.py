@@ -121,30 +121,33 @@ def _row(line: int, raw: dict[str, str], issues: list[Issue]) -> HazardousMateri
             components.setdefault(index, {})[key] = parsed
         else:
             data[column] = parsed
+    numbers = sorted(components)  # list position -> the N of its componentN columns
     if components:
-        data["components"] = [components[i] for i in sorted(components)]
+        data["components"] = [components[i] for i in numbers]
     if failed:
         return None
     try:
         material = HazardousMaterial.model_validate(data)
     except ValidationError as error:
         for problem in error.errors():
-            column = _column(problem["loc"])
+            column = _column(problem["loc"], numbers)
             issues.append(Issue(("rows", line, column), f"{problem['msg']}."))
         return None
     check = Checker(("rows", line))
     check_material(check, material)
     for issue in check.issues:
-        issues.append(Issue(("rows", line, _column(issue.path[2:])), issue.message,
+        issues.append(Issue(("rows", line, _column(issue.path[2:], numbers)), issue.message,
                             issue.code, issue.severity))
     return material
 
 
-def _column(loc: tuple[Any, ...]) -> str:
-    """A model path back to its CSV column: ("components", 1, "name") -> component2Name."""
+def _column(loc: tuple[Any, ...], numbers: list[int]) -> str:
+    """A model path back to its CSV column: ("components", 0, "name") -> component2Name
+    when the row filled only the component2* columns."""
     if len(loc) >= 3 and loc[0] == "components" and isinstance(loc[1], int):
         field = str(loc[2])
-        return f"component{loc[1] + 1}{field[0].upper()}{field[1:]}"
+        number = numbers[loc[1]] if loc[1] < len(numbers) else loc[1] + 1
+        return f"component{number}{field[0].upper()}{field[1:]}"
     return str(loc[0]) if loc else "row"
 
 

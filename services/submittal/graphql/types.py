@@ -11,7 +11,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 from strawberry.scalars import JSON
 
-from common.graphql import PageInfo, UserError, decode_cursor, encode_cursor
+from common.graphql import PageInfo, UserError, coded_error, decode_cursor, encode_cursor
 from common.graphql import Severity as GqlSeverity
 from services.submittal.adapters.tables import Element, FacilityView
 from services.submittal.domain.changes import ChangeClass
@@ -161,7 +161,7 @@ class SubmittalElement:
         model = self._model()
         if not isinstance(model, HazardousMaterialsInventory):
             return None
-        start = int(decode_cursor(after)[0]) + 1 if after else 0
+        start = _position(after) + 1 if after else 0
         first = max(0, min(first, 1000))
         edges = []
         for index, material in enumerate(model.materials[start:start + first], start=start):
@@ -223,6 +223,13 @@ class SubmittalElement:
         if model is None:
             return []
         return user_errors(validate(ElementType(self.row.element_type), model))
+
+
+def _position(cursor: str) -> int:
+    values = decode_cursor(cursor)
+    if len(values) != 1 or not isinstance(values[0], int) or values[0] < 0:
+        raise coded_error("BAD_USER_INPUT", "Invalid cursor: pass endCursor unchanged.")
+    return values[0]
 
 
 async def visible_element(info: Info, element_id: str) -> SubmittalElement | None:
