@@ -179,3 +179,18 @@ async def test_too_many_attempts_from_one_address_are_throttled(
             # Even the right password waits: the throttle acts before any account is checked.
             response = await sign_in(browser, "someone", STRONG)
             assert response.status_code == 429
+
+
+async def test_a_signed_in_browser_gets_a_code_without_the_pages_again(env: Env) -> None:
+    await env.active_user("sso.sam")
+    async with env.new_client() as browser:
+        assert code_of(await sign_in(browser, "sso.sam", STRONG))
+        again = await browser.get(authorize_url())
+        assert code_of(again)
+        forced = await browser.get(authorize_url(prompt="login"))
+        assert forced.status_code == 200 and 'name="username"' in forced.text
+        other_portal = await browser.get(authorize_url("regulator-web"))
+        assert other_portal.status_code == 200 and "portal-regulator" in other_portal.text
+    async with env.new_client() as stranger:
+        silent = await stranger.get(authorize_url(prompt="none"))
+        assert silent.status_code == 302 and "error=login_required" in silent.headers["location"]

@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from starlette.requests import Request
 from starlette.responses import Response
 
-from services.identity.domain.lockout import SignInOutcome
+from services.identity.domain.lockout import SignInOutcome, as_utc
 from services.identity.oauth import web
 from services.identity.oauth.adapter import (
     FormRequest,
@@ -54,14 +54,15 @@ class SignInPages:
         self.secure = deps.public_base_url.startswith("https://")
 
     async def _validate(
-        self, request: Request, pairs: list[tuple[str, str]]
+        self, request: Request, pairs: list[tuple[str, str]], end_user: SignedIn | None = None
     ) -> Validated | Response:
         base = await oauth_request(request, self.deps.public_base_url)
         req = query_request(base, pairs)
 
         def work() -> Any:
             try:
-                return self.server.get_consent_grant(req)
+                # With end_user None, OIDC's prompt=none answers login_required to the client.
+                return self.server.get_consent_grant(req, end_user=end_user)
             except OAuth2Error as error:
                 return error
 
@@ -92,16 +93,19 @@ class SignInPages:
 
     async def authorize(self, request: Request) -> Response:
         pairs = list(request.query_params.multi_items())
-        validated = await self._validate(request, pairs)
-        if not isinstance(validated, Validated):
-            return validated
         current = await signin.current_session(self.deps, request.cookies.get(web.SESSION_COOKIE))
-        prompt = validated.request.payload.data.get("prompt", "")
-        if current and current[0].portal == validated.portal and "login" not in prompt.split():
+        prompt = dict(pairs).get("prompt", "").split()
+        signed_in = None
+        if current and "login" not in prompt:
             session_row, user = current
             signed_in = SignedIn(
-                user, validated.portal, session_row.id, int(session_row.created_at.timestamp())
+                user, session_row.portal, session_row.id,
+                int(as_utc(session_row.created_at).timestamp()),
             )
+        validated = await self._validate(request, pairs, signed_in)
+        if not isinstance(validated, Validated):
+            return validated
+        if signed_in is not None and signed_in.portal == validated.portal:
             return await self._issue_code(validated.request, signed_in)
         return self._username_page(request, validated.portal, urlencode(pairs))
 
