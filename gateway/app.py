@@ -8,14 +8,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
 
 from common.asgi import create_app as create_base_app
 from common.auth import AuthError, JWKSVerifier, KeysUnavailableError, bearer_token
@@ -24,12 +22,12 @@ from gateway.client import SubgraphClient
 from gateway.config import GatewayConfig, load_gateway_config
 from gateway.core import Gateway, error_body
 from gateway.graphiql import GRAPHIQL_HTML
+from gateway.portal import PortalFiles
 from gateway.proxy import Proxy
 from gateway.supergraph import Supergraph, load_supergraph
 
 log = logging.getLogger(__name__)
 
-PORTAL_DIR = Path(__file__).resolve().parents[1] / "web" / "dist"
 _TOKEN_CACHE_SIZE = 10_000
 
 
@@ -217,8 +215,7 @@ def create_app(
         Route("/graphql/plan", plan_endpoint, methods=["POST"]),
         *proxy.routes(),
     ]
-    if PORTAL_DIR.is_dir():
-        routes.append(Mount("/", StaticFiles(directory=PORTAL_DIR, html=True), name="portal"))
+    routes.append(Mount("/", PortalFiles(config.portal_dir), name="portal"))
     app = create_base_app(
         "gateway", routes=routes, readiness={n: readiness(n) for n in urls}, lifespan=lifespan
     )

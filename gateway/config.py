@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_SUPERGRAPH = Path(__file__).with_name("supergraph.graphql")
+DEFAULT_PORTAL = Path(__file__).resolve().parents[1] / "web" / "dist"
 
 # name -> (default, meaning); "" means unset or derived.
 GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
@@ -20,6 +21,7 @@ GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
     "GATEWAY_FORWARD_HEADERS": ("", "comma-separated client headers forwarded to subgraphs"),
     "GATEWAY_SUBGRAPH_TIMEOUT_SECONDS": ("10", "timeout of one subgraph call"),
     "GATEWAY_PLAN_CACHE_SIZE": ("1000", "operations whose plans stay cached"),
+    "GATEWAY_PORTAL_DIR": (str(DEFAULT_PORTAL), "the built web portal served at /"),
 }
 
 
@@ -41,6 +43,7 @@ class GatewayConfig:
     # subgraph name -> timeout in seconds, from GATEWAY_TIMEOUT_<NAME>
     subgraph_timeouts: dict[str, float] = field(default_factory=dict)
     plan_cache_size: int = 1000
+    portal_dir: Path = DEFAULT_PORTAL
 
 
 def load_gateway_config(production: bool = False) -> GatewayConfig:
@@ -65,4 +68,5 @@ def load_gateway_config(production: bool = False) -> GatewayConfig:
         subgraph_timeout=float(_get("GATEWAY_SUBGRAPH_TIMEOUT_SECONDS")),
         subgraph_timeouts=timeouts,
         plan_cache_size=int(_get("GATEWAY_PLAN_CACHE_SIZE")),
+        portal_dir=Path(_get("GATEWAY_PORTAL_DIR")),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -198,3 +199,23 @@ async def test_identity_and_document_paths_are_proxied_to_one_origin(
     pdf = await http.get(base + "/documents/d1/download")
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.content == b"%PDF-1.4 d1/download"
+
+
+async def test_the_portal_is_served_at_the_root_with_deep_links_and_without_hiding_the_api(
+    core: Federation, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    missing = core.gateway(portal_dir=tmp_path / "not-built")
+    assert "npm run build" in (await http.get(missing + "/")).text
+    portal = tmp_path / "dist"
+    (portal / "assets").mkdir(parents=True)
+    (portal / "index.html").write_text("<html>portal</html>")
+    (portal / "assets" / "app.js").write_text("console.log(1)")
+    base = core.gateway(portal_dir=portal)
+    assert (await http.get(base + "/")).text == "<html>portal</html>"
+    deep = await http.get(base + "/facilities/123")
+    assert deep.status_code == 200 and deep.text == "<html>portal</html>"
+    assert (await http.get(base + "/assets/app.js")).text == "console.log(1)"
+    assert (await http.get(base + "/assets/missing.js")).status_code == 404
+    assert (await http.get(base + "/healthz")).json()["service"] == "gateway"
+    api = await http.post(base + "/graphql", json={"query": "{ me { id } }"})
+    assert api.json() == {"data": {"me": {"id": "u1"}}}
