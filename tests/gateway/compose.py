@@ -15,6 +15,9 @@ PLACEHOLDER = "http://subgraph.invalid/{name}"
 
 
 def compose(schemas: dict[str, strawberry.federation.Schema]) -> str:
+    from scripts.supergraph import ensure_node_modules
+
+    ensure_node_modules()
     services = [
         {"name": n, "url": PLACEHOLDER.format(name=n), "sdl": s.as_str()}
         for n, s in schemas.items()
