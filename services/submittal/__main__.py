@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from common.logs import configure_logging
-from common.settings import load_settings
+from common.settings import Settings, load_settings
 
 RESYNC_TIMEOUT_SECONDS = 600
 
@@ -31,7 +31,7 @@ def schema() -> None:
     print(f"wrote {path}")
 
 
-async def resync() -> None:
+async def resync(settings: Settings) -> None:
     """Rebuild the facility read model from the first FACILITY event."""
     from sqlalchemy import delete
 
@@ -44,14 +44,13 @@ async def resync() -> None:
     )
     from services.submittal.worker import FACILITY_DURABLE, build_bus
 
-    settings = load_settings()
-    configure_logging("submittal", settings.log_level, settings.log_format)
     db = Database(settings.database_url("submittal"))
-    bus = build_bus(db, settings)
+    bus = build_bus(db, settings, relay=False)
+    # Replay first: it fails (changing nothing) when NATS is unreachable.
+    await bus.replay(FACILITY_DURABLE)
     async with db.transaction() as session:
         for table in (FacilityView, MembershipView, OrganizationView, StaffView):
             await session.execute(delete(table))
-    await bus.replay(FACILITY_DURABLE)
     await bus.start()
     consumer = bus.consumers[FACILITY_DURABLE]
     try:
@@ -79,7 +78,9 @@ def main() -> None:
     elif command == "schema":
         schema()
     elif command == "resync":
-        asyncio.run(resync())
+        settings = load_settings()
+        configure_logging("submittal", settings.log_level, settings.log_format)
+        asyncio.run(resync(settings))
     else:
         from services.submittal.migrate import migrate
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.contracts import submittal as contract
 from common.events.outbox import record_event
@@ -159,6 +161,10 @@ async def seed_facility(session: AsyncSession, facility: FacilityView) -> None:
     organization = await session.get(OrganizationView, facility.organization_id)
     if organization is None or organization.name != DEMO_BUSINESS:
         return
+    existing = await session.execute(
+        select(col(Element.id)).where(col(Element.facility_id) == facility.id).limit(1))
+    if existing.first() is not None:
+        return  # seeded before (a resync replays facility.created)
     stamp = now()
     data = {
         ElementType.FACILITY_INFORMATION: facility_information(facility),

@@ -93,6 +93,7 @@ class Harness:
     keys: Keys
     js: Any
     data_dir: Path
+    settings: Any
     sequences: dict[str, int] = field(default_factory=dict)
     last_event: str | None = None
 
@@ -196,7 +197,8 @@ async def harness(
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://submittal") as client:
-            yield Harness(app=app, client=client, keys=keys, js=js, data_dir=tmp_path)
+            yield Harness(app=app, client=client, keys=keys, js=js, data_dir=tmp_path,
+                          settings=settings)
     await nc.close()
 
 

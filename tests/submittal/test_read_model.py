@@ -106,3 +106,26 @@ async def test_a_stale_read_model_answers_unavailable(harness: Harness, tmp_path
     await bus.connection.close()  # NATS unreachable: the consumer cannot be caught up
     body = await h.gql(START, h.token("editor"), f=facility, e="UST", b="BLANK")
     assert code(body) == "UNAVAILABLE"
+
+
+async def test_resync_rebuilds_the_read_model_from_the_first_facility_event(harness: Harness):
+    from dataclasses import replace
+
+    from sqlalchemy import delete
+
+    from services.submittal.__main__ import resync
+    from services.submittal.adapters.tables import FacilityView
+
+    h = harness
+    org = await h.business()
+    facility = await h.facility(org, None)
+    await h.member(org, "editor", "EDITOR")
+    await h.settle()
+    await h.app.state.bus.stop()  # the service is down while an operator resyncs
+    async with h.deps.db.transaction() as session:
+        await session.execute(delete(FacilityView))  # e.g. a restored, older database
+    settings = replace(h.settings, outbox_poll_seconds=0.05)
+    await resync(settings)
+    async with h.deps.db.read() as session:
+        assert await session.get(FacilityView, facility) is not None
+    assert await memberships(h, org) == {"editor": "EDITOR"}
