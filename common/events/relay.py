@@ -74,11 +74,14 @@ class OutboxRelay:
                     await self._sleep(self.lease_seconds / 3, wakeable=True)
                     continue
                 sent = await self.publish_batch(js)
+                if sent < self.batch_size:
+                    await self._maybe_purge()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - retried below; the outbox keeps the events
                 log.warning(
-                    "outbox relay of %s could not publish to NATS at %s: %s: %s; retrying in %.2fs",
+                    "outbox relay of %s (NATS at %s) failed: %s: %s; the events stay in the "
+                    "outbox; retrying in %.2fs",
                     self.service, connection.url, type(exc).__name__, exc, backoff,
                 )
                 await self._sleep(backoff, wakeable=False)
@@ -86,7 +89,6 @@ class OutboxRelay:
                 continue
             backoff = self.backoff_initial
             if sent < self.batch_size:
-                await self._maybe_purge()
                 await self._sleep(self.poll_seconds, wakeable=True)
 
     async def release(self) -> None:
@@ -154,7 +156,7 @@ class OutboxRelay:
             return 0
         # Pipelined: one connection keeps the order, and we wait for the acks together.
         futures: list[asyncio.Future[Any]] = []
-        error: BaseException | None = None
+        publish_error: BaseException | None = None
         try:
             for row in rows:
                 futures.append(
@@ -165,8 +167,9 @@ class OutboxRelay:
                         wait_stall=self.publish_timeout,
                     )
                 )
-        except Exception as exc:  # noqa: BLE001 - publish what was acknowledged, then retry
-            error = exc
+        except Exception as exc:  # noqa: BLE001 - mark what was acknowledged, then retry
+            publish_error = exc
+        error: BaseException | None = None
         acked: list[int] = []
         deadline = time.monotonic() + self.publish_timeout
         for row, future in zip(rows, futures, strict=False):
@@ -184,8 +187,9 @@ class OutboxRelay:
         if acked:
             await self._mark_sent(acked)
             self.published += len(acked)
-        if error is not None:
-            raise error
+        failure = error or publish_error
+        if failure is not None:
+            raise failure
         return len(rows)
 
     async def _mark_sent(self, positions: list[int]) -> None:

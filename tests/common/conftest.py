@@ -91,7 +91,7 @@ class EventWorld:
     def bus(self, url: str, service: str = "facility", **options: Any) -> EventBus:
         options = {
             "poll_seconds": 0.05, "retry_delay": 0.1, "fetch_timeout": 0.3,
-            "reconnect_seconds": 0.1, "backoff_max": 0.3, "lease_seconds": 5.0, **options,
+            "reconnect_seconds": 0.1, "backoff_max": 0.3, "lease_seconds": 1.5, **options,
         }
         bus = EventBus(service, self.db, self.tables, url, **options)
         self.buses.append(bus)
