@@ -135,3 +135,24 @@ async def test_only_one_open_draft_per_facility_and_element(world: World):
         element: UST, basedOn: LAST_SUBMITTAL}) { element { id } } }""", world.t("editor"),
                        f=world.facility)
     assert code(copy) == "BAD_USER_INPUT"
+
+
+async def test_required_elements_follow_the_submitted_business_activities(world: World):
+    query = """query($reps: [_Any!]!) { _entities(representations: $reps) {
+      ... on Facility { requiredElements { element requirement } } } }"""
+    reps = [{"__typename": "Facility", "id": world.facility}]
+
+    async def required() -> dict[str, str]:
+        body = await world.h.gql(query, world.t("inspector"), reps=reps)
+        return {r["element"]: r["requirement"]
+                for r in ok(body, "_entities")[0]["requiredElements"]}
+
+    before = await required()
+    assert before["FACILITY_INFORMATION"] == "ALWAYS_APPLICABLE"
+    assert before["HAZARDOUS_MATERIALS_INVENTORY"] == "NOT_APPLICABLE"
+    await draft_hmbp(world.h, world.t("editor"), world.facility)
+    ok(await world.h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    after = await required()
+    assert after["HAZARDOUS_MATERIALS_INVENTORY"] == "APPLICABLE"
+    assert after["EMERGENCY_RESPONSE_TRAINING_PLANS"] == "APPLICABLE"
+    assert after["UST"] == "NOT_APPLICABLE"

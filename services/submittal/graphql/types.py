@@ -16,7 +16,13 @@ from common.graphql import Severity as GqlSeverity
 from services.submittal.adapters.tables import Element, FacilityView
 from services.submittal.domain.changes import ChangeClass
 from services.submittal.domain.element_data import InvalidData, parse, validate
-from services.submittal.domain.elements import HMBP, ElementType, SubmittalStatus
+from services.submittal.domain.elements import (
+    HMBP,
+    ElementType,
+    Requirement,
+    SubmittalStatus,
+    applicability,
+)
 from services.submittal.domain.facility_info import FacilityInformation as FacilityInfoModel
 from services.submittal.domain.hmi import HazardousMaterialsInventory
 from services.submittal.domain.issues import Issue
@@ -34,6 +40,7 @@ from services.submittal.graphql.context import (
 from services.submittal.service_layer.elements import SUBMITTED_STATES, may_see
 
 ChangeClassEnum = strawberry.enum(ChangeClass, name="ChangeClass")
+RequirementEnum = strawberry.enum(Requirement, name="ElementRequirementLevel")
 
 
 @strawberry.enum
@@ -298,6 +305,24 @@ class Facility:
         return [SubmittalElement.from_domain(r, True) for r in rows
                 if r.status == SubmittalStatus.DRAFT.value]
 
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Which elements the facility must report, from the Business Activities "
+        "answers of its latest submitted Facility Information (docs/elements.md).")
+    async def required_elements(self, info: Info) -> list[ElementRequirement]:
+        facility, rows = await _facility_rows(info, str(self.id))
+        if facility is None or not (await caller_of(info)).sees_submissions(facility):
+            return []
+        answers = None
+        infos = [r for r in rows if r.status in SUBMITTED_STATES
+                 and r.element_type == ElementType.FACILITY_INFORMATION.value]
+        if infos:
+            latest = max(infos, key=lambda r: (r.submitted_at or r.created_at, r.id))
+            model = parse(ElementType.FACILITY_INFORMATION, latest.data)
+            if isinstance(model, FacilityInfoModel):
+                answers = model.activity_answers()
+        return [ElementRequirement(element=element, requirement=level)
+                for element, level in applicability(answers).items()]
+
     @strawberry.field
     async def current_hmbp(self, info: Info) -> Hmbp | None:
         facility, rows = await _facility_rows(info, str(self.id))
@@ -321,6 +346,12 @@ class Facility:
             emergency_response_training_plans=latest.get(
                 ElementType.EMERGENCY_RESPONSE_TRAINING_PLANS.value),
         )
+
+
+@strawberry.type
+class ElementRequirement:
+    element: dt.ElementTypeEnum  # type: ignore[valid-type]
+    requirement: RequirementEnum  # type: ignore[valid-type]
 
 
 @strawberry.type
