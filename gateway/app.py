@@ -22,6 +22,7 @@ from gateway.client import SubgraphClient
 from gateway.config import GatewayConfig, load_gateway_config
 from gateway.core import Gateway, error_body
 from gateway.graphiql import GRAPHIQL_HTML
+from gateway.metrics import GatewayMetrics
 from gateway.portal import PortalFiles
 from gateway.proxy import Proxy
 from gateway.supergraph import Supergraph, load_supergraph
@@ -193,7 +194,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         client = SubgraphClient(urls, timeouts, config.subgraph_timeout)
-        state["gateway"] = Gateway(supergraph, client, config)
+        state["gateway"] = Gateway(supergraph, client, config, state.get("metrics"))
         log.info("gateway serving %d subgraphs: %s", len(urls), urls)
         try:
             yield
@@ -220,6 +221,7 @@ def create_app(
         "gateway", routes=routes, readiness={n: readiness(n) for n in urls}, lifespan=lifespan
     )
     app.state.gateway_state = state
+    state["metrics"] = GatewayMetrics(app.state.metrics.registry)
     return app
 
 

@@ -13,6 +13,7 @@ from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode, S
 from gateway.client import SubgraphClient
 from gateway.config import GatewayConfig
 from gateway.executor import Execution
+from gateway.metrics import GatewayMetrics
 from gateway.operation import OperationCache, OperationError, PreparedOperation
 from gateway.planner import PlanError
 from gateway.shape import INVALID, Completion
@@ -31,11 +32,16 @@ def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
 
 class Gateway:
     def __init__(
-        self, supergraph: Supergraph, client: SubgraphClient, config: GatewayConfig
+        self,
+        supergraph: Supergraph,
+        client: SubgraphClient,
+        config: GatewayConfig,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.client = client
         self.config = config
+        self.metrics = metrics
         self.operations = OperationCache(supergraph, config)
 
     async def execute(
@@ -69,7 +75,9 @@ class Gateway:
         try:
             prepared = self.operations.get(query, name or None)
         except OperationError as exc:
+            self._count("refused")
             return error_body(exc.message, exc.code, **exc.extensions), 400
+        self._count("hit" if self.operations.last_hit else "miss")
         if prepared.kind == "mutation" and not allow_mutation:
             return error_body("Mutations must be sent with POST.", "BAD_USER_INPUT"), 405
         coerced = get_variable_values(
@@ -86,7 +94,7 @@ class Gateway:
             return error_body(
                 f"The gateway cannot plan this operation: {exc}", "BAD_USER_INPUT"
             ), 400
-        execution = Execution(self.client, plan, variables, headers)
+        execution = Execution(self.client, plan, variables, headers, self.metrics)
         await execution.run()
         data = execution.data
         if plan.introspection_keys:
@@ -100,6 +108,10 @@ class Gateway:
             body["errors"] = execution.errors
         body["data"] = None if shaped is INVALID else shaped
         return body, 200
+
+    def _count(self, result: str) -> None:
+        if self.metrics is not None:
+            self.metrics.operations.labels(result).inc()
 
     def _introspect(self, prepared: PreparedOperation, variables: dict[str, Any]) -> dict[str, Any]:
         op = prepared.operation

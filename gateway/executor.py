@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from gateway.client import SubgraphClient, SubgraphError
+from gateway.metrics import GatewayMetrics
 from gateway.plan import FetchNode, Plan, Target
+
+log = logging.getLogger(__name__)
 
 
 def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
@@ -57,7 +62,9 @@ class Execution:
         plan: Plan,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
+        metrics: GatewayMetrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.client = client
         self.plan = plan
         self.variables = variables
@@ -85,9 +92,7 @@ class Execution:
         if variables:
             body["variables"] = variables
         try:
-            result = await self.client.post(
-                node.service, body, self.headers, deduplicate=self.plan.kind == "query"
-            )
+            result = await self._post(node, body)
         except SubgraphError as exc:
             for key in node.root_keys:
                 self._failure(node.service, exc, [key])
@@ -120,9 +125,7 @@ class Execution:
         variables[node.representations_variable] = reps
         body = {"query": node.operation, "variables": variables}
         try:
-            result = await self.client.post(
-                node.service, body, self.headers, deduplicate=self.plan.kind == "query"
-            )
+            result = await self._post(node, body)
         except SubgraphError as exc:
             self._failure(node.service, exc, list(slots[0][1]))
             return
@@ -152,6 +155,22 @@ class Execution:
                 else:
                     self._add_error(node.service, err, None)
 
+    async def _post(self, node: FetchNode, body: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            result = await self.client.post(
+                node.service, body, self.headers, deduplicate=self.plan.kind == "query"
+            )
+            outcome = "error" if result.get("errors") else "ok"
+            return result
+        finally:
+            if self.metrics is not None:
+                self.metrics.subgraph_requests.labels(node.service, outcome).inc()
+                self.metrics.subgraph_latency.labels(node.service).observe(
+                    time.perf_counter() - started
+                )
+
     def _objects(self, target: Target) -> list[tuple[dict[str, Any], tuple[Any, ...]]]:
         found: list[Any] = []
         _collect(self.data, target.path, 0, (), found)
@@ -159,6 +178,8 @@ class Execution:
         return [(o, at) for o, at in found if o.get("__typename") in names]
 
     def _failure(self, service: str, exc: Exception, path: list[Any]) -> None:
+        log.warning("subgraph %s failed at %s: %s", service, path, exc,
+                    extra={"subgraph": service})
         self.errors.append({
             "message": f"subgraph '{service}' failed: {exc}",
             "path": path,

@@ -102,6 +102,7 @@ class OperationCache:
         self.config = config
         self._entries: OrderedDict[tuple[str, str | None], PreparedOperation | OperationError]
         self._entries = OrderedDict()
+        self.last_hit = False
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -109,6 +110,7 @@ class OperationCache:
     def get(self, query: str, operation_name: str | None) -> PreparedOperation:
         key = (query, operation_name)
         entry = self._entries.get(key)
+        self.last_hit = entry is not None
         if entry is None:
             entry = self._prepare(query, operation_name)
             self._entries[key] = entry

@@ -219,3 +219,20 @@ async def test_the_portal_is_served_at_the_root_with_deep_links_and_without_hidi
     assert (await http.get(base + "/healthz")).json()["service"] == "gateway"
     api = await http.post(base + "/graphql", json={"query": "{ me { id } }"})
     assert api.json() == {"data": {"me": {"id": "u1"}}}
+
+
+async def test_metrics_count_subgraph_calls_and_plan_cache_hits(
+    core: Federation, http: httpx.AsyncClient
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    base = core.gateway(urls={**core.urls, "elements": dead})
+    for _ in range(2):
+        await http.post(base + "/graphql", json={"query": '{ facility(id: "f1") { name } }'})
+    await http.post(base + "/graphql", json={"query": '{ element(id: "e1") { id } }'})
+    await http.post(base + "/graphql", json={"query": "{ nope }"})
+    metrics = (await http.get(base + "/metrics")).text
+    assert 'gateway_operations_total{cache="hit"} 1.0' in metrics
+    assert 'gateway_operations_total{cache="miss"} 2.0' in metrics
+    assert 'gateway_operations_total{cache="refused"} 1.0' in metrics
+    assert 'gateway_subgraph_requests_total{outcome="ok",service="orgs"} 2.0' in metrics
+    assert 'gateway_subgraph_requests_total{outcome="failed",service="elements"} 1.0' in metrics
