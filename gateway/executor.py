@@ -101,7 +101,10 @@ class Execution:
         if isinstance(data, dict):
             _merge(self.data, data)
         for err in result.get("errors") or ():
-            self._add_error(node.service, err, err.get("path") if isinstance(err, dict) else None)
+            path = err.get("path") if isinstance(err, dict) else None
+            # An error of the whole subgraph request (say, its schema drifted from the
+            # supergraph) still points at the fields it nulled.
+            self._add_error(node.service, err, path or list(node.root_keys[:1]))
 
     async def _entity_fetch(self, node: FetchNode) -> None:
         reps: list[Any] = []
@@ -153,7 +156,7 @@ class Execution:
                     for at in by_rep.get(path[1], [()])[:1]:
                         self._add_error(node.service, err, [*at, *path[2:]])
                 else:
-                    self._add_error(node.service, err, None)
+                    self._add_error(node.service, err, list(slots[0][1]))
 
     async def _post(self, node: FetchNode, body: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()

@@ -111,11 +111,12 @@ class Federation:
 
     def gateway(self, **config: Any) -> str:
         overrides = config.pop("urls", None) or self.urls
+        sdl = config.pop("sdl", None) or self.supergraph_sdl
         settings = replace(load_settings(), **config.pop("settings", {}))
         cfg = replace(GatewayConfig(), **config)
         verifier = JWKSVerifier(self.jwks_url, issuer=ISSUER, audience=AUDIENCE)
         app = create_app(
-            settings, config=cfg, supergraph_sdl=self.supergraph_sdl,
+            settings, config=cfg, supergraph_sdl=sdl,
             subgraph_url_overrides=overrides, verifier=verifier,
         )
         return self.threads.serve(app)

@@ -236,3 +236,22 @@ async def test_metrics_count_subgraph_calls_and_plan_cache_hits(
     assert 'gateway_operations_total{cache="refused"} 1.0' in metrics
     assert 'gateway_subgraph_requests_total{outcome="ok",service="orgs"} 2.0' in metrics
     assert 'gateway_subgraph_requests_total{outcome="failed",service="elements"} 1.0' in metrics
+
+
+async def test_a_subgraph_that_drifted_from_the_supergraph_nulls_its_fields_with_a_path(
+    core: Federation, http: httpx.AsyncClient
+) -> None:
+    drifted = core.supergraph_sdl.replace(
+        "  flaky: String @join__field(graph: USERS)",
+        "  flaky: String @join__field(graph: USERS)\n  ghost: String @join__field(graph: USERS)",
+    )
+    base = core.gateway(sdl=drifted)
+    response = await http.post(base + "/graphql", json={
+        "query": '{ me { id ghost } facility(id: "f2") { name } }'
+    })
+    body = response.json()
+    assert response.status_code == 200
+    assert body["data"] == {"me": None, "facility": {"name": "Acme Depot"}}
+    assert body["errors"][0]["path"] == ["me"]
+    assert body["errors"][0]["extensions"]["serviceName"] == "users"
+    assert "ghost" in body["errors"][0]["message"]
