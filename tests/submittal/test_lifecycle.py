@@ -156,3 +156,21 @@ async def test_required_elements_follow_the_submitted_business_activities(world:
     assert after["HAZARDOUS_MATERIALS_INVENTORY"] == "APPLICABLE"
     assert after["EMERGENCY_RESPONSE_TRAINING_PLANS"] == "APPLICABLE"
     assert after["UST"] == "NOT_APPLICABLE"
+
+
+async def test_submissions_are_published_on_the_submittal_stream(world: World):
+    from tests.submittal.conftest import eventually
+
+    h = world.h
+    await draft_hmbp(h, world.t("editor"), world.facility)
+    ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+
+    async def all_four_published() -> bool:
+        return int((await h.js.stream_info("SUBMITTAL")).state.messages) >= 4
+
+    await eventually(all_four_published, what="4 events on SUBMITTAL")
+    subscription = await h.js.pull_subscribe("submittal.>", stream="SUBMITTAL")
+    messages = await subscription.fetch(4, timeout=5)
+    assert [m.subject for m in messages] == ["submittal.element.submitted"] * 3 + [
+        "submittal.hmbp.certified"]
+    assert all(m.header and m.header.get("Nats-Msg-Id") for m in messages)

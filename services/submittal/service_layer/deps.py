@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from common.db import Database
@@ -14,3 +15,5 @@ class Deps:
     db: Database
     fresh: Freshness
     storage: DocumentStorage
+    # Wakes the outbox relay after a commit that recorded events (else it polls).
+    notify: Callable[[], None] = lambda: None
