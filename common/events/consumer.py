@@ -116,12 +116,10 @@ class Consumer:
         self.caught_up_at = time.monotonic()
 
     async def ensure_consumer(self, js: JetStreamContext) -> None:
-        config = self.subscription.consumer_config(self.ack_wait)
-        try:
-            await js.consumer_info(self.subscription.stream, self.durable)
-        except NotFoundError:
-            await js.add_consumer(self.subscription.stream, config)
-            log.info("created durable consumer %s on %s", self.durable, self.subscription.stream)
+        # Create or update: a new release may subscribe to more subjects under the same durable.
+        await js.add_consumer(
+            self.subscription.stream, self.subscription.consumer_config(self.ack_wait)
+        )
 
     async def delete_consumer(self, js: JetStreamContext) -> None:
         try:

@@ -275,3 +275,25 @@ async def test_the_bus_metrics_show_lag_outcomes_and_relay_output(
     assert registry.get_sample_value("events_dead_letters_total", labels) == 0
     assert registry.get_sample_value("events_published_total", {"service": "facility"}) == 1
     assert registry.get_sample_value("events_nats_connected", {"service": "facility"}) == 1
+
+
+async def test_a_durable_resubscribed_to_more_subjects_receives_their_new_events(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    narrow = world.bus(private_nats_server.url)
+    narrow.subscribe(
+        durable=DURABLE, stream="FACILITY", subjects=["facility.thing.>"], handler=world.handler
+    )
+    await world.record("f-1", "thing", type="facility.thing.changed")
+    await world.record("o-1", "other", type="facility.other.changed")
+    await narrow.start()
+    await eventually(lambda: effects_are(world, 1))
+    await narrow.stop()
+
+    # The consumer moved past what it skipped; only a replay would bring that back.
+    wide = world.bus(private_nats_server.url)
+    subscribe(world, wide)
+    await wide.start()
+    await world.record("o-1", "other, later", type="facility.other.changed")
+    await eventually(lambda: effects_are(world, 2))
+    assert [row.value for row in await world.effect_rows()] == ["thing", "other, later"]
