@@ -12,6 +12,8 @@ from common.events.envelope import Envelope
 from common.events.streams import stream_for_subject
 from common.events.tables import EventTables
 
+MAX_EVENT_BYTES = 900_000
+
 
 async def next_sequence(session: AsyncSession, tables: EventTables, aggregate_id: str) -> int:
     """Allocate the aggregate's next sequence with one atomic upsert (never max()+1).
@@ -64,13 +66,20 @@ async def record_event(
         data=data,
         schema_version=schema_version,
     )
+    payload = envelope.to_json()
+    if len(payload) > MAX_EVENT_BYTES:
+        # NATS refuses messages over its max_payload (1 MB by default); the relay would stall.
+        raise ValueError(
+            f"event {type} for {aggregate_id} is {len(payload)} bytes; events carry at most "
+            f"{MAX_EVENT_BYTES} (put large content in the service's own tables)"
+        )
     await session.execute(
         core_insert(tables.outbox).values(
             event_id=envelope.id,
             subject=envelope.type,
             aggregate_id=envelope.aggregate_id,
             sequence=envelope.sequence,
-            payload=envelope.to_json().decode(),
+            payload=payload.decode(),
             created_at=envelope.occurred_at,
         )
     )

@@ -85,3 +85,9 @@ async def test_an_event_no_stream_would_capture_is_refused_at_write_time(
     with pytest.raises(ValueError):
         await world.record("f-1", "x", type=type)
     assert await world.outbox_rows() == []
+
+
+async def test_an_event_too_large_for_nats_is_refused_at_write_time(world: EventWorld):
+    with pytest.raises(ValueError, match="bytes"):
+        await world.record("f-1", "x" * 1_000_000)
+    assert await world.outbox_rows() == []
