@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
 
 from common.db import Database
-from common.events import Envelope, EventBus, Outcome, record_event
+from common.events import Envelope, EventBus, Outcome, apply_once, record_event
 from common.natsserver import NatsServerProcess
 from tests.common.conftest import EventWorld, eventually, stream_messages
 
@@ -187,6 +187,28 @@ async def test_a_poison_message_ends_in_the_deadletter_stream_with_its_facts(
         "dead-lettered" in r.getMessage() and "sequence 2" in r.getMessage()
         for r in caplog.records
     )
+
+
+async def test_a_failed_event_overtaken_by_another_replica_is_dead_lettered_not_dropped(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    # A long retry delay leaves room for "another replica" to apply the newer event.
+    bus = world.bus(private_nats_server.url, retry_delay=2.0, max_deliveries=10)
+    subscribe(world, bus)
+    older = await world.record("m-1", "granted")
+    newer = await world.record("m-1", "revoked")
+    world.fail_times = {older.id: 2}
+    await bus.start()
+    await eventually(lambda: world.fail_times[older.id] == 0, message="the older event failed")
+    async with world.db.transaction() as session:
+        await apply_once(session, world.tables, DURABLE, newer, world.handler)
+    await eventually(lambda: bus.consumers[DURABLE].dead_letters == 1)
+    await eventually(lambda: bus.consumers[DURABLE].counts[Outcome.DUPLICATE] == 1)
+
+    letters = await stream_messages(js_client, "DEADLETTER")
+    assert [Envelope.from_json(m.data or b"").id for m in letters] == [older.id]
+    assert letters[0].headers and letters[0].headers["Error"].startswith("superseded")
+    assert [row.value for row in await world.effect_rows()] == ["revoked"]
 
 
 async def test_an_unparseable_message_is_dead_lettered_at_once(
