@@ -113,3 +113,23 @@ async def test_discarding_a_draft_removes_it(world: World):
     draft = await start(h, editor, world.facility, "UST")
     assert ok(await h.gql(DISCARD, editor, id=draft), "discardDraft")["id"] == draft
     assert ok(await h.gql(ELEMENT, editor, id=draft), "submittalElement") is None
+
+
+async def test_other_elements_take_documented_structured_data(world: World):
+    h, editor = world.h, world.t("editor")
+    apsa = await start(h, editor, world.facility, "APSA")
+    incomplete = await save(h, editor, apsa, {"fields": {"conditionallyExempt": False}})
+    assert [e["field"] for e in incomplete["userErrors"]] == [
+        ["fields", "totalAbovegroundStorageCapacity"]]
+    complete = {"fields": {"conditionallyExempt": False, "totalAbovegroundStorageCapacity": 12000,
+                           "numberOfTanksInUndergroundAreas": 0},
+                "documents": [{"option": "PROVIDED_TO_REGULATOR", "providedOn": "2026-01-15"}]}
+    assert (await save(h, editor, apsa, complete))["userErrors"] == []
+    result = ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    assert [(e["element"], e["status"]) for e in result["elements"]] == [("APSA", "SUBMITTED")]
+    element = ok(await h.gql("""query($id: ID!) { submittalElement(id: $id) {
+        fields documents { option providedOn } } }""", world.t("inspector"), id=apsa),
+                 "submittalElement")
+    assert element["fields"]["totalAbovegroundStorageCapacity"] == 12000
+    assert element["documents"] == [{"option": "PROVIDED_TO_REGULATOR",
+                                     "providedOn": "2026-01-15"}]
