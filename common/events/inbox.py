@@ -93,8 +93,8 @@ async def apply_many(
     envelopes: Sequence[Envelope],
     handler: Handler,
 ) -> list[Outcome]:
-    """:func:`apply_once` for a run of events in one transaction, with four statements of
-    bookkeeping in all. Any exception means: roll back and apply them one by one instead.
+    """:func:`apply_once` for a run of events in one transaction, with at most five statements
+    of bookkeeping in all. Any exception means: roll back and apply them one by one instead.
     """
     positions, inbox = tables.positions, tables.inbox
     ids = [envelope.id for envelope in envelopes]
