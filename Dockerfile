@@ -3,6 +3,7 @@
 #   python -m services.identity | services.facility | services.submittal | gateway
 #   python -m services.<name> migrate   (the migration Jobs)
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 # --- build: compilers live here only, in case a pinned dependency has no wheel for this platform
 FROM ${PYTHON_IMAGE} AS build
@@ -26,12 +27,23 @@ COPY gateway ./gateway
 # Hash-checked bytecode stays valid whatever mtimes the COPY below gives the sources.
 RUN python -m compileall -q --invalidation-mode unchecked-hash /src
 
-# --- runtime: no compilers, no package manager caches, no root
+# --- portal: the web app's static files (the gateway serves them at /), checked against the
+# supergraph while building
+FROM ${NODE_IMAGE} AS portal
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY gateway/supergraph.graphql /src/gateway/supergraph.graphql
+COPY web ./
+RUN npm run build
+
+# --- runtime: no compilers, no Node, no package manager caches, no root
 FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 cers \
  && useradd --system --uid 10001 --gid cers --home-dir /app --shell /usr/sbin/nologin cers
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build --chown=root:root /src /app
+COPY --from=portal --chown=root:root /src/web/dist /app/web/dist
 WORKDIR /app
 # The root filesystem is read-only in Kubernetes: no bytecode writes, data under a mounted volume.
 ENV PATH=/opt/venv/bin:$PATH \

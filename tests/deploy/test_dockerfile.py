@@ -57,6 +57,11 @@ def dockerfile_stages() -> tuple[dict[str, str], list[Stage]]:
     return args, stages
 
 
+def stage(stages: list[Stage], name: str) -> Stage:
+    (found,) = [s for s in stages if s.name == name]
+    return found
+
+
 def glob_regex(pattern: str) -> str:
     """Docker's .dockerignore globbing: ** spans directories, * and ? stay within one."""
     out, i = "", 0
@@ -105,6 +110,22 @@ def test_the_image_is_built_in_stages_and_the_last_has_no_build_tools() -> None:
         assert copy.split()[0].removeprefix("--from=") in built
 
 
+def test_the_image_carries_the_built_portal_where_the_gateway_looks_for_it() -> None:
+    from gateway.config import DEFAULT_PORTAL
+
+    _, stages = dockerfile_stages()
+    portal = stage(stages, "portal")
+    assert portal.base.startswith("node:")
+    runs = portal.all("RUN")
+    assert any("npm ci" in r for r in runs) and any("npm run build" in r for r in runs)
+    (workdir,) = stages[-1].all("WORKDIR")
+    target = f"{workdir}/{DEFAULT_PORTAL.relative_to(REPO)}"
+    assert any(c.startswith("--from=portal") and c.endswith(f"/web/dist {target}")
+               for c in stages[-1].all("COPY")), target
+    # The build validates the portal's operations against the supergraph it is copied next to.
+    assert any("gateway/supergraph.graphql" in c for c in portal.all("COPY"))
+
+
 def test_the_image_runs_as_the_non_root_user_the_pods_expect() -> None:
     _, stages = dockerfile_stages()
     (user,) = stages[-1].all("USER")
@@ -125,7 +146,7 @@ def test_the_image_defaults_match_a_read_only_container() -> None:
 
 def test_dependencies_are_installed_from_the_pinned_constraints() -> None:
     _, stages = dockerfile_stages()
-    build = " ".join(stages[0].all("RUN"))
+    build = " ".join(stage(stages, "build").all("RUN"))
     assert "-c constraints.txt" in build
     pins = {}
     for line in (REPO / "constraints.txt").read_text().splitlines():
@@ -151,9 +172,10 @@ def test_everything_the_image_copies_exists_and_is_not_ignored() -> None:
 
 def test_the_build_context_leaves_out_secrets_caches_and_tests() -> None:
     for path in (".git", ".venv", "var", "tests", "gateway/node/node_modules",
-                 "services/identity/__pycache__", "deploy"):
+                 "services/identity/__pycache__", "deploy", "web/node_modules", "web/dist"):
         assert dockerignore_excludes(path), path
-    for path in ("common", "services/identity/oauth/templates", "gateway/supergraph.graphql"):
+    for path in ("common", "services/identity/oauth/templates", "gateway/supergraph.graphql",
+                 "web/src", "web/package-lock.json"):
         assert not dockerignore_excludes(path), path
 
 
@@ -169,7 +191,7 @@ def test_each_role_the_manifests_run_is_a_module_in_the_image() -> None:
 def test_the_build_stage_installs_exactly_the_runtime_dependencies(tmp_path: Path) -> None:
     # Run the Dockerfile's own extraction command on the real pyproject.toml.
     _, stages = dockerfile_stages()
-    (extract,) = [c for c in stages[0].all("RUN") if "tomllib" in c]
+    (extract,) = [c for c in stage(stages, "build").all("RUN") if "tomllib" in c]
     snippet = re.search(r'python -c "(.+?)" > requirements.txt', extract)
     assert snippet is not None
     shutil.copy(REPO / "pyproject.toml", tmp_path)
