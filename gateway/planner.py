@@ -29,7 +29,7 @@ from gateway.collect import Fields, collect_fields, sub_selections
 from gateway.plan import FetchNode, Plan, Projection, Stage, Target
 from gateway.selection import GSel, SelectionConflict, print_selection
 from gateway.shape import build_shape
-from gateway.supergraph import Supergraph
+from gateway.supergraph import Supergraph, TypeInfo
 
 Path = tuple[str, ...]
 
@@ -81,6 +81,7 @@ class Planner:
         self.ids = count()
         self.groups: list[Group] = []
         self.fetch_ids = count()
+        self.jump_depth = 0
 
     def collect(self, type_name: str, sets: list[SelectionSetNode]) -> Fields:
         return collect_fields(self.schema, type_name, sets, self.fragments, self.conditions)
@@ -175,7 +176,12 @@ class Planner:
         finfo = info.fields.get(name) if info else None
         if finfo is None:
             return info is None or service in info.graphs
-        return service in finfo.graphs and service not in finfo.requires
+        if service in finfo.graphs:
+            return service not in finfo.requires
+        # A subgraph can always answer its own key fields, even ones it marks @external.
+        return info is not None and any(
+            _selects(k.fields, name) for k in info.keys.get(service, ())
+        )
 
     def plan_field(
         self,
@@ -309,6 +315,26 @@ class Planner:
         info = self.sg.types.get(type_name)
         if info is None:
             raise PlanError(f"no routing information for type {type_name}")
+        if self.jump_depth > 40:
+            raise PlanError(f"planning {type_name}.{name} does not converge")
+        self.jump_depth += 1
+        try:
+            return self._jump(group, gsel, info, type_name, key, nodes, path, provided)
+        finally:
+            self.jump_depth -= 1
+
+    def _jump(
+        self,
+        group: Group,
+        gsel: GSel,
+        info: TypeInfo,
+        type_name: str,
+        key: str,
+        nodes: list[FieldNode],
+        path: Path,
+        provided: SelectionSetNode | None,
+    ) -> set[Group]:
+        name = nodes[0].name.value
         candidates: list[str] = sorted(self.sg.field_graphs(type_name, name))
         existing = {c[0] for c in group.children if c[1] == path and c[2] == type_name}
         candidates.sort(key=lambda g: g not in existing)
@@ -340,8 +366,6 @@ class Planner:
                 "no subgraph with that field has a key this plan can supply"
             )
         target, k, rep_type = choice
-        if len(path) > 64:
-            raise PlanError(f"planning {type_name}.{name} does not converge")
         gsel.typename = True
         touched = self.plan_fields(
             group, gsel, type_name, self.collect(type_name, [k.fields]), path, provided
@@ -515,6 +539,10 @@ def _clone(sel: GSel) -> GSel:
     fresh = GSel()
     fresh.merge(sel)
     return fresh
+
+
+def _selects(ss: SelectionSetNode, name: str) -> bool:
+    return any(isinstance(s, FieldNode) and s.name.value == name for s in ss.selections)
 
 
 def _provided_field(provided: SelectionSetNode, name: str) -> FieldNode | None:

@@ -98,3 +98,19 @@ def test_independent_root_fields_are_fetched_in_one_parallel_step() -> None:
     assert sorted(n["serviceName"] for n in plan.describe()["nodes"][0]["nodes"]) == [
         "inventory", "products"
     ]
+
+
+def test_a_key_field_marked_external_is_still_supplied_by_its_subgraph() -> None:
+    fed1_style = V03.replace(
+        "  upc: String!\n",
+        "  upc: String! @join__field(graph: INVENTORY, external: true)"
+        " @join__field(graph: PRODUCTS)\n",
+    ).replace(
+        "  internal: Internal @join__field(graph: PRODUCTS) @inaccessible",
+        "  stocked: [Product] @join__field(graph: INVENTORY)",
+    )
+    cache = OperationCache(load_supergraph(fed1_style), GatewayConfig())
+    plan = cache.get("{ stocked { name } }", None).plan({})
+    fetches = [f for stage in plan.stages for step in stage.steps for f in step]
+    assert [f.service for f in fetches] == ["inventory", "products"]
+    assert "upc" in fetches[0].operation
