@@ -15,8 +15,9 @@ The public API (import from here):
   ``lag_seconds()``, ``read_model_fresh()``, ``register_metrics(registry)``) and replays a
   consumer (``replay(durable)``).
 - ``ensure_streams(js, replicas)`` and ``STREAMS``: the JetStream streams.
-- ``apply_once(session, tables, consumer, envelope, handler) -> Outcome``: the inbox rule on
-  its own, for code that applies events outside a JetStream consumer.
+- ``apply_once(session, tables, consumer, envelope, handler) -> Outcome`` (and ``apply_many``
+  for a run of events): the inbox rule on its own, for code that applies events outside a
+  JetStream consumer.
 
 docs/events.md has the rules and the catalogue index.
 """
@@ -34,6 +35,7 @@ from common.events.consumer import (
     apply_once,
 )
 from common.events.envelope import Envelope
+from common.events.inbox import apply_many
 from common.events.outbox import record_event
 from common.events.relay import OutboxRelay
 from common.events.streams import STREAMS, ensure_streams, stream_for_subject
@@ -56,6 +58,7 @@ __all__ = [
     "Outcome",
     "OutboxRelay",
     "Subscription",
+    "apply_many",
     "apply_once",
     "create_event_tables_op",
     "drop_event_tables_op",
