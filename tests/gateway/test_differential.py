@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from common.natsserver import free_port
 from tests.gateway.conftest import Federation
 from tests.gateway.reference import NodeGateway, has_errors, node_available, with_urls
 
@@ -21,6 +22,7 @@ pytestmark = [
     pytest.mark.skipif(not node_available(), reason="needs Node.js and npm"),
 ]
 
+DOWN = "core with elements down"
 CASES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("core", "{ me { id username name } }", None),
     ("core", "{ me { name memberships { role organization { name facilities { cersId } } } } }",
@@ -53,6 +55,10 @@ CASES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("interface_object", "{ topAccount { __typename id score ... on Company { name } } }",
      None),
     ("multi_hop", "{ items { id rating } }", None),
+    # A subgraph that is down: only what it owns is null, with spec null propagation.
+    (DOWN, '{ me { name } facility(id: "f1") { name elementCount } }', None),
+    (DOWN, "{ facilities { name } element(id: \"e1\") { kind } }", None),
+    (DOWN, '{ facility(id: "f2") { name elements { kind } } me { username } }', None),
 ]
 
 
@@ -63,9 +69,9 @@ def references(
     folder: Path = tmp_path_factory.mktemp("supergraphs")
     paths: dict[str, Path] = {}
     for name in sorted({case[0] for case in CASES}):
-        federation = federation_factory(name)
-        paths[name] = folder / f"{name}.graphql"
-        paths[name].write_text(with_urls(federation.supergraph_sdl, federation.urls))
+        federation = federation_factory("core" if name == DOWN else name)
+        paths[name] = folder / f"{name.replace(' ', '-')}.graphql"
+        paths[name].write_text(with_urls(federation.supergraph_sdl, _urls(name, federation)))
     first, *rest = paths.values()
     gateway = NodeGateway("apollo", first, tuple(rest)).start()
     yield {name: gateway.urls[path] for name, path in paths.items()}
@@ -73,6 +79,11 @@ def references(
 
 
 _ours: dict[str, str] = {}
+_dead = f"http://127.0.0.1:{free_port()}"
+
+
+def _urls(name: str, federation: Federation) -> dict[str, str]:
+    return {**federation.urls, "elements": _dead} if name == DOWN else federation.urls
 
 
 @pytest.mark.parametrize(("name", "query", "variables"), CASES)
@@ -84,7 +95,8 @@ async def test_our_gateway_answers_like_apollo_gateway(
     variables: dict[str, Any] | None,
 ) -> None:
     if name not in _ours:
-        _ours[name] = federation_factory(name).gateway()
+        federation = federation_factory("core" if name == DOWN else name)
+        _ours[name] = federation.gateway(urls=_urls(name, federation))
     body = {"query": query, "variables": variables or {}}
     async with httpx.AsyncClient(timeout=30) as http:
         ours = (await http.post(_ours[name] + "/graphql", json=body)).json()
