@@ -43,7 +43,7 @@ def serve_subgraph(name: str, port: int) -> None:
     from tests.gateway.conftest import subgraph_app
     from tests.gateway.subgraphs.core import SCHEMAS
 
-    uvicorn.run(subgraph_app(name, SCHEMAS[name]), host="127.0.0.1", port=port,
+    uvicorn.run(subgraph_app(name, SCHEMAS[name], record=False), host="127.0.0.1", port=port,
                 log_level="warning", access_log=False)
 
 

@@ -84,7 +84,7 @@ def requests_to(name: str) -> list[Any]:
     return [body for n, body in REQUESTS if n == name]
 
 
-def subgraph_app(name: str, schema: Any) -> Starlette:
+def subgraph_app(name: str, schema: Any, record: bool = True) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -92,7 +92,8 @@ def subgraph_app(name: str, schema: Any) -> Starlette:
         Route("/graphql", GraphQL(schema, graphql_ide=None), methods=["GET", "POST"]),
         Route("/healthz", healthz),
     ])
-    app.add_middleware(Recorder, name=name)
+    if record:
+        app.add_middleware(Recorder, name=name)
     return app
 
 
