@@ -54,8 +54,11 @@ export async function request<T>(query: string, variables: object = {}): Promise
     | null;
   if (!body) throw new ApiError(`The server answered HTTP ${response.status}.`, "UNAVAILABLE");
   const first = body.errors?.[0];
-  if (first) throw new ApiError(first.message, first.extensions?.code ?? "UNAVAILABLE");
-  if (body.data == null) throw new ApiError("The server returned no data.", "UNAVAILABLE");
+  if (body.data == null) {
+    throw new ApiError(first?.message ?? "The server returned no data.", first?.extensions?.code ?? "UNAVAILABLE");
+  }
+  // Partial data (one subgraph failed for one field) is still worth showing.
+  if (first) console.warn("GraphQL answered with partial data:", body.errors);
   return body.data;
 }
 

@@ -105,12 +105,10 @@ function ElementRow({ facility, type, last, draft, canEdit, onChanged }: {
         <div className="muted">{errorCount ? `${errorCount} error${errorCount > 1 ? "s" : ""} to fix` : "Ready"} · saved {formatDateTime(draft.updatedAt)}</div>
       </> : canEdit ? (
         <div className="row">
-          <button type="button" className="secondary" disabled={start.busy} onClick={() => void begin("BLANK")}
-            aria-label={`Start ${name} blank`}>Start blank</button>
-          {last && last.status !== "NOT_APPLICABLE" ? <button type="button" disabled={start.busy} onClick={() => void begin("LAST_SUBMITTAL")}
-            aria-label={`Start ${name} from the last submittal`}>Start from last</button> : null}
+          <button type="button" className="secondary" disabled={start.busy} onClick={() => void begin("BLANK")}>Start blank<span className="sr-only"> {name}</span></button>
+          {last && last.status !== "NOT_APPLICABLE" ? <button type="button" disabled={start.busy} onClick={() => void begin("LAST_SUBMITTAL")}>Start from last<span className="sr-only"> {name}</span></button> : null}
           {!HMBP.includes(type) && last?.status !== "NOT_APPLICABLE" ? <button type="button" className="link" disabled={notApplicable.busy}
-            onClick={() => void markNa()} aria-label={`Mark ${name} not applicable`}>Not applicable</button> : null}
+            onClick={() => void markNa()}>Not applicable<span className="sr-only"> {name}</span></button> : null}
         </div>
       ) : <span className="muted">—</span>}
         {start.error || notApplicable.error ? <ErrorNotice error={start.error ?? notApplicable.error} /> : null}
