@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     have_chromium = Path(CHROMIUM).exists()
     for item in items:
         if item.get_closest_marker("needs_node") and not have_node:
-            item.add_marker(pytest.mark.skip(reason="needs Node.js and npm (.ci/run installs them)"))
+            item.add_marker(pytest.mark.skip(reason="needs Node.js and npm (.ci/run has them)"))
         if item.get_closest_marker("needs_chromium") and not have_chromium:
             item.add_marker(pytest.mark.skip(reason=f"needs chromium at {CHROMIUM}"))
 
@@ -130,13 +130,15 @@ def mail_link(system: RunningSystem, to: str, path: str) -> str:
 
     def find() -> str | None:
         found = None
-        for eml in sorted((system.data_dir / "mail").glob("*.eml"), key=lambda p: p.stat().st_mtime):
+        drops = (system.data_dir / "mail").glob("*.eml")
+        for eml in sorted(drops, key=lambda p: p.stat().st_mtime):
             message = email.message_from_bytes(eml.read_bytes())
             if to not in str(message.get("To", "")):
                 continue
             for part in message.walk():
                 if part.get_content_type() == "text/plain":
-                    text = part.get_payload(decode=True).decode()
+                    payload = part.get_payload(decode=True)
+                    text = payload.decode() if isinstance(payload, bytes) else str(payload)
                     match = re.search(re.escape(path) + r"\?token=[\w\-.~%]+", text)
                     if match:
                         found = match.group(0)

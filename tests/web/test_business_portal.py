@@ -72,7 +72,8 @@ def test_an_editor_starts_from_the_last_inventory_fixes_an_inline_error_and_subm
     lead: Portal,
 ) -> None:
     page = open_facility(lead, "Feather River Fuel - Quincy")
-    page.get_by_role("button", name="Start from last Hazardous Materials Inventory").click()
+    start = "Start from last Hazardous Materials Inventory"
+    page.get_by_role("button", name=start).click()
     page.wait_for_url(re.compile(r"/elements/"))
     rows = page.locator(".inventory tbody tr")
     rows.first.wait_for()

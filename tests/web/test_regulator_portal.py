@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.system import RunningSystem
+from tests.e2e.system import RunningSystem, eventually
 from tests.web.conftest import Portal
 
 pytestmark = [pytest.mark.needs_node, pytest.mark.needs_chromium]
@@ -34,7 +34,7 @@ def test_a_regulator_does_not_accept_an_element_and_the_permit_is_refused_with_t
     row.get_by_role("link", name="Emergency Response and Training Plans").click()
     page.get_by_role("heading", name="Review").wait_for()
     page.get_by_label("Not accept").check()
-    page.get_by_label("Comments to the business").fill("The training plan is missing the 2026 roster.")
+    page.get_by_label("Comments to the business").fill("The 2026 training roster is missing.")
     regulator.screen("element-review")
     page.get_by_role("button", name="Save review").click()
     page.get_by_text("Review saved: Not accept.").wait_for()
@@ -44,14 +44,13 @@ def test_a_regulator_does_not_accept_an_element_and_the_permit_is_refused_with_t
     def refused() -> bool:
         page.reload()
         page.get_by_role("heading", name="Issue a permit").wait_for()
-        return page.locator(".facts .badge").first.inner_text() == "Update required"
-
-    from tests.e2e.system import eventually
+        return bool(page.locator(".facts .badge").first.inner_text() == "Update required")
 
     eventually(refused, timeout=20, interval=0.5)
     page.get_by_role("button", name="Issue permit").click()
     page.locator(".notice.error").first.wait_for()
-    assert page.get_by_text("A permit can be issued only while the facility is current").is_visible()
+    explained = "A permit can be issued only while the facility is current"
+    assert page.get_by_text(explained).is_visible()
     regulator.screen("permit-refused")
 
 
