@@ -16,6 +16,28 @@ from common.graphql import (
     federation_schema,
     require_principal,
 )
+from services.identity.graphql.inputs import (
+    AcknowledgementPayload,
+    ActivateAccountInput,
+    ActivateAccountPayload,
+    ChangePasswordInput,
+    ChangePasswordPayload,
+    DeactivateAccountInput,
+    DeactivateAccountPayload,
+    RecoverUsernameInput,
+    RecoverUsernamePayload,
+    RegisterAccountInput,
+    RegisterAccountPayload,
+    RequestPasswordResetInput,
+    RequestPasswordResetPayload,
+    ResendActivationInput,
+    ResendActivationPayload,
+    ResetPasswordInput,
+    ResetPasswordPayload,
+    UpdateProfileInput,
+    UpdateProfilePayload,
+    UserPayload,
+)
 from services.identity.graphql.types import (
     AccountStatus,
     Portal,
@@ -25,131 +47,14 @@ from services.identity.graphql.types import (
     user_loader,
     viewer_id,
 )
-from services.identity.service_layer import accounts, recovery
-from services.identity.service_layer.accounts import ProfileChange, Registration
+from services.identity.service_layer import accounts, profile, recovery
+from services.identity.service_layer.accounts import Registration
+from services.identity.service_layer.profile import ProfileChange
 
 Info = strawberry.Info[Any, Any]
 ALWAYS_SENT = (
     "If an account matches, we have sent an email to its address. It may take a few minutes."
 )
-
-
-@strawberry.input
-class RegisterAccountInput:
-    portal: Portal
-    username: str
-    email: str
-    password: str
-    first_name: str
-    last_name: str
-    title: str | None = None
-    phone: str | None = None
-
-
-@strawberry.input
-class ActivateAccountInput:
-    token: str = strawberry.field(description="The token from the emailed link.")
-
-
-@strawberry.input
-class ResendActivationInput:
-    email: str
-
-
-@strawberry.input
-class RecoverUsernameInput:
-    email: str
-
-
-@strawberry.input
-class RequestPasswordResetInput:
-    username_or_email: str
-
-
-@strawberry.input
-class ResetPasswordInput:
-    token: str
-    new_password: str
-
-
-@strawberry.input
-class UpdateProfileInput:
-    first_name: str | None = None
-    last_name: str | None = None
-    title: str | None = None
-    phone: str | None = None
-    email: str | None = strawberry.field(
-        default=None, description="A new address is used only after its owner verifies it."
-    )
-
-
-@strawberry.input
-class ChangePasswordInput:
-    current_password: str
-    new_password: str
-
-
-@strawberry.input
-class DeactivateAccountInput:
-    password: str = strawberry.field(description="Your password, to confirm it is you.")
-
-
-@strawberry.type
-class UserPayload:
-    user: User | None
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class AcknowledgementPayload:
-    ok: bool
-    message: str
-    user_errors: list[UserError]
-
-
-@strawberry.type
-class RegisterAccountPayload(UserPayload):
-    pass
-
-
-@strawberry.type
-class ActivateAccountPayload(UserPayload):
-    pass
-
-
-@strawberry.type
-class UpdateProfilePayload(UserPayload):
-    pass
-
-
-@strawberry.type
-class ResendActivationPayload(AcknowledgementPayload):
-    pass
-
-
-@strawberry.type
-class RecoverUsernamePayload(AcknowledgementPayload):
-    pass
-
-
-@strawberry.type
-class RequestPasswordResetPayload(AcknowledgementPayload):
-    pass
-
-
-@strawberry.type
-class ResetPasswordPayload(AcknowledgementPayload):
-    pass
-
-
-@strawberry.type
-class ChangePasswordPayload(AcknowledgementPayload):
-    pass
-
-
-@strawberry.type
-class DeactivateAccountPayload(AcknowledgementPayload):
-    pass
 
 
 U = TypeVar("U", bound=UserPayload)
@@ -248,7 +153,7 @@ class Mutation:
         self, info: Info, input: UpdateProfileInput
     ) -> UpdateProfilePayload:
         user_id = _signed_in_user(info)
-        result = await accounts.update_profile(deps_of(info), user_id, ProfileChange(
+        result = await profile.update_profile(deps_of(info), user_id, ProfileChange(
             first_name=input.first_name, last_name=input.last_name, title=input.title,
             phone=input.phone, email=input.email,
         ))
@@ -259,7 +164,7 @@ class Mutation:
         self, info: Info, input: ChangePasswordInput
     ) -> ChangePasswordPayload:
         user_id = _signed_in_user(info)
-        result = await accounts.change_password(
+        result = await profile.change_password(
             deps_of(info), user_id, input.current_password, input.new_password
         )
         return _ack(ChangePasswordPayload, result, "Your password is changed.")
@@ -269,7 +174,7 @@ class Mutation:
         self, info: Info, input: DeactivateAccountInput
     ) -> DeactivateAccountPayload:
         user_id = _signed_in_user(info)
-        result = await accounts.deactivate(deps_of(info), user_id, input.password)
+        result = await profile.deactivate(deps_of(info), user_id, input.password)
         return _ack(DeactivateAccountPayload, result, "Your account is closed.")
 
 

@@ -13,7 +13,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from services.identity.oauth.server import Unit, current_unit
+from services.identity.oauth.unit import Unit, current_unit
 from services.identity.service_layer.deps import Deps
 
 T = TypeVar("T")

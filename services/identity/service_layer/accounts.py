@@ -1,4 +1,4 @@
-"""Account use cases: sign up, activation, and what a signed-in user does with the account.
+"""Account use cases: sign up and activation (also of a changed email address).
 
 Each handler runs in one transaction (nothing half-done stays behind) and writes its event
 to the outbox in that transaction. Emails go out after the commit, so a rolled-back change
@@ -30,7 +30,7 @@ from services.identity.domain.accounts import (
     normalize_username,
 )
 from services.identity.domain.lockout import as_utc
-from services.identity.domain.passwords import hash_password, verify_password
+from services.identity.domain.passwords import hash_password
 from services.identity.domain.tokens import LIFETIMES, EmailTokenPurpose, hash_secret, new_secret
 from services.identity.service_layer import emails
 from services.identity.service_layer.deps import Deps
@@ -85,7 +85,7 @@ async def issue_token(
     return secret
 
 
-async def _event(session: AsyncSession, type: str, user: User, data: Any, actor: str) -> None:
+async def write_event(session: AsyncSession, type: str, user: User, data: Any, actor: str) -> None:
     await record_event(
         session, EVENTS, type=type, aggregate_id=user.id,
         data=data.model_dump(mode="json"), actor=actor,
@@ -122,7 +122,7 @@ async def register(deps: Deps, reg: Registration, *, allow_state: bool = False) 
             session.add(user)
             await session.flush()
             secret = await issue_token(session, deps, user, EmailTokenPurpose.ACTIVATION)
-            await _event(session, contract.USER_REGISTERED, user, contract.UserRegistered(
+            await write_event(session, contract.USER_REGISTERED, user, contract.UserRegistered(
                 user_id=user.id, username=user.username, portal=reg.portal,
                 first_name=user.first_name, last_name=user.last_name, registered_at=now,
             ), actor=user.id)
@@ -163,7 +163,7 @@ async def activate(deps: Deps, secret: str) -> Result:
             confirm_email = True
         elif user.status == Status.PENDING.value:
             user.status, user.activated_at, user.updated_at = Status.ACTIVE.value, now, now
-            await _event(session, contract.USER_ACTIVATED, user, contract.UserActivated(
+            await write_event(session, contract.USER_ACTIVATED, user, contract.UserActivated(
                 user_id=user.id, username=user.username, portal=user.portal,
                 email=user.email, first_name=user.first_name, last_name=user.last_name,
                 activated_at=now,
@@ -183,7 +183,7 @@ async def _confirm_email(deps: Deps, token_id: str, user_id: str) -> Result:
             user.email, user.email_key = token.email, normalize_email(token.email)
             user.pending_email, user.updated_at = None, now
             await session.flush()
-            await _updated_event(session, user, ["email"], now)
+            await updated_event(session, user, ["email"], now)
     except IntegrityError:
         return Result(problems=[
             Problem("token", "EMAIL_TAKEN", "Another account now uses this email address.")
@@ -191,109 +191,8 @@ async def _confirm_email(deps: Deps, token_id: str, user_id: str) -> Result:
     return Result(user=user)
 
 
-async def _updated_event(session: AsyncSession, user: User, changed: list[str], now: Any) -> None:
-    await _event(session, contract.USER_UPDATED, user, contract.UserUpdated(
+async def updated_event(session: AsyncSession, user: User, changed: list[str], now: Any) -> None:
+    await write_event(session, contract.USER_UPDATED, user, contract.UserUpdated(
         user_id=user.id, username=user.username, email=user.email, first_name=user.first_name,
         last_name=user.last_name, title=user.title, changed=changed, updated_at=now,
     ), actor=user.id)
-
-
-@dataclass(frozen=True)
-class ProfileChange:
-    first_name: str | None = None
-    last_name: str | None = None
-    title: str | None = None
-    phone: str | None = None
-    email: str | None = None
-
-
-async def update_profile(deps: Deps, user_id: str, change: ProfileChange) -> Result:
-    now = deps.clock()
-    secret: str | None = None
-    async with deps.db.transaction() as session:
-        user = await repo.user_by_id(session, user_id)
-        if user is None or user.status != Status.ACTIVE.value:
-            return Result(problems=[Problem("", "NOT_FOUND", "Your account is not active.")])
-        values: dict[str, str | None] = {
-            "first_name": change.first_name if change.first_name is not None else user.first_name,
-            "last_name": change.last_name if change.last_name is not None else user.last_name,
-            "title": change.title if change.title is not None else user.title,
-            "phone": change.phone if change.phone is not None else user.phone,
-        }
-        problems = check_profile(
-            first_name=values["first_name"] or "", last_name=values["last_name"] or "",
-            title=values["title"], phone=values["phone"],
-        )
-        new_email = change.email.strip() if change.email is not None else None
-        if new_email is not None and normalize_email(new_email) != user.email_key:
-            problems += check_email(new_email)
-            if not problems and await repo.user_by_email(session, new_email):
-                problems.append(
-                    Problem("email", "EMAIL_TAKEN", "An account already uses this email address.")
-                )
-        else:
-            new_email = None
-        if problems:
-            return Result(problems=problems)
-        changed = []
-        for name, value in values.items():
-            value = value.strip() or None if isinstance(value, str) else value
-            if name in ("first_name", "last_name"):
-                value = value or getattr(user, name)
-            if value != getattr(user, name):
-                setattr(user, name, value)
-                changed.append(name)
-        if changed:
-            user.updated_at = now
-            await _updated_event(session, user, changed, now)
-        if new_email:
-            user.pending_email = new_email
-            secret = await issue_token(
-                session, deps, user, EmailTokenPurpose.EMAIL_CHANGE, email=new_email
-            )
-    if secret and user.pending_email:
-        await emails.send_email_change(deps, user.pending_email, user.username, secret)
-    return Result(user=user)
-
-
-async def change_password(deps: Deps, user_id: str, current: str, new: str) -> Result:
-    async with deps.db.read() as session:
-        user = await repo.user_by_id(session, user_id)
-    if user is None or user.status != Status.ACTIVE.value:
-        return Result(problems=[Problem("", "NOT_FOUND", "Your account is not active.")])
-    if not await asyncio.to_thread(verify_password, user.password_hash, current):
-        return Result(problems=[
-            Problem("currentPassword", "WRONG_PASSWORD", "Your current password is not right.")
-        ])
-    problems = check_password(new, username=user.username, email=user.email,
-                              field="newPassword")
-    if problems:
-        return Result(problems=problems)
-    password_hash = await asyncio.to_thread(hash_password, new)
-    async with deps.db.transaction() as session:
-        user = await repo.user_by_id(session, user_id)
-        assert user is not None
-        user.password_hash, user.updated_at = password_hash, deps.clock()
-    return Result(user=user)
-
-
-async def deactivate(deps: Deps, user_id: str, password: str) -> Result:
-    async with deps.db.read() as session:
-        user = await repo.user_by_id(session, user_id)
-    if user is None or user.status == Status.DEACTIVATED.value:
-        return Result(problems=[Problem("", "NOT_FOUND", "This account is already closed.")])
-    if not await asyncio.to_thread(verify_password, user.password_hash, password):
-        return Result(problems=[
-            Problem("password", "WRONG_PASSWORD", "Your password is not right.")
-        ])
-    now = deps.clock()
-    async with deps.db.transaction() as session:
-        user = await repo.user_by_id(session, user_id)
-        assert user is not None
-        user.status, user.deactivated_at, user.updated_at = Status.DEACTIVATED.value, now, now
-        await repo.revoke_user_refresh_tokens(session, user.id, now)
-        await repo.end_user_sessions(session, user.id, now)
-        await _event(session, contract.USER_DEACTIVATED, user, contract.UserDeactivated(
-            user_id=user.id, deactivated_at=now,
-        ), actor=user.id)
-    return Result(user=user)
