@@ -229,9 +229,10 @@ def main(argv: list[str] | None = None) -> int:
                     cpu_before = _cpu_seconds(pids[target])
                     r = _load(workdir, url, bodies, args.concurrency, args.seconds)
                     cpu = _cpu_seconds(pids[target]) - cpu_before
-                    # CPU per request of the target process alone (warm-up included in both
-                    # numerator and count is approximate): robust when the machine is busy.
-                    r["cpu_ms_per_req"] = round(cpu * 1000 / max(1, r["requests"]), 3)
+                    # CPU per request of the target process alone, warm-up included on both
+                    # sides: a figure that stays meaningful when the machine is busy.
+                    total = r["requests"] + r["warmup_requests"]
+                    r["cpu_ms_per_req"] = round(cpu * 1000 / max(1, total), 3)
                     r.update(query=label, workload=workload, target=target)
                     results.append(r)
                     print(f"{label:28} {workload:24} {target:7} {r['rps']:9.1f} req/s  "

@@ -97,7 +97,8 @@ async def run(url: str, bodies: list[Any], concurrency: int, seconds: float) -> 
         return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies \
             else float("nan")
 
-    return {"requests": len(latencies), "errors": errors[0], "seconds": round(elapsed, 2),
+    return {"requests": len(latencies), "warmup_requests": len(warm_latencies),
+            "errors": errors[0], "seconds": round(elapsed, 2),
             "rps": round(len(latencies) / elapsed, 1), "p50_ms": round(pct(0.50), 2),
             "p99_ms": round(pct(0.99), 2)}
 
