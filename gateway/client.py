@@ -60,7 +60,7 @@ class SubgraphClient:
                 if not deduplicate:
                     status, payload = await self._send(service, content, headers)
                 else:
-                    status, payload = await self._shared(service, content, headers)
+                    status, payload = await self._shared(service, content, headers, timeout)
         except TimeoutError as exc:
             raise SubgraphError(f"no answer within {timeout}s") from exc
         except (HTTPError, httpx.HTTPError, OSError) as exc:
@@ -86,28 +86,31 @@ class SubgraphClient:
         return response.status_code, response.content
 
     async def _shared(
-        self, service: str, content: bytes, headers: Mapping[str, str]
+        self, service: str, content: bytes, headers: Mapping[str, str], seconds: float
     ) -> tuple[int, bytes]:
         key = (service, content, tuple(sorted(
             (k, v) for k, v in headers.items() if k != "x-request-id"
         )))
-        waiting = self._inflight.get(key)
-        if waiting is not None:
-            # Raw bytes are shared, never parsed objects: each caller merges its own copy.
-            return await asyncio.shield(waiting)
-        future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            result = await self._send(service, content, headers)
-        except BaseException as exc:
-            future.set_exception(exc if isinstance(exc, Exception) else HTTPError("cancelled"))
-            future.exception()  # retrieved here, so a future nobody awaited stays quiet
-            raise
-        else:
-            future.set_result(result)
-            return result
-        finally:
+        task = self._inflight.get(key)
+        if task is None:
+            # Its own task with its own timeout: a caller that goes away (client disconnect,
+            # shorter deadline) does not fail the others waiting on the same answer.
+            task = asyncio.ensure_future(
+                asyncio.wait_for(self._send(service, content, headers), seconds)
+            )
+            self._inflight[key] = task
+            task.add_done_callback(lambda t: self._settled(key, t))
+        # Raw bytes are shared, never parsed objects: each caller merges its own copy.
+        return await asyncio.shield(task)
+
+    def _settled(
+        self, key: tuple[str, bytes, tuple[tuple[str, str], ...]],
+        task: asyncio.Future[tuple[int, bytes]],
+    ) -> None:
+        if self._inflight.get(key) is task:
             del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved, so a task nobody awaited any more stays quiet
 
     async def get_health(self, service: str) -> tuple[bool, str]:
         base = self.urls[service].rstrip("/")
