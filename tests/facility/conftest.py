@@ -1,18 +1,35 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
+import shutil
+import socket
+import threading
+import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import uvicorn
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from common.auth import Principal
+from common.auth import JWKSVerifier, Principal
 from common.db import Database
 from common.mail import Mailer
+from common.migrations import upgrade
 from common.settings import load_settings
-from services.facility.migrate import migrate
+from services.facility.migrate import SCRIPT_LOCATION
 from services.facility.service_layer.context import Facilities
+from tests.conftest import TEST_DATABASE_URL
 
 
 class FakeClock:
@@ -38,12 +55,72 @@ def settings(tmp_path: Path):
     return dataclasses.replace(load_settings(), data_dir=tmp_path, smtp_host="")
 
 
+# Migrating once and copying the result keeps each test's fresh database cheap.
+
+
+def _off_loop(work: Any, *args: Any) -> Any:
+    """Run blocking setup that itself calls asyncio.run, from inside a running loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(work, *args).result()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("facility-template") / "facility.db"
+    _off_loop(upgrade, SCRIPT_LOCATION, f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(TEST_DATABASE_URL)
+    conn = await asyncpg.connect(
+        host=base.host, port=base.port or 5432, user=base.username, database=base.database
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _postgres_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    name = f"t_facility_template_{uuid.uuid4().hex[:8]}"
+    _off_loop(asyncio.run, _admin(f'CREATE DATABASE "{name}"'))
+    _off_loop(upgrade, SCRIPT_LOCATION, _postgres_url(name))
+    yield name
+    _off_loop(asyncio.run, _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    await migrate(database_url)
-    database = Database(database_url)
+async def db(
+    database_kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Database]:
+    """A migrated, empty facility database of the test's kind."""
+    if database_kind == "sqlite":
+        path = tmp_path / "facility.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        yield database
+        await database.dispose()
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    database = Database(_postgres_url(name))
     yield database
     await database.dispose()
+    await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -63,22 +140,6 @@ def person(user_id: str, portal: str = "business") -> Principal:
 
 # --- a real loopback JWKS and tokens minted with a test RSA key --------------------------------
 
-import asyncio  # noqa: E402
-import functools  # noqa: E402
-import socket  # noqa: E402
-import time  # noqa: E402
-import uuid  # noqa: E402
-from typing import Any  # noqa: E402
-
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
-from joserfc import jwt  # noqa: E402
-from joserfc.jwk import RSAKey  # noqa: E402
-from starlette.applications import Starlette  # noqa: E402
-from starlette.responses import JSONResponse  # noqa: E402
-from starlette.routing import Route  # noqa: E402
-
-from common.auth import JWKSVerifier  # noqa: E402
 
 ISSUER = "http://127.0.0.1:8000"
 AUDIENCE = "cers-api"
@@ -122,8 +183,6 @@ def jwks_url() -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     server = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning"))
-    import threading
-
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
     thread.start()
     yield f"http://127.0.0.1:{sock.getsockname()[1]}/jwks.json"

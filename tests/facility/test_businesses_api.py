@@ -153,3 +153,16 @@ async def test_a_transfer_keeps_the_cers_id_and_history_and_the_old_business_los
     assert facility["organization"]["name"] == "New Owner LLC"
     assert facility["complianceStatus"] == "UPDATE_REQUIRED"
     assert [h["action"] for h in facility["history"]] == ["CREATED", "TRANSFERRED"]
+
+
+async def test_a_consultant_pages_through_their_businesses_by_name(api):
+    for n, name in enumerate(["Cedar Co", "Alder Co", "Birch Co"]):
+        await business(api, "ann", f"{n} Pine St", name=name)
+    query = """query($after: String) { myBusinesses(first: 2, after: $after) { totalCount
+      edges { node { name } } pageInfo { hasNextPage endCursor } } }"""
+    first = (await api(query, as_="ann"))["data"]["myBusinesses"]
+    assert [e["node"]["name"] for e in first["edges"]] == ["Alder Co", "Birch Co"]
+    assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"]
+    rest = (await api(query, as_="ann", after=first["pageInfo"]["endCursor"]))["data"]
+    assert [e["node"]["name"] for e in rest["myBusinesses"]["edges"]] == ["Cedar Co"]
+    assert rest["myBusinesses"]["pageInfo"]["hasNextPage"] is False

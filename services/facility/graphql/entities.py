@@ -28,6 +28,7 @@ from services.facility.graphql.values import (
     StaffRole,
     UpdateRequiredReason,
 )
+from services.facility.service_layer.people import aware
 
 Info = strawberry.Info[Any, Any]
 
@@ -100,12 +101,13 @@ class Invitation:
     last_name: str | None
 
     @classmethod
-    def from_domain(cls, row: t.Invitation) -> Invitation:
+    def from_domain(cls, row: t.Invitation, now: datetime | None = None) -> Invitation:
+        expired = row.status == "PENDING" and now is not None and aware(row.expires_at) <= now
         return cls(
             id=strawberry.ID(row.id),
             email=row.email,
             role=Role(row.role),
-            status=row.status,
+            status="EXPIRED" if expired else row.status,
             expires_at=row.expires_at,
             first_name=row.first_name,
             last_name=row.last_name,
@@ -364,7 +366,8 @@ class Organization:
                 .where(col(t.Invitation.organization_id) == str(self.id))
                 .order_by(col(t.Invitation.created_at))
             )
-            return [Invitation.from_domain(r) for r in rows.scalars()]
+            now = loaders.app_of(info).now()
+            return [Invitation.from_domain(r, now) for r in rows.scalars()]
 
     @strawberry.field(description="Access requests to decide; lead users only.")  # type: ignore[untyped-decorator]
     async def access_requests(self, info: Info) -> list[AccessRequest] | None:

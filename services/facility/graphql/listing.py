@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlmodel import col
 
 from common.graphql import PageInfo, decode_cursor, encode_cursor
@@ -63,26 +63,45 @@ async def facility_connection(
     )
 
 
-async def my_businesses(info: strawberry.Info[Any, Any]) -> OrganizationConnection:
+async def my_businesses(
+    info: strawberry.Info[Any, Any], first: int, after: str | None
+) -> OrganizationConnection:
+    """The caller's businesses by name, keyset-paged on (name, id)."""
     caller = await loaders.caller_of(info)
-    if not caller.businesses:
-        return OrganizationConnection(
-            edges=[], page_info=PageInfo(has_next_page=False, end_cursor=None), total_count=0
+    if not 0 <= first <= listing.MAX_PAGE:
+        raise BadInput(f"first must be between 0 and {listing.MAX_PAGE}.", field=["first"])
+    query = select(OrganizationRow).where(col(OrganizationRow.id).in_(list(caller.businesses)))
+    if after is not None:
+        values = decode_cursor(after)
+        if len(values) != 2 or not all(isinstance(v, str) for v in values):
+            raise BadInput(
+                "Invalid cursor: pass an endCursor from a previous page.", field=["after"]
+            )
+        name, last_id = values
+        query = query.where(
+            or_(
+                col(OrganizationRow.name) > name,
+                and_(col(OrganizationRow.name) == name, col(OrganizationRow.id) > last_id),
+            )
         )
     async with loaders.app_of(info).db.read() as session:
-        rows = (
-            await session.execute(
-                select(OrganizationRow)
-                .where(col(OrganizationRow.id).in_(list(caller.businesses)))
-                .order_by(col(OrganizationRow.name), OrganizationRow.id)
-            )
-        ).scalars()
-        edges = [
-            OrganizationEdge(cursor=encode_cursor(r.id), node=Organization.from_domain(r))
-            for r in rows
-        ]
+        rows = list(
+            (
+                await session.execute(
+                    query.order_by(col(OrganizationRow.name), col(OrganizationRow.id)).limit(
+                        first + 1
+                    )
+                )
+            ).scalars()
+        )
+    edges = [
+        OrganizationEdge(cursor=encode_cursor(r.name, r.id), node=Organization.from_domain(r))
+        for r in rows[:first]
+    ]
     return OrganizationConnection(
         edges=edges,
-        page_info=PageInfo(has_next_page=False, end_cursor=edges[-1].cursor if edges else None),
-        total_count=len(edges),
+        page_info=PageInfo(
+            has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None
+        ),
+        total_count=len(caller.businesses),
     )

@@ -29,8 +29,14 @@ Info = strawberry.Info[Any, Any]
 @strawberry.type
 class Query:
     @strawberry.field(description="The caller's businesses.")  # type: ignore[untyped-decorator]
-    async def my_businesses(self, info: Info) -> OrganizationConnection:
-        return await my_businesses(info)
+    async def my_businesses(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> OrganizationConnection:
+        try:
+            return await my_businesses(info, first, after)
+        except ServiceError as exc:
+            raise_coded(exc)
+            raise
 
     @strawberry.field
     async def organization(self, info: Info, id: strawberry.ID) -> Organization | None:

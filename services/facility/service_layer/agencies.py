@@ -23,7 +23,7 @@ from services.facility.domain.counties import counties, county_id
 from services.facility.domain.roles import AgencyKind, StaffRole
 from services.facility.service_layer.access import load_caller, require_user
 from services.facility.service_layer.context import Facilities
-from services.facility.service_layer.errors import BadInput, NotFound
+from services.facility.service_layer.errors import BadInput, NotFound, Unavailable
 from services.facility.service_layer.records import add_history, city_key, find_agency, snapshot
 
 
@@ -257,6 +257,11 @@ async def add_agency_staff(
         if agency is None:
             raise NotFound(f"No agency {agency_id}.", field=["agencyId"])
         caller.require_staff(agency_id, StaffRole.ADMIN, "Managing staff")
+        if not app.read_model_fresh():
+            raise Unavailable(
+                "Account data from identity is behind (its event consumer lags); adding staff "
+                "is paused so no role is granted from stale data. Retry in a minute."
+            )
         return await _grant_staff(app, session, agency, email, role, user_id)
 
 
