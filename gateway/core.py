@@ -15,8 +15,8 @@ from gateway.config import GatewayConfig
 from gateway.executor import Execution
 from gateway.metrics import GatewayMetrics
 from gateway.operation import OperationCache, OperationError, PreparedOperation
-from gateway.planner import PlanError
 from gateway.shape import INVALID, Completion
+from gateway.steps import PlanError
 from gateway.supergraph import Supergraph
 
 log = logging.getLogger(__name__)
