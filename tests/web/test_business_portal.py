@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -168,3 +169,76 @@ def test_a_new_user_signs_up_activates_requests_access_and_the_lead_user_approve
     page.goto("/businesses")
     page.get_by_role("link", name="Feather River Fuel & Supply").wait_for()
     newcomer.close()
+
+
+# A 1x1 PNG: the upload checks the file's real type, not its name.
+SITE_MAP_PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+CSV_WITH_A_BAD_ROW = (
+    "commonName,casNumber,ehs,physicalState,maximumDailyAmount,units\n"
+    "Diesel fuel,68476-34-6,N,LIQUID,12000,GALLONS\n"
+    "Mystery solvent,1234-56-7,N,LIQUID,50,GALLONS\n"
+)
+CSV_GOOD = (
+    "commonName,casNumber,ehs,physicalState,maximumDailyAmount,units\n"
+    "Diesel fuel,68476-34-6,N,LIQUID,12000,GALLONS\n"
+    "Acetone,67-64-1,N,LIQUID,55,GALLONS\n"
+)
+
+
+def test_a_csv_import_names_the_bad_rows_and_a_refused_save_keeps_what_was_typed(
+    lead: Portal,
+) -> None:
+    page = open_facility(lead, "Feather River Supply Yard - Greenville")
+    page.get_by_role("button", name="Start blank Hazardous Materials Inventory").click()
+    page.wait_for_url(re.compile(r"/elements/"))
+    page.get_by_text("Import materials from a CSV file").click()
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "hmi.csv", "mimeType": "text/csv", "buffer": CSV_WITH_A_BAD_ROW.encode()}]
+    )
+    errors = page.locator(".notice.error table tbody tr")
+    errors.first.wait_for()
+    assert errors.first.locator("td").first.inner_text() == "3"
+    assert page.locator(".inventory tbody tr").count() == 0
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "hmi.csv", "mimeType": "text/csv", "buffer": CSV_GOOD.encode()}]
+    )
+    page.get_by_text("2 materials imported and saved to the draft.").wait_for()
+    assert page.locator(".inventory tbody tr").count() == 2
+
+    page.get_by_label("How is it provided?").select_option("ATTACHED")
+    page.get_by_label("Upload a document (PDF or image)").set_input_files(
+        files=[{"name": "site-map.png", "mimeType": "image/png", "buffer": SITE_MAP_PNG}]
+    )
+    page.get_by_text("1 document attached").wait_for()
+
+    days = page.get_by_label("Days on site, material 1")
+    days.fill("all year")
+    page.get_by_role("button", name="Save draft").click()
+    page.locator(".editor .notice.error").first.wait_for()
+    assert days.input_value() == "all year"
+    assert page.get_by_text("Unsaved changes").is_visible()
+    days.fill("365")
+    page.get_by_role("button", name="Save draft").click()
+    page.get_by_text("Draft saved.").wait_for()
+    page.reload()
+    assert page.get_by_label("Days on site, material 1").input_value() == "365"
+    assert page.get_by_text("1 document attached").is_visible()
+
+
+def test_a_user_edits_their_profile_and_a_wrong_current_password_is_explained(
+    lead: Portal,
+) -> None:
+    page = lead.page
+    page.get_by_role("link", name="Profile").click()
+    page.get_by_label("Title").fill("Compliance Lead")
+    page.get_by_role("button", name="Save profile").click()
+    page.get_by_text("Profile saved.").wait_for()
+    page.get_by_label("Current password").fill("not-my-password-at-all")
+    page.get_by_label("New password").fill("Another-Long-Passphrase-9")
+    page.get_by_role("button", name="Change password").click()
+    page.locator("form[aria-labelledby=password-h] .notice.error").first.wait_for()
+    lead.screen("profile")
+    page.reload()
+    assert page.get_by_label("Title").input_value() == "Compliance Lead"
