@@ -37,7 +37,7 @@ def create_app(
 
         hook = seed_facility
     bus = build_bus(db, settings, hook, **(bus_options or {}))
-    deps = Deps(db=db, fresh=bus.read_model_fresh, storage=storage, notify=bus.notify)
+    deps = Deps(db=db, fresh=bus.read_model_fresh, storage=storage)
     verifier = JWKSVerifier(
         settings.jwks_url, issuer=settings.public_base_url, audience=settings.api_audience
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from common.db import Database
@@ -15,5 +14,3 @@ class Deps:
     db: Database
     fresh: Freshness
     storage: DocumentStorage
-    # Wakes the outbox relay after a commit that recorded events (else it polls).
-    notify: Callable[[], None] = lambda: None

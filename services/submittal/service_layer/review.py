@@ -66,7 +66,6 @@ async def review_element(
         await record_event(session, EVENTS, type=contract.ELEMENT_REVIEWED,
                            aggregate_id=facility.id, data=payload.model_dump(mode="json"),
                            actor=caller.user_id)
-    deps.notify()
     return element
 
 

@@ -87,7 +87,6 @@ async def submit_drafts(
             await _mark_submitted(session, caller, facility, draft, change, stamp)
         if {ElementType(d.element_type) for d in drafts} >= set(HMBP):
             await _certified(session, caller, facility, drafts, "SUBMISSION", None, stamp)
-    deps.notify()
     return drafts
 
 
@@ -172,7 +171,6 @@ async def certify_no_change(
             await _mark_submitted(session, caller, facility, copy, ChangeClass.NO_CHANGES, stamp)
             copies.append(copy)
         await _certified(session, caller, facility, copies, "NO_CHANGE", statement, stamp)
-    deps.notify()
     return copies
 
 
@@ -217,7 +215,6 @@ async def mark_not_applicable(
         await record_event(session, EVENTS, type=contract.ELEMENT_NOT_APPLICABLE,
                            aggregate_id=facility_id, data=payload.model_dump(mode="json"),
                            actor=caller.user_id)
-    deps.notify()
     return row
 
 
