@@ -41,7 +41,12 @@ def portal_dist() -> Path:
     """Builds web/dist the way `make run` does (npm ci when node_modules is missing)."""
     if not (WEB / "node_modules").is_dir():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True)
-    subprocess.run(["npm", "run", "build"], cwd=WEB, check=True, capture_output=True)
+    built = WEB / "dist" / "404.html"
+    inputs = [*WEB.joinpath("src").rglob("*"), WEB / "package-lock.json", WEB / "index.html",
+              ROOT / "gateway" / "supergraph.graphql"]
+    if not built.exists() or max(p.stat().st_mtime for p in inputs) > built.stat().st_mtime:
+        result = subprocess.run(["npm", "run", "build"], cwd=WEB, capture_output=True, text=True)
+        assert result.returncode == 0, f"npm run build failed:\n{result.stdout}\n{result.stderr}"
     return WEB / "dist"
 
 
