@@ -1,4 +1,5 @@
-"""``python -m services.facility [serve|migrate|schema|create-agency|resync|seed-demo]``."""
+"""``python -m services.facility [serve|migrate|schema|create-agency|set-jurisdiction|resync|
+seed-demo]``."""
 
 from __future__ import annotations
 
@@ -73,13 +74,28 @@ async def _with_app(settings: Settings, work: str, args: argparse.Namespace) -> 
 
             print("seeded" if await seed_demo(app) else "database not empty; nothing seeded")
         elif work == "resync":
-            from services.facility.worker import DURABLES, Worker
+            from services.facility.worker import (
+                DURABLES,
+                RESYNC_DURABLES,
+                Worker,
+                clear_read_model,
+            )
 
+            await clear_read_model(app)
             worker = Worker(app, settings)
-            for durable in DURABLES:
+            for durable in RESYNC_DURABLES:
                 await worker.bus.replay(durable)
-                print(f"{durable}: replaying from the start of {DURABLES[durable]}")
+                print(
+                    f"{durable}: will replay {DURABLES[durable]} from the start when the "
+                    "service next runs its worker"
+                )
             await worker.bus.stop()
+        elif work == "set-jurisdiction":
+            places = [agencies.Place(c) for c in args.county] + [
+                agencies.Place(*p.split(":", 1)) for p in args.city
+            ]
+            moved = await agencies.change_jurisdiction(app, args.agency_id, places, "operator")
+            print(f"jurisdiction of {args.agency_id} set; {len(moved)} facilities reassigned")
         await app.send_mail()
     finally:
         await app.db.dispose()
@@ -93,7 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("migrate", help="upgrade the database to the newest schema")
     sub.add_parser("schema", help="write schema.graphql")
     sub.add_parser("seed-demo", help="seed the demo data on an empty database")
-    sub.add_parser("resync", help="replay identity and submittal events from the start")
+    sub.add_parser("resync", help="rebuild the account read model from identity's events")
+    jurisdiction = sub.add_parser(
+        "set-jurisdiction", help="replace an agency's counties and cities; reassigns facilities"
+    )
+    jurisdiction.add_argument("--agency-id", required=True)
+    jurisdiction.add_argument("--county", action="append", default=[], help="a whole county")
+    jurisdiction.add_argument("--city", action="append", default=[], help="County:City")
     agency = sub.add_parser("create-agency", help="create an agency and its first ADMIN")
     agency.add_argument("--name", required=True)
     agency.add_argument("--kind", choices=["CUPA", "PA"], default="CUPA")
@@ -115,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         asyncio.run(migrate(settings.database_url("facility")))
         return 0
-    if command == "create-agency" and not (args.county or args.city):
+    if command in ("create-agency", "set-jurisdiction") and not (args.county or args.city):
         parser.error("give at least one --county or --city")
     return asyncio.run(_with_app(settings, command, args))
 

@@ -7,12 +7,13 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.events import EventBus
 from common.events.envelope import Envelope
 from common.settings import Settings
-from services.facility.adapters.tables import EVENTS
+from services.facility.adapters.tables import EVENTS, KnownUser
 from services.facility.service_layer import compliance, consumers
 from services.facility.service_layer.context import Facilities
 
@@ -31,6 +32,16 @@ SUBMITTAL_HANDLERS: dict[str, Handler] = {
     "submittal.element.reviewed": compliance.element_reviewed,
 }
 DURABLES = {"facility-identity": "IDENTITY", "facility-submittal": "SUBMITTAL"}
+# Only identity's events feed a read model here (known accounts), so only they are replayed by
+# resync. Submittal's events changed facility state (due dates, reasons) when they happened;
+# applying them again would certify a late cycle twice or reopen a cleared correction.
+RESYNC_DURABLES = ("facility-identity",)
+
+
+async def clear_read_model(app: Facilities) -> None:
+    """Forget the accounts learnt from identity, before replaying its events from the start."""
+    async with app.db.transaction() as session:
+        await session.execute(delete(KnownUser))
 
 
 def dispatcher(

@@ -13,7 +13,13 @@ from common.events.consumer import Outcome, apply_once
 from common.events.envelope import Envelope
 from services.facility.adapters.tables import EVENTS, Facility, KnownUser, OutgoingMail
 from services.facility.service_layer import compliance
-from services.facility.worker import IDENTITY_HANDLERS, SUBMITTAL_HANDLERS, Worker, dispatcher
+from services.facility.worker import (
+    IDENTITY_HANDLERS,
+    SUBMITTAL_HANDLERS,
+    Worker,
+    clear_read_model,
+    dispatcher,
+)
 
 from .helpers import activate, business
 
@@ -287,6 +293,15 @@ async def test_the_worker_consumes_identity_events_and_publishes_facility_events
                 break
             await asyncio.sleep(0.05)
         assert known is not None and known.email == "zed@example.com"
+        await clear_read_model(app)
+        await worker.bus.replay("facility-identity")
+        for _ in range(200):
+            async with app.db.read() as session:
+                known = await session.get(KnownUser, "zed")
+            if known is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert known is not None, "resync did not rebuild the account read model"
         sub = await js.pull_subscribe("facility.facility.created", durable=None)
         message = (await sub.fetch(1, timeout=10))[0]
         assert Envelope.from_json(message.data).data["facility"]["cers_id"] == 10000001
