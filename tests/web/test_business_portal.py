@@ -53,6 +53,11 @@ def test_a_lead_user_selects_the_business_and_sees_each_facility_with_its_badge(
     assert page.get_by_text("CERS ID").first.is_visible()
     page.get_by_role("heading", name="History", exact=True).wait_for()
     lead.screen("facility")
+    # On a 360 px phone the element table stacks into cards: no sideways scrolling.
+    page.set_viewport_size({"width": 360, "height": 780})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    lead.screenshot("facility-phone", full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # Back and Forward walk the same screens, and the URL alone reopens this one.
     url = page.url
