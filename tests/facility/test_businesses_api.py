@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .helpers import CREATE, FACILITY_FIELDS, agency, business
+from .helpers import CREATE, FACILITY_FIELDS, activate, agency, business
 
 UPDATE = """
 mutation($id: ID!, $name: String, $mailing: AddressInput) {
@@ -71,7 +71,19 @@ async def test_only_editors_of_the_business_may_edit_its_facility(api, app):
     fid = created["facility"]["id"]
     await business(api, "bob", "2 Main St", name="Other Co")
     await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
-    for caller, portal in (("bob", "business"), ("pat", "regulator")):
+    await agency(app, "Yuba County Environmental Health", "Yuba", "yul")
+    await activate(app, "vic", "vic@example.com")
+    add_viewer = """mutation($org: ID!) { addPerson(input: {organizationId: $org,
+      email: "vic@example.com", role: VIEWER}) { membership { role } } }"""
+    await api(add_viewer, as_="ann", org=created["organization"]["id"])
+    callers = (
+        ("bob", "business"),
+        ("vic", "business"),
+        ("pat", "regulator"),
+        ("yul", "regulator"),
+        ("sam", "state"),
+    )
+    for caller, portal in callers:
         result = await api(UPDATE, as_=caller, portal=portal, id=fid, name="Mine now")
         assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN", caller
     anonymous = await api(UPDATE, id=fid, name="Mine now")
@@ -166,3 +178,29 @@ async def test_a_consultant_pages_through_their_businesses_by_name(api):
     rest = (await api(query, as_="ann", after=first["pageInfo"]["endCursor"]))["data"]
     assert [e["node"]["name"] for e in rest["myBusinesses"]["edges"]] == ["Cedar Co"]
     assert rest["myBusinesses"]["pageInfo"]["hasNextPage"] is False
+
+
+async def test_only_editors_of_the_business_may_add_facilities_to_it(api, app):
+    created = await business(api, "ann", "1 Main St")
+    org = created["organization"]["id"]
+    await activate(app, "vic", "vic@example.com")
+    add_viewer = """mutation($org: ID!) { addPerson(input: {organizationId: $org,
+      email: "vic@example.com", role: VIEWER}) { membership { role } } }"""
+    await api(add_viewer, as_="ann", org=org)
+    await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    add = """mutation($org: ID!) { addFacility(input: {organizationId: $org, facility: {
+      name: "Annex", county: "Plumas", siteAddress: {street: "9 Annex Rd"}}}) {
+      facility { cersId } } }"""
+    callers = (
+        ("bob", "business"),
+        ("vic", "business"),
+        ("pat", "regulator"),
+        ("sync-client", None),
+    )
+    for caller, portal in callers:
+        scope = "statewide:read" if portal is None else "openid"
+        denied = await api(add, as_=caller, portal=portal, scope=scope, org=org)
+        assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN", caller
+    assert (await api(add, org=org))["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    added = await api(add, as_="ann", org=org)
+    assert added["data"]["addFacility"]["facility"]["cersId"] == 10000002
