@@ -224,3 +224,18 @@ def test_a_lead_user_adds_people_and_edits_their_permission_level(
     assert roles[lee_id] == "APPROVER"
     assert client.data(actors.gql(outsider, PEOPLE, {"id": org["id"]}))["organization"] is None
 
+
+
+def test_a_fresh_browser_is_never_signed_in_as_whoever_signed_in_before(
+    system: RunningSystem,
+) -> None:
+    client.sign_in(system, *DEMO_BUSINESS)
+    with client.browser(system) as http:
+        page = http.get("/authorize", params={
+            "response_type": "code", "client_id": "business-web", "scope": client.SCOPES,
+            "redirect_uri": client.callback(system), "state": "s",
+            "code_challenge": client.pkce()[1], "code_challenge_method": "S256",
+        })
+    # The gateway once kept identity's session cookie and handed it to every browser.
+    assert page.status_code == 200 and 'name="username"' in page.text
+    assert "location" not in page.headers

@@ -8,6 +8,7 @@ from tests.e2e import client
 from tests.e2e.conftest import DEMO_BUSINESS, DEMO_REGULATOR, Actors
 from tests.e2e.journeys import (
     ISSUE_PERMIT,
+    START,
     await_status,
     compliance,
     demo_facility,
@@ -120,8 +121,6 @@ def test_a_new_hazardous_material_is_reported_by_submitting_the_inventory_as_sig
     chester = demo_facility(actors, "Chester")
     start_input = {"facilityId": chester["id"], "element": "HAZARDOUS_MATERIALS_INVENTORY",
                    "basedOn": "LAST_SUBMITTAL"}
-    from tests.e2e.journeys import START
-
     for caller in (outsider, other_county_regulator):
         refused = actors.gql(caller, START, {"input": start_input})
         assert client.denied(refused), (caller, refused)
