@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from services.facility.adapters.tables import OutgoingMail
 from services.facility.seed import seed_demo
 from services.facility.service_layer import agencies
 
@@ -83,6 +86,10 @@ async def test_with_no_lead_user_the_regulator_decides_access_requests(api, app)
     request = (await api(ask, as_="bob", c=created["facility"]["cersId"]))["data"]["requestAccess"][
         "accessRequest"
     ]
+    async with app.db.read() as session:
+        mails = (await session.execute(select(OutgoingMail))).scalars()
+        asked = [m.recipients for m in mails if m.subject.startswith("Access request")]
+    assert asked == [["pat@example.gov"]]
     queue = """query($a: ID!) { _entities(representations: [{__typename: "RegulatorAgency",
       id: $a}]) { ... on RegulatorAgency { accessRequests { id status } } } }"""
     assert (await api(queue, as_="pat", portal="regulator", a=plumas_id))["data"]["_entities"][0][

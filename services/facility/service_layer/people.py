@@ -20,6 +20,7 @@ from services.facility.adapters.tables import (
     KnownUser,
     Membership,
     Organization,
+    StaffMember,
 )
 from services.facility.domain.roles import BusinessRole, StaffRole, leaves_a_lead_user
 from services.facility.service_layer.access import load_caller, require_user
@@ -441,7 +442,8 @@ async def request_access(
             f"Someone asked for {role.value} access to {org.name}.\n"
             f"Message: {request.message or '(none)'}\nDecide it in the Business Portal.\n"
         )
-        app.mail(session, leads, f"Access request for {org.name}", text)
+        deciders = leads or await _agency_deciders(session, agency_id)
+        app.mail(session, deciders, f"Access request for {org.name}", text)
         await app.emit(
             session,
             contract.ACCESS_REQUEST_CREATED,
@@ -457,6 +459,20 @@ async def request_access(
             requester,
         )
         return request
+
+
+async def _agency_deciders(session: AsyncSession, agency_id: str | None) -> list[str]:
+    """The APPROVERs and ADMINs of the agency, who decide when a business has no lead user."""
+    if agency_id is None:
+        return []
+    rows = await session.execute(
+        select(col(StaffMember.email)).where(
+            col(StaffMember.agency_id) == agency_id,
+            col(StaffMember.role).in_([StaffRole.APPROVER.value, StaffRole.ADMIN.value]),
+            col(StaffMember.user_id).is_not(None),
+        )
+    )
+    return list(rows.scalars())
 
 
 async def decide_access_request(
