@@ -55,6 +55,7 @@ CASES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("interface_object", "{ topAccount { __typename id score ... on Company { name } } }",
      None),
     ("multi_hop", "{ items { id rating } }", None),
+    ("composite_key", "{ seats { label booked } }", None),
     # A subgraph that is down: only what it owns is null, with spec null propagation.
     (DOWN, '{ me { name } facility(id: "f1") { name elementCount } }', None),
     (DOWN, "{ facilities { name } element(id: \"e1\") { kind } }", None),

@@ -159,3 +159,19 @@ async def test_the_plan_is_a_sequence_of_parallel_fetches_and_flattens(
     assert kinds == ["Fetch", "Flatten", "Flatten"]
     assert [n["node"]["serviceName"] for n in plan["nodes"][1:]] == ["b", "c"]
     assert plan["nodes"][1]["path"] == ["items", "@"]
+
+
+async def test_a_composite_key_with_a_nested_field_is_sent_whole(
+    federation_factory: Callable[[str], Federation], http: httpx.AsyncClient
+) -> None:
+    base = gateway_for(federation_factory, "composite_key")
+    REQUESTS.clear()
+    result = await ask(http, base, "{ seats { label booked } }")
+    assert result == {"data": {"seats": [
+        {"label": "v1-1", "booked": False}, {"label": "v1-2", "booked": True},
+        {"label": "v2-1", "booked": False},
+    ]}}
+    [call] = requests_to("composite_key/bookings")
+    assert call["variables"]["representations"][0] == {
+        "__typename": "Seat", "number": 1, "venue": {"id": "v1"}
+    }

@@ -15,4 +15,5 @@ SETS: dict[str, dict[str, strawberry.federation.Schema]] = {
     "abstract": features.ABSTRACT,
     "interface_object": features.INTERFACE_OBJECT,
     "multi_hop": features.MULTI_HOP,
+    "composite_key": features.COMPOSITE_KEY,
 }

@@ -405,3 +405,52 @@ MULTI_HOP = {
     "c": schema(HopCQuery, types=[HopC]),
 }
 
+
+# --- a composite key with a nested field -------------------------------------------------------
+
+
+@strawberry.federation.type(shareable=True)
+class Venue:
+    id: ID
+
+
+@strawberry.federation.type(keys=["number venue { id }"], name="Seat")
+class SeatA:
+    number: int
+    venue: Venue
+    label: str
+
+
+@strawberry.type
+class SeatsQuery:
+    @strawberry.field
+    def seats(self) -> list[SeatA]:
+        return [SeatA(number=n, venue=Venue(id=ID(v)), label=f"{v}-{n}")
+                for v, n in (("v1", 1), ("v1", 2), ("v2", 1))]
+
+
+@strawberry.federation.type(keys=["number venue { id }"], name="Seat")
+class SeatB:
+    number: int
+    venue: Venue
+
+    @strawberry.field
+    def booked(self) -> bool:
+        return (self.number + len(self.venue.id)) % 2 == 0
+
+    @classmethod
+    def resolve_reference(cls, number: int, venue: dict[str, Any], **_: Any) -> SeatB:
+        return SeatB(number=number, venue=Venue(id=ID(venue["id"])))
+
+
+@strawberry.type
+class BookingsQuery:
+    @strawberry.field
+    def bookings_version(self) -> str:
+        return "1"
+
+
+COMPOSITE_KEY = {
+    "seats": schema(SeatsQuery, types=[Venue]),
+    "bookings": schema(BookingsQuery, types=[SeatB, Venue]),
+}
