@@ -147,7 +147,7 @@ def create_app(
             return refused
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return _json(error_body("The body is not valid JSON.", "BAD_USER_INPUT"), 400)
         headers = forwarded(request)
         if isinstance(payload, list):
@@ -176,7 +176,7 @@ def create_app(
         if request.query_params.get("variables"):
             try:
                 payload["variables"] = json.loads(request.query_params["variables"])
-            except ValueError:
+            except (ValueError, RecursionError):
                 return _json(error_body("'variables' is not JSON.", "BAD_USER_INPUT"), 400)
         result, status = await gateway().execute(
             payload, forwarded(request), allow_mutation=False

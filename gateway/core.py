@@ -80,15 +80,23 @@ class Gateway:
         self._count("hit" if self.operations.last_hit else "miss")
         if prepared.kind == "mutation" and not allow_mutation:
             return error_body("Mutations must be sent with POST.", "BAD_USER_INPUT"), 405
-        coerced = get_variable_values(
-            self.supergraph.api_schema, prepared.variable_definitions, variables
-        )
+        try:
+            coerced = get_variable_values(
+                self.supergraph.api_schema, prepared.variable_definitions, variables
+            )
+        except RecursionError:
+            return error_body("'variables' are nested too deeply.", "BAD_USER_INPUT"), 400
         if isinstance(coerced, list):
             return {"errors": [
                 {"message": e.message, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced
             ]}, 400
         try:
             plan = prepared.plan(coerced.coerced)
+        except RecursionError:
+            return error_body(
+                "The operation nests fragments too deeply to plan.", "BAD_USER_INPUT",
+                limit="depth",
+            ), 400
         except PlanError as exc:
             log.error("cannot plan operation %r: %s", name, exc)
             return error_body(

@@ -127,9 +127,11 @@ class OperationCache:
     ) -> PreparedOperation | OperationError:
         try:
             document = parse(query, max_tokens=50_000)
+            errors = validate(self.supergraph.api_schema, document)
         except GraphQLError as exc:
             return OperationError(f"Syntax Error: {exc.message}", "BAD_USER_INPUT")
-        errors = validate(self.supergraph.api_schema, document)
+        except RecursionError:
+            return OperationError("The operation is nested too deeply to read.", limit="depth")
         if not self.config.introspection:
             errors = errors or _introspection_errors(document)
         if errors:
@@ -146,7 +148,10 @@ class OperationCache:
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        m = measure(operation.selection_set, fragments)
+        try:
+            m = measure(operation.selection_set, fragments)
+        except RecursionError:
+            return OperationError("The operation is nested too deeply to read.", limit="depth")
         cfg = self.config
         if m.depth > cfg.max_depth:
             return OperationError(

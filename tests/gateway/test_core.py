@@ -162,6 +162,14 @@ async def test_invalid_queries_answer_bad_user_input_not_500(client: Client) -> 
         b'{"query": "fragment A on User { ...B } fragment B on User { ...A } { me { ...A } }"}',
         b'{"query": "subscription { me { id } }"}',
         b"\xff\xfe",
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"query": "' + b"{ me " * 20_000 + b'"}',
+        b'{"query": "query { ' + b"... on Query { " * 700 + b"me { id }" + b" }" * 700
+        + b' }"}',
+        b'{"query": "query { ' + b"... on Query { " * 9_000 + b"me { id }" + b" }" * 9_000
+        + b' }"}',
+        b'{"query": "query Q($ids: [ID!]!) { users(ids: $ids) { id } }", "variables": {"ids": '
+        + b"[" * 5000 + b"]" * 5000 + b"}}",
     ]:
         response = await client.http.post(client.base + "/graphql", content=body)
         assert response.status_code == 400
