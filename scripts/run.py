@@ -18,6 +18,7 @@ import httpx
 
 from common.natsserver import NatsServerProcess, port_open
 from common.settings import load_settings
+from scripts.portal import build_portal
 
 EMBEDDED_NATS_PORT = 4223
 PROCESSES = ("identity", "facility", "submittal", "gateway")
@@ -74,6 +75,11 @@ def _demo_accounts() -> list[str]:
 def main() -> int:
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        print(build_portal(), flush=True)
+    except subprocess.CalledProcessError as exc:
+        print(f"run: building the portal failed ({exc}); serving the API only", file=sys.stderr)
+
     env = dict(os.environ, DATA_DIR=str(settings.data_dir))
     nats: NatsServerProcess | None = None
     if "NATS_URL" not in os.environ:
