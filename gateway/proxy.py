@@ -30,6 +30,9 @@ _HOP_BY_HOP = frozenset({
     "transfer-encoding", "upgrade", "host", "content-length",
 })
 
+# The gateway's own server adds these; passing the upstream's too would send each twice.
+_SET_BY_US = frozenset({"x-request-id", "date", "server"})
+
 
 class Proxy:
     def __init__(self, upstreams: Mapping[str, str], timeout: float = 30.0) -> None:
@@ -92,7 +95,7 @@ class Proxy:
             )
         out_headers = [
             (k, v) for k, v in response.headers.multi_items()
-            if k.lower() not in _HOP_BY_HOP and k.lower() != "x-request-id"
+            if k.lower() not in _HOP_BY_HOP and k.lower() not in _SET_BY_US
         ]
         result = StreamingResponse(
             response.aiter_raw(), status_code=response.status_code,

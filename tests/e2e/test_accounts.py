@@ -239,3 +239,4 @@ def test_a_fresh_browser_is_never_signed_in_as_whoever_signed_in_before(
     # The gateway once kept identity's session cookie and handed it to every browser.
     assert page.status_code == 200 and 'name="username"' in page.text
     assert "location" not in page.headers
+    assert len(page.headers.get_list("date")) == 1, "the proxy passed identity's Date along too"
