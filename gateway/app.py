@@ -23,8 +23,10 @@ from gateway.config import GatewayConfig, load_gateway_config
 from gateway.core import Gateway, error_body
 from gateway.graphiql import GRAPHIQL_HTML
 from gateway.metrics import GatewayMetrics
+from gateway.operation import OperationError
 from gateway.portal import PortalFiles
 from gateway.proxy import Proxy
+from gateway.steps import PlanError
 from gateway.supergraph import Supergraph, load_supergraph
 
 log = logging.getLogger(__name__)
@@ -187,9 +189,17 @@ def create_app(
         # For operators: the plan of an operation, without running it.
         if not config.introspection:
             return _json(error_body("Plans are hidden in production.", "FORBIDDEN"), 404)
-        payload = await request.json()
-        prepared = gateway().operations.get(payload.get("query", ""), payload.get("operationName"))
-        return JSONResponse(prepared.plan(payload.get("variables") or {}).describe())
+        try:
+            payload = json.loads(await request.body())
+            prepared = gateway().operations.get(
+                str(payload.get("query", "")), payload.get("operationName")
+            )
+            plan = prepared.plan(payload.get("variables") or {})
+        except OperationError as exc:
+            return _json(error_body(exc.message, exc.code, **exc.extensions), 400)
+        except (ValueError, AttributeError, RecursionError, PlanError) as exc:
+            return _json(error_body(f"Cannot plan this request: {exc}", "BAD_USER_INPUT"), 400)
+        return JSONResponse(plan.describe())
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -159,6 +159,9 @@ async def test_the_plan_is_a_sequence_of_parallel_fetches_and_flattens(
     assert kinds == ["Fetch", "Flatten", "Flatten"]
     assert [n["node"]["serviceName"] for n in plan["nodes"][1:]] == ["b", "c"]
     assert plan["nodes"][1]["path"] == ["items", "@"]
+    for bad in [b"nope", b"[]", b'{"query": "{ nope }"}']:
+        refused = await http.post(base + "/graphql/plan", content=bad)
+        assert refused.status_code == 400
 
 
 async def test_a_composite_key_with_a_nested_field_is_sent_whole(
