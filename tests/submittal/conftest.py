@@ -199,7 +199,24 @@ async def harness(
         async with httpx.AsyncClient(transport=transport, base_url="http://submittal") as client:
             yield Harness(app=app, client=client, keys=keys, js=js, data_dir=tmp_path,
                           settings=settings)
+        await cancel_bus_tasks(app.state.bus)
     await nc.close()
+
+
+async def cancel_bus_tasks(bus: Any) -> None:
+    """Cancel the bus's tasks until they are really done.
+
+    Python 3.11's asyncio.wait_for can swallow a cancellation that lands while its timeout
+    fires (gh-86296); the relay's wakeable sleep uses it, so one cancel may not stop the relay
+    and EventBus.stop() would then wait forever.
+    """
+    for _ in range(100):
+        tasks = [task for task in bus._tasks.values() if not task.done()]
+        if not tasks:
+            return
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks, timeout=0.1)
 
 
 @dataclass
