@@ -240,3 +240,49 @@ def test_a_fresh_browser_is_never_signed_in_as_whoever_signed_in_before(
     assert page.status_code == 200 and 'name="username"' in page.text
     assert "location" not in page.headers
     assert len(page.headers.get_list("date")) == 1, "the proxy passed identity's Date along too"
+
+
+AGENCY_REQUESTS = """{ regulatorAgencies(county: "Plumas") {
+  accessRequests { id status requestedRole organization { name } } } }"""
+DEACTIVATE = """mutation Leave($input: DeactivateAccountInput!) {
+  deactivateAccount(input: $input) { ok userErrors { code message } } }"""
+
+
+def test_the_regulator_decides_access_to_a_business_that_has_no_lead_user(
+    system: RunningSystem, actors: Actors, outsider: str, other_county_regulator: str
+) -> None:
+    actors.register("lou.leaving", first="Lou", last="Leaving")
+    created = actors.business("lou.leaving", f"Leaving Lumber {actors.suffix}", city="Quincy")
+    cers_id = created["facility"]["cersId"]
+    left = actors.gql("lou.leaving", DEACTIVATE, {"input": {"password": PASSWORD}})
+    assert client.payload(left, "deactivateAccount")["ok"] is True
+
+    actors.register("hal.heir", first="Hal", last="Heir")
+    asked = eventually(lambda: _ask(actors, "hal.heir", cers_id, "LEAD_USER"), timeout=30)
+    request_id = asked["accessRequest"]["id"]
+
+    def listed() -> bool:
+        body = client.data(actors.gql(DEMO_REGULATOR[0], AGENCY_REQUESTS))
+        requests = body["regulatorAgencies"][0]["accessRequests"] or []
+        return request_id in [r["id"] for r in requests]
+
+    # With Lou gone the business has no lead user, so the request goes to its regulator.
+    eventually(listed, timeout=30)
+    decide = {"input": {"id": request_id, "decision": "APPROVE", "role": "LEAD_USER"}}
+    for caller in (outsider, other_county_regulator, DEMO_BUSINESS[0]):
+        assert client.denied(actors.gql(caller, DECIDE, decide)), caller
+    decided = client.payload(actors.gql(DEMO_REGULATOR[0], DECIDE, decide),
+                             "decideAccessRequest")
+    assert decided["accessRequest"]["status"] == "APPROVED"
+    assert business_names(actors, "hal.heir") == [f"Leaving Lumber {actors.suffix}"]
+
+
+def _ask(actors: Actors, who: str, cers_id: int, role: str) -> dict[str, Any] | None:
+    body = actors.gql(who, REQUEST_ACCESS, {"input": {"cersId": cers_id, "requestedRole": role}})
+    if client.errors(body) == ["UNAVAILABLE"]:
+        return None  # facility has not heard of the new account yet
+    answer = client.data(body)["requestAccess"]
+    if answer["userErrors"]:
+        return None  # the lead user's departure has not reached facility yet
+    result: dict[str, Any] = answer
+    return result
