@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -103,6 +104,8 @@ class SubmittalElement:
     based_on: BasedOn
     row: strawberry.Private[Element]
     sees_secrets: strawberry.Private[bool]
+    # The parsed data, once per element and request: an inventory can hold thousands of rows.
+    parsed: strawberry.Private[list[Any]] = dataclasses.field(default_factory=list)
 
     @classmethod
     def from_domain(cls, row: Element, sees_secrets: bool) -> SubmittalElement:
@@ -149,10 +152,12 @@ class SubmittalElement:
                       reviewer=user(row.reviewed_by), reviewed_at=row.reviewed_at)
 
     def _model(self) -> Any:
-        try:
-            return parse(ElementType(self.row.element_type), self.row.data)
-        except InvalidData:
-            return None
+        if not self.parsed:
+            try:
+                self.parsed.append(parse(ElementType(self.row.element_type), self.row.data))
+            except InvalidData:
+                self.parsed.append(None)
+        return self.parsed[0]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Facility Information data (that element only).")
