@@ -211,6 +211,14 @@ class JWKSVerifier:
         return time.monotonic() - self._attempted_at >= interval
 
     async def _current_keys(self) -> KeySet:
+        self._bind_to_running_loop()
+        if self._keys is None and self._lock.locked():
+            # The first fetch is under way: share its answer instead of failing the burst.
+            async with self._lock:
+                pass
+            if self._keys is not None:
+                return self._keys
+            raise self._unavailable()
         if self._keys is None:
             # Identity may still be starting: retry soon, but not once per request.
             if not self._may_refresh(min(1.0, self.min_refresh_seconds)):

@@ -153,6 +153,13 @@ async def test_keys_are_fetched_once_and_cached(verifier, identity):
     assert identity.fetches == 1
 
 
+async def test_a_burst_before_any_keys_are_cached_waits_for_the_one_fetch(verifier, identity):
+    principals = await asyncio.gather(*(verifier.verify(mint(identity.rsa)) for _ in range(20)))
+
+    assert {p.sub for p in principals} == {"user-1"}
+    assert identity.fetches == 1
+
+
 async def test_the_media_type_form_of_typ_is_accepted_in_any_case(verifier, identity):
     principal = await verifier.verify(mint(identity.rsa, typ="Application/AT+JWT"))
 
