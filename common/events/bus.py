@@ -198,7 +198,8 @@ class EventBus:
         consumer = self.consumers[durable]
         self.connection.start()
         try:
-            js = await asyncio.wait_for(self.connection.wait_ready(), connect_timeout)
+            async with asyncio.timeout(connect_timeout):
+                js = await self.connection.wait_ready()
         except TimeoutError:
             raise ConnectionError(
                 f"cannot replay {durable}: NATS at {self.connection.url} not reachable "

@@ -177,7 +177,10 @@ class OutboxRelay:
                 future.cancel()
                 continue
             try:
-                await asyncio.wait_for(future, max(deadline - time.monotonic(), 0.001))
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
+                # that lands as the awaited future completes, and stop() would hang.
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+                    await future
             except Exception as exc:  # noqa: BLE001
                 error = exc if str(exc) else TimeoutError(
                     f"no ack for event {row.event_id} within {self.publish_timeout}s"
@@ -223,5 +226,6 @@ class OutboxRelay:
             await asyncio.sleep(seconds)
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
         self._wake.clear()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import update
@@ -160,3 +162,17 @@ async def test_events_published_again_after_a_crash_before_marking_are_stored_on
     assert again.relay and again.relay.published == 5
     messages = await stream_messages(js_client, "FACILITY")
     assert [Envelope.from_json(m.data or b"").id for m in messages] == [e.id for e in written]
+
+
+async def test_stop_returns_even_when_a_wake_up_races_the_cancellation(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    # On Python 3.11, asyncio.wait_for swallowed a cancellation that arrived just as the wake
+    # event was set, and stop() then waited forever.
+    for _ in range(10):
+        bus = world.bus(private_nats_server.url, publisher_only=True, poll_seconds=5.0)
+        await bus.start()
+        await eventually(lambda bus=bus: bus.connection.connected)
+        bus.notify()
+        async with asyncio.timeout(10):
+            await bus.stop()
