@@ -10,8 +10,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client import generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -97,11 +102,12 @@ def _route_label(scope: Scope) -> str:
     return str(path) if path else "unmatched"
 
 
-async def _run_check(check: ReadinessCheck, timeout: float) -> tuple[bool, Any]:
+async def _run_check(check: ReadinessCheck, seconds: float) -> tuple[bool, Any]:
     try:
-        return await asyncio.wait_for(check(), timeout)
+        async with asyncio.timeout(seconds):
+            return await check()
     except TimeoutError:
-        return False, f"no answer within {timeout}s"
+        return False, f"no answer within {seconds}s"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; say why
         return False, f"{type(exc).__name__}: {exc}"
 
@@ -127,7 +133,9 @@ def create_app(
         body = {
             "status": "ready" if ready else "not ready",
             "service": service,
-            "checks": {n: {"ok": ok, "detail": d} for n, (ok, d) in zip(names, results, strict=True)},
+            "checks": {
+                n: {"ok": ok, "detail": d} for n, (ok, d) in zip(names, results, strict=True)
+            },
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 

@@ -40,7 +40,9 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "SMTP_PASSWORD": ("", "SMTP password"),
     "SMTP_STARTTLS": ("1", "use STARTTLS"),
     "MAIL_FROM": ("CERS <no-reply@cers.local>", "sender address of every email"),
-    "READ_MODEL_MAX_LAG_SECONDS": ("30", "past this, operations on the read model answer UNAVAILABLE"),
+    "READ_MODEL_MAX_LAG_SECONDS": (
+        "30", "past this, operations on the read model answer UNAVAILABLE"
+    ),
     "OUTBOX_POLL_SECONDS": ("0.2", "how often the outbox relay looks for new rows"),
     "MAX_DELIVERIES": ("5", "deliveries before a message goes to the DEADLETTER stream"),
     "LOG_LEVEL": ("INFO", "log level"),

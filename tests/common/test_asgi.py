@@ -50,7 +50,9 @@ async def test_readiness_fails_and_says_why_when_a_check_fails_or_raises() -> No
     assert "connection refused" in checks["database"]["detail"]
 
 
-async def test_request_id_is_propagated_or_assigned_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+async def test_request_id_is_propagated_or_assigned_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     app = create_app("demo", routes=[Route("/hello", _hello)])
     formatter = JsonFormatter("demo")
     with caplog.at_level(logging.INFO, logger="test.hello"):
