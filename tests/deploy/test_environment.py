@@ -20,7 +20,7 @@ from tests.deploy.manifests import (
     rendered,
 )
 
-DOC = REPO / "docs" / "configuration.md"
+DOC = REPO / "README.md"  # its "## Configuration" section holds the one table
 ROLE_ROOTS = {"gateway": ["gateway"], **{s: [f"services/{s}"] for s in SERVICES}}
 READ_PATTERN = re.compile(
     r"""(?:os\.environ\.get|os\.getenv|getenv|os\.environ\[|_env|_flag)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
@@ -100,7 +100,7 @@ def test_every_variable_a_role_reads_is_set_or_safely_defaulted(overlay: str, ro
     )
     assert not missing, (
         f"{role} reads {missing} but deploy/k8s does not set them: add them to cers-config "
-        f"or {role}-config (deploy/k8s/base), or say in docs/configuration.md that the "
+        f"or {role}-config (deploy/k8s/base), or say in the README's configuration table that the "
         "embedded default is right in production (production cell: default ...)"
     )
 
@@ -129,11 +129,18 @@ def test_production_never_seeds_demo_data_or_migrates_at_start_up() -> None:
         assert env["BIND_HOST"].value == "0.0.0.0"
 
 
+def configuration_section() -> str:
+    text = DOC.read_text(encoding="utf-8")
+    start = text.index("\n## Configuration\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
+
+
 def doc_table() -> dict[str, tuple[str, str, str]]:
     rows: dict[str, tuple[str, str, str]] = {}
     tables = 0
     in_table = False
-    for line in DOC.read_text(encoding="utf-8").splitlines():
+    for line in configuration_section().splitlines():
         if not line.startswith("|"):
             in_table = False
             continue
@@ -145,16 +152,16 @@ def doc_table() -> dict[str, tuple[str, str, str]]:
         if set(cells[0]) <= {"-", " "}:
             continue
         name = cells[0].strip("`")
-        assert name not in rows, f"{name} is listed twice in docs/configuration.md"
+        assert name not in rows, f"{name} is listed twice in the README's configuration table"
         rows[name] = (cells[1], cells[2], cells[3])
-    assert tables == 1, "docs/configuration.md must hold exactly one table"
+    assert tables == 1, "the README's configuration table must hold exactly one table"
     return rows
 
 
 def test_the_configuration_table_lists_every_variable_once_with_its_embedded_default() -> None:
     rows = doc_table()
     every = set().union(*(variables_read_by(role) for role in APPS))
-    assert sorted(every - set(rows)) == [], "variables missing from docs/configuration.md"
+    assert sorted(every - set(rows)) == [], "variables missing from the README's table"
     patterns = {name for name in rows if "<" in name}  # a family such as GATEWAY_TIMEOUT_<NAME>
     for name in patterns:
         prefix = name.partition("<")[0]
