@@ -10,6 +10,7 @@ import { SubmitAll } from "./pages/SubmitAll";
 import { ElementPage } from "./pages/Element";
 import { ReviewQueue, Search } from "./pages/Regulator";
 import { Agencies, AgencyPage } from "./pages/Agency";
+import { AcceptInvitation } from "./pages/Invitation";
 
 type Render = (params: Record<string, string>) => ReactNode;
 
@@ -18,6 +19,8 @@ const PUBLIC: [string, Render][] = [
   ["/auth/callback", () => <Callback />],
   ["/signup", () => <Signup />],
   ["/activate", () => <Activate />],
+  // Public so the page itself explains the invitation and sends the user to Business Portal sign-in.
+  ["/invitations/accept", () => <AcceptInvitation />],
 ];
 
 const PRIVATE: [string, Render][] = [
