@@ -50,8 +50,9 @@ def _wait_healthy(name: str, url: str, proc: subprocess.Popen[bytes], timeout: f
 
 def _print_banner(settings_urls: dict[str, str], public: str, nats_url: str) -> None:
     print("\n  CERS is running (Ctrl-C stops everything)\n", flush=True)
-    print(f"  GraphQL API and portal: {public}/graphql   (GraphiQL: open it in a browser)")
-    print(f"  Sign-in (OpenID Connect): {public}/.well-known/openid-configuration")
+    print(f"  Portal:       {public}/   (Business Portal and Regulator Portal, when built)")
+    print(f"  GraphQL API:  {public}/graphql   (GraphiQL: open it in a browser)")
+    print(f"  OpenID Connect: {public}/.well-known/openid-configuration")
     for name, url in settings_urls.items():
         print(f"  {name:<10} {url}   (/healthz, /readyz, /metrics)")
     print(f"  NATS       {nats_url}")
@@ -60,6 +61,8 @@ def _print_banner(settings_urls: dict[str, str], public: str, nats_url: str) -> 
         print("\n  Demo accounts (DEMO=0 skips the demo data):")
         for line in demo:
             print(f"    {line}")
+        print("    state     client state-demo / state-demo-secret (client_credentials, "
+              "scope statewide:read)")
     print(flush=True)
 
 
