@@ -80,6 +80,29 @@ async def test_access_requests_go_to_lead_users_who_approve_at_another_level(api
     assert mine["data"]["myBusinesses"]["totalCount"] == 1
 
 
+async def test_access_granted_before_the_account_event_arrived_gets_its_contact_later(api, app):
+    created = await business(api, "ann", "1 Main St")
+    org = created["organization"]["id"]
+    ask = """mutation($o: ID) { requestAccess(input: {organizationId: $o, requestedRole: EDITOR,
+      message: "hi"}) { accessRequest { id } } }"""
+    request = (await api(ask, as_="bob", o=org))["data"]["requestAccess"]["accessRequest"]
+    decide = """mutation($id: ID!) { decideAccessRequest(input: {id: $id, decision: APPROVE}) {
+      accessRequest { status } } }"""
+    await api(decide, as_="ann", id=request["id"])
+    people = """query($id: ID!) { organization(id: $id) { people {
+      user { id } firstName lastName email } } }"""
+
+    await activate(app, "bob", "bob@example.com")
+
+    listed = (await api(people, as_="ann", id=org))["data"]["organization"]["people"]
+    bob = next(p for p in listed if p["user"]["id"] == "bob")
+    assert (bob["firstName"], bob["lastName"], bob["email"]) == ("Bob", "Tester", "bob@example.com")
+    await activate(app, "bob", "bob.new@example.com", sequence=2)
+    listed = (await api(people, as_="ann", id=org))["data"]["organization"]["people"]
+    bob = next(p for p in listed if p["user"]["id"] == "bob")
+    assert bob["email"] == "bob@example.com", "what the business has recorded stays"
+
+
 async def test_permits_are_for_the_agency_s_approvers_while_compliance_is_current(api, app):
     created = await business(api, "ann", "1 Main St")
     fid = created["facility"]["id"]

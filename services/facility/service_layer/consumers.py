@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -59,7 +59,26 @@ async def remember_user(
     known.email, known.email_key = email, email_key(email)
     known.first_name, known.last_name = first_name, last_name
     known.active, known.updated_at = True, app.now()
+    await _fill_unrecorded_contact(session, user_id, email, first_name, last_name)
     await session.flush()
+
+
+async def _fill_unrecorded_contact(
+    session: AsyncSession, user_id: str, email: str, first_name: str | None, last_name: str | None
+) -> None:
+    # Access granted before this account's event arrived recorded no contact details; what the
+    # business recorded itself is never overwritten.
+    by_user = col(Membership.user_id) == user_id
+    await session.execute(
+        update(Membership)
+        .where(by_user, col(Membership.first_name).is_(None), col(Membership.last_name).is_(None))
+        .values(first_name=first_name, last_name=last_name)
+    )
+    await session.execute(
+        update(Membership)
+        .where(by_user, or_(col(Membership.email).is_(None), col(Membership.email) == ""))
+        .values(email=email)
+    )
 
 
 async def user_deactivated(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
