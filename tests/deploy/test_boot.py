@@ -144,9 +144,9 @@ def logs(tmp: Path) -> str:
 # there is one (CI), else on SQLite.
 @pytest.mark.parametrize("database_kind", ["postgres" if TEST_DATABASE_URL else "sqlite"])
 def test_the_system_boots_with_the_manifest_environment(
-    nats_server: NatsServerProcess, databases: Databases, tmp_path: Path
+    private_nats_server: NatsServerProcess, databases: Databases, tmp_path: Path
 ) -> None:
-    cluster = Cluster(tmp_path, nats_server.url, databases)
+    cluster = Cluster(tmp_path, private_nats_server.url, databases)
     for service in SERVICES:
         job = find(cluster.resources, "Job", f"{service}-migrate")
         (container,) = job["spec"]["template"]["spec"]["containers"]

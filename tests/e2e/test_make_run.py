@@ -36,9 +36,9 @@ def test_make_run_starts_bundled_nats_and_every_process_then_stops_cleanly(tmp_p
         assert not port_open("127.0.0.1", system.ports[name])
 
 
-def test_a_second_run_reuses_the_data_of_the_first(tmp_path: Path, nats_server) -> None:
+def test_a_second_run_reuses_the_data_of_the_first(tmp_path: Path, private_nats_server) -> None:
     data_dir = tmp_path / "var"
-    first = RunningSystem(data_dir, nats_url=nats_server.url, demo=False)
+    first = RunningSystem(data_dir, nats_url=private_nats_server.url, demo=False)
     first.start()
     try:
         registered = first.graphql(
@@ -53,7 +53,7 @@ def test_a_second_run_reuses_the_data_of_the_first(tmp_path: Path, nats_server) 
     finally:
         assert first.stop() == 0
 
-    second = RunningSystem(data_dir, nats_url=nats_server.url, demo=False)
+    second = RunningSystem(data_dir, nats_url=private_nats_server.url, demo=False)
     second.start()
     try:
         again = second.graphql(

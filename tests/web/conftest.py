@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from common.natsserver import NatsServerProcess
 from tests.e2e.system import ROOT, RunningSystem, eventually
 
 WEB = ROOT / "web"
@@ -51,9 +52,20 @@ def portal_dist() -> Path:
 
 
 @pytest.fixture(scope="session")
-def system(portal_dist: Path, nats_server: Any, tmp_path_factory: pytest.TempPathFactory
+def system(portal_dist: Path, tmp_path_factory: pytest.TempPathFactory
            ) -> Iterator[RunningSystem]:
-    running = RunningSystem(tmp_path_factory.mktemp("portal"), nats_server.url)
+    # A nats-server of the system's own: systems sharing one would share its durable
+    # consumers, and one system's services would take events meant for another's.
+    folder = tmp_path_factory.mktemp("portal")
+    nats = NatsServerProcess(folder / "nats")
+    nats.start()
+    try:
+        yield from _running_system(RunningSystem(folder / "var", nats.url))
+    finally:
+        nats.stop()
+
+
+def _running_system(running: RunningSystem) -> Iterator[RunningSystem]:
     if os.environ.get("WEB_TEST_RUNNING"):
         # Developers may point the tests at a `make run` of their own: "<base url> <DATA_DIR>".
         base_url, data_dir = os.environ["WEB_TEST_RUNNING"].split()
