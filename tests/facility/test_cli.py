@@ -93,7 +93,20 @@ async def test_create_agency_refuses_a_taken_county_or_name_in_one_line_and_writ
         "--city", "Plumas:Quincy", "--admin-email", "quincy.admin@example.com",
     )
     assert code == 0, err
-    assert (await row_counts(database_url))["agencies"] == 2
+    quincy_id = out.split()[2]
+    after = await row_counts(database_url)
+    assert after["agencies"] == 2
+
+    # set-jurisdiction checks the same rule: Quincy's agency may not take the whole county.
+    code, out, err = await facility_cli(
+        tmp_path, database_url, "set-jurisdiction", "--agency-id", quincy_id, "--county", "Plumas",
+    )
+    assert code == 1
+    assert "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("set-jurisdiction: Plumas County is already the jurisdiction of "
+                           "'Plumas County Environmental Health'")
+    assert await row_counts(database_url) == after
 
 
 async def test_create_agency_names_an_unknown_county_without_a_traceback(
