@@ -90,3 +90,9 @@ async def new_database_url(
 async def database_url(new_database_url: Callable[[], Awaitable[str]]) -> str:
     """An empty database: a SQLite file, and a fresh PostgreSQL database where configured."""
     return await new_database_url()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Playwright's sync API keeps an event loop running in this thread for the browser's
+    # session; async tests scheduled after it could not start their own. Browser tests last.
+    items.sort(key=lambda item: "tests/web/" in item.nodeid)

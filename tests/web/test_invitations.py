@@ -83,7 +83,8 @@ def test_an_invitee_registered_with_the_invited_email_finds_the_link_used_and_th
 
     def accepted() -> bool:
         lead_page.reload()
-        lead_page.get_by_role("heading", name=re.compile(r"^People")).wait_for()
+        # The h2 carries the count, so it stands only once the list has loaded.
+        lead_page.get_by_role("heading", level=2, name=re.compile(r"^People \(")).wait_for()
         return bool(member.count() == 1)
 
     eventually(accepted, timeout=20)
