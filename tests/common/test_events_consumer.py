@@ -269,7 +269,8 @@ async def test_lag_grows_while_nats_is_unreachable_and_the_read_model_turns_stal
     await eventually(lambda: not bus.read_model_fresh(), message="stale while NATS is down")
     ok, detail = await bus.readiness()
     assert ok and detail["nats"] == "disconnected"
-    assert detail["consumers"][DURABLE]["lag_seconds"] > 0.5
+    # Reported lag is rounded, so a lag just past the 0.5 s threshold may read 0.5.
+    assert detail["consumers"][DURABLE]["lag_seconds"] >= 0.5
 
     private_nats_server.start()
     await world.record("f-1", "after the outage")
