@@ -18,6 +18,7 @@ from common.events.metrics import EventBusCollector
 from common.events.relay import OutboxRelay
 from common.events.tables import EventTables
 from common.settings import Settings
+from common.tasks import cancel_and_wait, finish_within
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class EventBus:
         retry_delay: float = 1.0,
         ack_wait: float = 30.0,
         reconnect_seconds: float = 1.0,
+        stop_seconds: float = 10.0,
     ) -> None:
         self.service = service
         self.db = db
@@ -58,6 +60,7 @@ class EventBus:
         self.max_deliveries = max_deliveries
         self.max_lag_seconds = max_lag_seconds
         self.publisher_only = publisher_only
+        self.stop_seconds = stop_seconds
         self.connection = NatsConnection(
             nats_url, name=service, stream_replicas=stream_replicas,
             reconnect_seconds=reconnect_seconds,
@@ -121,17 +124,26 @@ class EventBus:
                 self._spawn(f"consumer:{durable}", consumer.run(self.connection))
 
     async def stop(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Stop within about ``stop_seconds`` whatever the state of NATS or the database.
+
+        Unsent events stay in the outbox for the next start; an unacknowledged event is
+        delivered again. Kubernetes waits 30 s after SIGTERM, so this must never hang.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.stop_seconds
+        await cancel_and_wait(
+            self._tasks.values(), within=self.stop_seconds / 2,
+            what=f"event bus tasks of {self.service}",
+        )
         self._tasks.clear()
         if self.relay is not None:
-            try:
-                await self.relay.release()
-            except Exception as exc:  # noqa: BLE001 - the lease expires by itself anyway
-                log.warning("could not release the relay lease of %s: %s", self.service, exc)
-        await self.connection.close()
+            # The lease expires by itself anyway; releasing it only lets another relay start now.
+            await finish_within(
+                asyncio.ensure_future(self.relay.release()),
+                within=max(deadline - loop.time() - 1.0, 0.5),
+                what=f"releasing the relay lease of {self.service}",
+            )
+        await self.connection.close(within=max(deadline - loop.time(), 1.0))
         self._started = False
 
     def notify(self) -> None:
@@ -207,8 +219,7 @@ class EventBus:
             ) from None
         task = self._tasks.pop(f"consumer:{durable}", None)
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait({task}, within=self.stop_seconds, what=f"consumer {durable}")
         await consumer.delete_consumer(js)
         await forget(self.db, self.tables, durable)
         consumer.caught_up = False

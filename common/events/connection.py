@@ -11,6 +11,7 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from common.events.streams import ensure_streams
+from common.tasks import cancel_and_wait, finish_within
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +63,22 @@ class NatsConnection:
         await self._ready.wait()
         return self.js
 
-    async def close(self) -> None:
-        for task in (self._task, self._bootstrap):
-            # nats-py's connect loop can swallow a cancellation that lands mid-connect.
-            while task is not None and not task.done():
-                task.cancel()
-                await asyncio.wait({task}, timeout=0.5)
+    async def close(self, within: float = 5.0) -> None:
+        """Close within about ``within`` seconds, connected, reconnecting or never connected."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        # nats-py's connect loop can swallow a cancellation that lands mid-connect.
+        await cancel_and_wait(
+            [task for task in (self._task, self._bootstrap) if task is not None],
+            within=within / 2, what=f"NATS connection of {self.name}",
+        )
         self._ready.clear()
         if self.nc is not None and not self.nc.is_closed:
-            await self.nc.close()
+            await finish_within(
+                asyncio.ensure_future(self.nc.close()),
+                within=max(deadline - loop.time(), 0.5),
+                what=f"closing the NATS connection of {self.name} to {self.url}",
+            )
 
     async def _connect(self) -> None:
         servers = [server.strip() for server in self.url.split(",") if server.strip()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common.events import EventBus
 from common.events.envelope import Envelope
 from common.settings import Settings
+from common.tasks import cancel_and_wait
 from services.facility.adapters.tables import EVENTS, KnownUser
 from services.facility.service_layer import compliance, consumers
 from services.facility.service_layer.context import Facilities
@@ -85,11 +85,7 @@ class Worker:
         ]
 
     async def stop(self) -> None:
-        for job in self._jobs:
-            job.cancel()
-        for job in self._jobs:
-            with contextlib.suppress(asyncio.CancelledError):
-                await job
+        await cancel_and_wait(self._jobs, within=5.0, what="facility jobs")
         await self.bus.stop()
 
     @staticmethod

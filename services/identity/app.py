@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,7 +35,6 @@ from services.identity.service_layer.seed import seed_demo
 from services.identity.worker import create_bus
 
 log = logging.getLogger(__name__)
-STOP_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass
@@ -104,12 +102,7 @@ def create_app(
         try:
             yield
         finally:
-            try:
-                # A shutdown must end: unsent events stay in the outbox for the next start.
-                await asyncio.wait_for(bus.stop(), STOP_TIMEOUT_SECONDS)
-            except TimeoutError:
-                log.error("event bus did not stop within %ss; exiting anyway (events wait in "
-                          "the outbox)", STOP_TIMEOUT_SECONDS)
+            await bus.stop()
             await identity.verifier.aclose()
             await deps.db.dispose()
 
