@@ -18,7 +18,8 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "IDENTITY_DATABASE_URL": ("sqlite+aiosqlite:///$DATA_DIR/identity.db", "identity database"),
     "FACILITY_DATABASE_URL": ("sqlite+aiosqlite:///$DATA_DIR/facility.db", "facility database"),
     "SUBMITTAL_DATABASE_URL": ("sqlite+aiosqlite:///$DATA_DIR/submittal.db", "submittal database"),
-    "NATS_URL": ("nats://127.0.0.1:4223", "NATS server(s), comma-separated"),
+    "NATS_URL": ("nats://127.0.0.1:$EMBEDDED_NATS_PORT", "NATS server(s), comma-separated"),
+    "EMBEDDED_NATS_PORT": ("4223", "port of the nats-server `make run` bundles without NATS_URL"),
     "NATS_STREAM_REPLICAS": ("1", "JetStream stream replication factor"),
     "GATEWAY_PORT": ("8000", "gateway HTTP port"),
     "IDENTITY_PORT": ("8001", "identity HTTP port"),
@@ -45,6 +46,12 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     ),
     "OUTBOX_POLL_SECONDS": ("0.2", "how often the outbox relay looks for new rows"),
     "MAX_DELIVERIES": ("5", "deliveries before a message goes to the DEADLETTER stream"),
+    "EVENT_ACK_WAIT_SECONDS": (
+        "5", "how soon JetStream redelivers an event a crashed consumer held unacknowledged"
+    ),
+    "EVENT_STUCK_AFTER_SECONDS": (
+        "180", "an aggregate waiting this long for a missing event is reported stuck"
+    ),
     "LOG_LEVEL": ("INFO", "log level"),
     "LOG_FORMAT": ("json", "`json` or `text`"),
 }
@@ -86,6 +93,9 @@ class Settings:
     read_model_max_lag_seconds: float
     outbox_poll_seconds: float
     max_deliveries: int
+    event_ack_wait_seconds: float
+    event_stuck_after_seconds: float
+    embedded_nats_port: int
     log_level: str
     log_format: str
     extra: dict[str, str] = field(default_factory=dict)
@@ -126,10 +136,11 @@ def load_settings() -> Settings:
         for service in SERVICES
     }
     public_base_url = _env("PUBLIC_BASE_URL").rstrip("/")
+    embedded_nats_port = int(_env("EMBEDDED_NATS_PORT"))
     return Settings(
         data_dir=data_dir,
         database_urls=database_urls,
-        nats_url=_env("NATS_URL"),
+        nats_url=os.environ.get("NATS_URL") or f"nats://127.0.0.1:{embedded_nats_port}",
         nats_stream_replicas=int(_env("NATS_STREAM_REPLICAS")),
         ports=ports,
         bind_host=_env("BIND_HOST"),
@@ -149,6 +160,9 @@ def load_settings() -> Settings:
         read_model_max_lag_seconds=float(_env("READ_MODEL_MAX_LAG_SECONDS")),
         outbox_poll_seconds=float(_env("OUTBOX_POLL_SECONDS")),
         max_deliveries=int(_env("MAX_DELIVERIES")),
+        event_ack_wait_seconds=float(_env("EVENT_ACK_WAIT_SECONDS")),
+        event_stuck_after_seconds=float(_env("EVENT_STUCK_AFTER_SECONDS")),
+        embedded_nats_port=embedded_nats_port,
         log_level=_env("LOG_LEVEL"),
         log_format=_env("LOG_FORMAT"),
     )

@@ -2,11 +2,13 @@
 
 Starts the bundled nats-server (unless NATS_URL is set), the three services and the gateway,
 waits until each answers its health check, prints where everything is, and stops it all on
-Ctrl-C. Data stays under DATA_DIR, so the next run picks up where this one left off.
+Ctrl-C. A process that dies is restarted with backoff (scripts/supervisor.py). Data stays
+under DATA_DIR, so the next run picks up where this one left off.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import signal
@@ -19,8 +21,8 @@ import httpx
 from common.natsserver import NatsServerProcess, port_open
 from common.settings import load_settings
 from scripts.portal import build_portal
+from scripts.supervisor import Supervisor
 
-EMBEDDED_NATS_PORT = 4223
 PROCESSES = ("identity", "facility", "submittal", "gateway")
 
 
@@ -30,6 +32,10 @@ def _module(name: str) -> str:
 
 def _available(name: str) -> bool:
     return importlib.util.find_spec(f"{_module(name)}.__main__") is not None
+
+
+def _spawn(module: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", module], env=env)
 
 
 def _wait_healthy(name: str, url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
@@ -85,22 +91,24 @@ def main() -> int:
 
     env = dict(os.environ, DATA_DIR=str(settings.data_dir))
     nats: NatsServerProcess | None = None
-    if "NATS_URL" not in os.environ:
-        if port_open("127.0.0.1", EMBEDDED_NATS_PORT):
+    if not os.environ.get("NATS_URL"):
+        port = settings.embedded_nats_port
+        if port_open("127.0.0.1", port):
             print(
-                f"run: port {EMBEDDED_NATS_PORT} is taken (another `make run`?). Stop it, or set "
-                "NATS_URL to use a NATS server you already run.",
+                f"run: port {port} for the bundled nats-server is taken (another `make run`?). "
+                "Stop it, set EMBEDDED_NATS_PORT to a free port, or set NATS_URL to use a NATS "
+                "server you already run.",
                 file=sys.stderr,
             )
             return 1
         nats = NatsServerProcess(
-            settings.data_dir / "nats", EMBEDDED_NATS_PORT, log_file=settings.data_dir / "nats.log"
+            settings.data_dir / "nats", port, log_file=settings.data_dir / "nats.log"
         )
         nats.start()
         env["NATS_URL"] = nats.url
     nats_url = env.get("NATS_URL", settings.nats_url)
 
-    procs: dict[str, subprocess.Popen[bytes]] = {}
+    supervisor = Supervisor()
     urls: dict[str, str] = {}
     stopping = False
 
@@ -121,30 +129,21 @@ def main() -> int:
                 port = settings.port(name)
                 if port_open(settings.bind_host, port):
                     raise RuntimeError(f"port {port} for {name} is taken; set {name.upper()}_PORT")
-                procs[name] = subprocess.Popen([sys.executable, "-m", _module(name)], env=env)
+                supervisor.add(name, functools.partial(_spawn, _module(name), env))
                 urls[name] = f"http://{settings.bind_host}:{port}"
                 started.append(name)
             for name in started:
-                _wait_healthy(name, urls[name], procs[name], timeout=120)
+                _wait_healthy(name, urls[name], supervisor.children[name].proc, timeout=120)
         _print_banner(urls, settings.public_base_url, nats_url)
         while not stopping:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{name} stopped unexpectedly with code {proc.returncode}")
-            time.sleep(0.5)
+            supervisor.check()
+            time.sleep(0.25)
         return 0
     except RuntimeError as exc:
         print(f"run: {exc}", file=sys.stderr)
         return 1
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        supervisor.stop()
         if nats:
             nats.stop()
         print("run: stopped", flush=True)

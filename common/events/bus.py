@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+import uuid
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
 from common.db import Database
 from common.events.connection import NatsConnection
-from common.events.consumer import Consumer, Handler, Subscription, forget
+from common.events.consumer import Consumer, Handler, HeldAggregate, Subscription, forget
+from common.events.inbox import retry_held
 from common.events.metrics import EventBusCollector
 from common.events.relay import OutboxRelay
 from common.events.tables import EventTables
@@ -50,7 +55,8 @@ class EventBus:
         transaction_size: int = 50,
         fetch_timeout: float = 1.0,
         retry_delay: float = 1.0,
-        ack_wait: float = 30.0,
+        ack_wait: float = 5.0,
+        stuck_after: float = 180.0,
         reconnect_seconds: float = 1.0,
         stop_seconds: float = 10.0,
     ) -> None:
@@ -77,6 +83,7 @@ class EventBus:
             max_deliveries=max_deliveries, batch_size=consumer_batch_size,
             transaction_size=transaction_size,
             fetch_timeout=fetch_timeout, retry_delay=retry_delay, ack_wait=ack_wait,
+            stuck_after=stuck_after, sweep_seconds=min(retry_delay, 1.0),
         )
         self.consumers: dict[str, Consumer] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -92,6 +99,8 @@ class EventBus:
             poll_seconds=settings.outbox_poll_seconds,
             max_deliveries=settings.max_deliveries,
             max_lag_seconds=settings.read_model_max_lag_seconds,
+            ack_wait=settings.event_ack_wait_seconds,
+            stuck_after=settings.event_stuck_after_seconds,
             **options,
         )
 
@@ -122,6 +131,7 @@ class EventBus:
         if not self.publisher_only:
             for durable, consumer in self.consumers.items():
                 self._spawn(f"consumer:{durable}", consumer.run(self.connection))
+                self._spawn(f"sweep:{durable}", consumer.sweep_forever(self.connection))
 
     async def stop(self) -> None:
         """Stop within about ``stop_seconds`` whatever the state of NATS or the database.
@@ -156,8 +166,22 @@ class EventBus:
         connected = self.connection.connected
         return max((c.lag_seconds(connected) for c in self.running_consumers()), default=0.0)
 
-    def read_model_fresh(self) -> bool:
-        return self.lag_seconds() <= self.max_lag_seconds
+    def read_model_fresh(self, *aggregate_ids: str) -> bool:
+        """False past the lag threshold, or while a consumer holds events of any of
+        ``aggregate_ids`` (their read model is known to be behind): fail closed then."""
+        if self.lag_seconds() > self.max_lag_seconds:
+            return False
+        return not any(
+            aggregate in consumer.held
+            for consumer in self.running_consumers()
+            for aggregate in aggregate_ids
+        )
+
+    def stuck(self) -> dict[str, list[HeldAggregate]]:
+        """Per consumer, the aggregates held past ``stuck_after`` or behind a dead letter."""
+        return {
+            c.durable: stuck for c in self.running_consumers() if (stuck := c.stuck())
+        }
 
     async def readiness(self) -> tuple[bool, dict[str, Any]]:
         """For /readyz. Not ready only when the bus is not running; NATS being down is
@@ -173,6 +197,17 @@ class EventBus:
         }
         if self.connection.last_error and not connected:
             detail["nats_error"] = self.connection.last_error
+        now = time.time()
+        held = {
+            c.durable: {
+                "aggregates": len(c.held),
+                "stuck": [state.describe(now) for state in c.stuck()[:20]],
+            }
+            for c in self.running_consumers()
+            if c.held
+        }
+        if held:
+            detail["held"] = held
         if self.relay is not None:
             detail["outbox"] = await self._outbox_backlog()
         dead = [name for name, task in self._tasks.items() if task.done()]
@@ -217,9 +252,11 @@ class EventBus:
                 f"cannot replay {durable}: NATS at {self.connection.url} not reachable "
                 f"within {connect_timeout}s ({self.connection.last_error})"
             ) from None
-        task = self._tasks.pop(f"consumer:{durable}", None)
-        if task is not None:
-            await cancel_and_wait({task}, within=self.stop_seconds, what=f"consumer {durable}")
+        tasks = [self._tasks.pop(f"{kind}:{durable}", None) for kind in ("consumer", "sweep")]
+        await cancel_and_wait(
+            [task for task in tasks if task is not None], within=self.stop_seconds,
+            what=f"consumer {durable}",
+        )
         await consumer.delete_consumer(js)
         await forget(self.db, self.tables, durable)
         consumer.caught_up = False
@@ -227,6 +264,73 @@ class EventBus:
         log.info("replaying consumer %s of %s from the start", durable, self.service)
         if self._started and not self.publisher_only:
             self._spawn(f"consumer:{durable}", consumer.run(self.connection))
+            self._spawn(f"sweep:{durable}", consumer.sweep_forever(self.connection))
+
+    async def retry_held(self, durable: str, aggregate_id: str | None = None) -> int:
+        """Apply held events that can apply now, dead-lettered ones included (an operator's
+        decision after fixing their cause); returns how many applied."""
+        consumer = self.consumers[durable]
+        held = self.tables.held
+        async with self.db.read() as session:
+            query = select(held.c.aggregate_id).where(held.c.consumer == durable).distinct()
+            if aggregate_id is not None:
+                query = query.where(held.c.aggregate_id == aggregate_id)
+            aggregates = list((await session.execute(query)).scalars())
+        applied = 0
+        for aggregate in aggregates:
+            async with self.db.transaction() as session:
+                applied += await retry_held(
+                    session, self.tables, durable, aggregate, consumer.subscription.handler,
+                    dead_lettered_too=True,
+                )
+        return applied
+
+    async def replay_from(
+        self, durable: str, stream_sequence: int, *, connect_timeout: float = 30.0
+    ) -> int:
+        """Deliver ``durable``'s stream again from ``stream_sequence`` through the inbox rule.
+
+        Applied events are duplicates and change nothing; a missing one applies and releases
+        what was held behind it. The durable consumer itself is left where it is.
+        """
+        consumer = self.consumers[durable]
+        self.connection.start()
+        try:
+            async with asyncio.timeout(connect_timeout):
+                js = await self.connection.wait_ready()
+        except TimeoutError:
+            raise ConnectionError(
+                f"cannot replay {durable}: NATS at {self.connection.url} not reachable "
+                f"within {connect_timeout}s ({self.connection.last_error})"
+            ) from None
+        subscription = consumer.subscription
+        name = f"{durable}-replay-{uuid.uuid4().hex[:8]}"
+        await js.add_consumer(subscription.stream, ConsumerConfig(
+            name=name, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=stream_sequence, ack_policy=AckPolicy.EXPLICIT,
+            filter_subjects=list(subscription.subjects), inactive_threshold=60.0,
+            ack_wait=consumer.ack_wait,
+        ))
+        delivered = 0
+        try:
+            pull = await js.pull_subscribe_bind(name, stream=subscription.stream)
+            while True:
+                try:
+                    messages = await pull.fetch(consumer.batch_size, timeout=2.0)
+                except TimeoutError:
+                    break
+                for message in messages:
+                    await consumer.process(message, js)
+                    delivered += 1
+                if messages[-1].metadata.num_pending == 0:
+                    break
+            await pull.unsubscribe()
+        finally:
+            with contextlib.suppress(Exception):
+                await js.delete_consumer(subscription.stream, name)
+        log.info("replayed %d events of %s from stream sequence %d", delivered, durable,
+                 stream_sequence)
+        return delivered
 
     def register_metrics(self, registry: CollectorRegistry) -> None:
         """Expose lag, outcomes and relay output on ``registry`` (the app's /metrics)."""

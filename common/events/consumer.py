@@ -1,13 +1,15 @@
-"""Durable pull consumers with an idempotent, ordered inbox, and dead letters."""
+"""Durable pull consumers with an idempotent, ordered inbox, held events and dead letters."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from nats.aio.msg import Msg
@@ -15,15 +17,26 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from common.db import Database
 from common.events.connection import NatsConnection
 from common.events.envelope import Envelope
-from common.events.inbox import Handler, Outcome, apply_many, apply_once, forget
+from common.events.inbox import (
+    Handler,
+    Outcome,
+    apply_in_order,
+    apply_many,
+    apply_once,
+    forget,
+    hold,
+    retry_held,
+)
 from common.events.tables import EventTables
 
-__all__ = ["Consumer", "Handler", "Outcome", "Subscription", "apply_once", "forget"]
+__all__ = ["Consumer", "HeldAggregate", "Handler", "Outcome", "Subscription", "apply_once",
+           "forget"]
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +76,42 @@ class Subscription:
         )
 
 
+@dataclass(frozen=True)
+class HeldAggregate:
+    """An aggregate whose read model is behind: this consumer holds events it cannot apply."""
+
+    aggregate_id: str
+    next_sequence: int  # the one it waits for
+    held: int
+    since: float  # time.time() of the oldest held event
+    dead_lettered: bool
+    last_error: str | None
+
+    def stuck(self, alarm_seconds: float, now: float) -> bool:
+        return self.dead_lettered or now - self.since >= alarm_seconds
+
+    def describe(self, now: float) -> dict[str, Any]:
+        return {
+            "aggregate_id": self.aggregate_id, "waiting_for_sequence": self.next_sequence,
+            "held": self.held, "held_seconds": round(now - self.since, 1),
+            "dead_lettered": self.dead_lettered, "last_error": self.last_error,
+        }
+
+
 class Consumer:
-    """Runs one durable subscription: fetch, apply once, ack; dead-letter what never applies.
+    """Runs one durable subscription: fetch, apply in aggregate order, ack.
 
     Up to ``transaction_size`` fetched events apply in one transaction. If any fails, that
     transaction rolls back and they apply one by one, each in its own transaction.
     A failed event is retried in place every ``retry_delay`` seconds (the messages fetched
     behind it wait, kept alive with in-progress acks), so nothing overtakes it. Its
-    ``max_deliveries``-th failed attempt sends it to the dead letters. A database outage is
-    not the event's fault and is retried for as long as it lasts.
+    ``max_deliveries``-th failed attempt sends it to the dead letters and holds it, so its
+    aggregate's later events wait behind it and the aggregate reads as stuck. A database outage
+    is not the event's fault and is retried for as long as it lasts.
+
+    An event ahead of a missing predecessor is held in the database and acknowledged; it
+    applies as soon as the predecessor does. :meth:`sweep` retries held events that can
+    apply, and reports aggregates held longer than ``stuck_after`` seconds as stuck.
     """
 
     def __init__(
@@ -86,7 +126,9 @@ class Consumer:
         transaction_size: int = 50,
         fetch_timeout: float = 1.0,
         retry_delay: float = 1.0,
-        ack_wait: float = 30.0,
+        ack_wait: float = 5.0,
+        stuck_after: float = 180.0,
+        sweep_seconds: float = 1.0,
     ) -> None:
         self.service = service
         self.db = db
@@ -99,6 +141,10 @@ class Consumer:
         self.fetch_timeout = fetch_timeout
         self.retry_delay = retry_delay
         self.ack_wait = ack_wait
+        self.stuck_after = stuck_after
+        self.sweep_seconds = sweep_seconds
+        self.held: dict[str, HeldAggregate] = {}
+        self._reported_stuck: set[str] = set()
         self.pending: int | None = None
         self.caught_up = False
         self.caught_up_at = time.monotonic()
@@ -166,16 +212,41 @@ class Consumer:
                 if conn.connected:
                     self._mark_caught_up()
                 continue
-            for start in range(0, len(messages), self.transaction_size):
-                chunk = messages[start : start + self.transaction_size]
-                if await self._apply_together(chunk):
-                    continue
-                later = messages[start:]
-                for index, message in enumerate(chunk):
-                    await self.process(message, js, holding=later[index + 1 :])
+            async with self._heartbeat(messages):
+                for start in range(0, len(messages), self.transaction_size):
+                    chunk = messages[start : start + self.transaction_size]
+                    if await self._apply_together(chunk):
+                        continue
+                    later = messages[start:]
+                    for index, message in enumerate(chunk):
+                        await self.process(message, js, holding=later[index + 1 :])
             if messages and messages[-1].metadata.num_pending == 0:
                 self._mark_caught_up()
         self.caught_up = False
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self, messages: Sequence[Msg]) -> AsyncIterator[None]:
+        """Keep fetched messages from redelivery while we work through them.
+
+        The ack wait is short so a crashed consumer's events come back within seconds; a
+        live one says "in progress" for what it has not acknowledged yet.
+        """
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self.ack_wait / 3)
+                for message in messages:
+                    if not message._ackd:
+                        with contextlib.suppress(Exception):
+                            await message.in_progress()
+
+        task = asyncio.create_task(beat())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _apply_together(self, messages: Sequence[Msg]) -> bool:
         """Apply a run of messages in one transaction and ack them; False to go one by one."""
@@ -185,7 +256,7 @@ class Consumer:
             return False
         try:
             async with self.db.transaction() as session:
-                outcomes = await apply_many(
+                result = await apply_many(
                     session, self.tables, self.durable, envelopes, self.subscription.handler
                 )
         except Exception as exc:  # noqa: BLE001 - rolled back; each one gets its own chance
@@ -194,9 +265,12 @@ class Consumer:
                 self.durable, self.service, len(messages), type(exc).__name__, exc,
             )
             return False
-        for message, outcome in zip(messages, outcomes, strict=True):
+        self.counts[Outcome.UNHELD] += result.unheld
+        for message, outcome in zip(messages, result.outcomes, strict=True):
             self.counts[outcome] += 1
             await message.ack()
+        if Outcome.HELD in result.outcomes:
+            self._note_held(envelopes, result.outcomes)
         self.pending = messages[-1].metadata.num_pending
         self.caught_up = False
         return True
@@ -223,7 +297,7 @@ class Consumer:
         while True:
             try:
                 async with self.db.transaction() as session:
-                    outcome = await apply_once(
+                    result = await apply_in_order(
                         session, self.tables, self.durable, envelope, self.subscription.handler
                     )
                 break
@@ -242,7 +316,7 @@ class Consumer:
                     continue
                 error = f"{type(exc).__name__}: {exc}"
                 if attempt >= self.max_deliveries:
-                    await self.dead_letter(js, message, error, attempts=attempt)
+                    await self.give_up(js, message, envelope, error, attempts=attempt)
                     return
                 log.warning(
                     "consumer %s of %s failed on %s (event %s, attempt %d of %d): %s",
@@ -252,18 +326,177 @@ class Consumer:
                 await self._keep_alive([message, *holding])
                 await asyncio.sleep(self.retry_delay)
                 attempt += 1
-        if outcome is Outcome.STALE and error is not None:
-            # It failed, and meanwhile another replica applied a newer event of its aggregate:
-            # it will never apply now, so an operator must see it.
-            await self.dead_letter(
-                js, message, f"superseded by a newer event after failing: {error}",
-                attempts=attempt,
-            )
-            return
+        outcome = result.outcomes[0]
         self.counts[outcome] += 1
+        self.counts[Outcome.UNHELD] += result.unheld
         await message.ack()
+        if outcome is Outcome.HELD:
+            self._note_held([envelope], [outcome])
         if metadata.num_pending == 0 and not holding:
             self._mark_caught_up()
+
+    async def give_up(
+        self, js: JetStreamContext, message: Msg, envelope: Envelope, error: str, *, attempts: int
+    ) -> None:
+        """Dead-letter an event that keeps failing, and hold it: its aggregate's later events
+        wait behind it, and the aggregate reads as stuck until an operator retries it."""
+        async with self.db.transaction() as session:
+            await hold(session, self.tables, self.durable, envelope, error=error,
+                       dead_lettered=True)
+        await self.dead_letter(js, message, error, attempts=attempts)
+
+    def _note_held(self, envelopes: Sequence[Envelope], outcomes: Sequence[Outcome]) -> None:
+        # Seen at once by this replica's fail-closed checks; the sweep refreshes the details.
+        now = time.time()
+        for envelope, outcome in zip(envelopes, outcomes, strict=True):
+            if outcome is Outcome.HELD and envelope.aggregate_id not in self.held:
+                self.held[envelope.aggregate_id] = HeldAggregate(
+                    envelope.aggregate_id, 0, 1, now, dead_lettered=False, last_error=None
+                )
+                log.info(
+                    "consumer %s of %s holds event %s (%s sequence %d of %s): an earlier event "
+                    "of that aggregate has not arrived yet",
+                    self.durable, self.service, envelope.id, envelope.type, envelope.sequence,
+                    envelope.aggregate_id,
+                )
+
+    async def sweep(self, js: JetStreamContext | None) -> None:
+        """Apply held events that can apply now, give up on those that keep failing, and
+        refresh :attr:`held` (logging an aggregate at ERROR when it becomes stuck)."""
+        held, positions = self.tables.held, self.tables.positions
+        async with self.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        held.c.aggregate_id, func.count(), func.min(held.c.sequence),
+                        func.min(held.c.held_at), func.max(held.c.dead_lettered_at),
+                        func.max(held.c.last_error),
+                        func.max(positions.c.last_sequence),
+                    )
+                    .select_from(held.outerjoin(positions, and_(
+                        positions.c.consumer == held.c.consumer,
+                        positions.c.aggregate_id == held.c.aggregate_id,
+                    )))
+                    .where(held.c.consumer == self.durable)
+                    .group_by(held.c.aggregate_id)
+                )
+            ).all()
+        current: dict[str, HeldAggregate] = {}
+        retry: list[str] = []
+        for aggregate, count, head, since, dead, error, last in rows:
+            last = int(last or 0)
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+            current[aggregate] = HeldAggregate(
+                aggregate, last + 1, int(count), since.timestamp(), dead is not None, error
+            )
+            if head == last + 1 and dead is None:
+                retry.append(aggregate)
+        for aggregate in retry:
+            await self._retry(aggregate, js, current)
+        self.held = current
+        self._report_stuck()
+
+    async def _retry(
+        self, aggregate: str, js: JetStreamContext | None, current: dict[str, HeldAggregate]
+    ) -> None:
+        try:
+            async with self.db.transaction() as session:
+                unheld = await retry_held(
+                    session, self.tables, self.durable, aggregate, self.subscription.handler
+                )
+        except DATABASE_DOWN:
+            return
+        self.counts[Outcome.UNHELD] += unheld
+        state = await self._held_head(aggregate)
+        if state is None:
+            current.pop(aggregate, None)
+            return
+        attempts, error, envelope = state
+        if attempts >= self.max_deliveries and js is not None:
+            await self._dead_letter_held(js, envelope, error or "failed", attempts)
+            current[aggregate] = HeldAggregate(
+                aggregate, envelope.sequence, current[aggregate].held, current[aggregate].since,
+                dead_lettered=True, last_error=error,
+            )
+
+    async def _held_head(self, aggregate: str) -> tuple[int, str | None, Envelope] | None:
+        held = self.tables.held
+        async with self.db.read() as session:
+            row = (
+                await session.execute(
+                    select(held.c.attempts, held.c.last_error, held.c.payload)
+                    .where(and_(held.c.consumer == self.durable, held.c.aggregate_id == aggregate))
+                    .order_by(held.c.sequence)
+                    .limit(1)
+                )
+            ).first()
+        if row is None:
+            return None
+        return int(row.attempts), row.last_error, Envelope.from_json(row.payload)
+
+    async def _dead_letter_held(
+        self, js: JetStreamContext, envelope: Envelope, error: str, attempts: int
+    ) -> None:
+        subject = f"deadletter.{self.service}.{self.durable}"
+        headers = {
+            "Original-Subject": envelope.type, "Original-Stream": self.subscription.stream,
+            "Original-Sequence": "", "Delivery-Count": str(attempts),
+            "Error": " ".join(error.split())[:1000], "Service": self.service,
+            "Durable": self.durable, "Nats-Msg-Id": f"held-{envelope.id}-{self.durable}",
+        }
+        await js.publish(subject, envelope.to_json(), headers=headers, stream="DEADLETTER")
+        held = self.tables.held
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(held)
+                .where(and_(held.c.consumer == self.durable,
+                            held.c.aggregate_id == envelope.aggregate_id,
+                            held.c.sequence == envelope.sequence))
+                .values(dead_lettered_at=datetime.now(UTC))
+            )
+        self.dead_letters += 1
+        log.error(
+            "dead-lettered held event %s (%s sequence %d of %s) after %d attempts by consumer "
+            "%s of %s: %s; it is in stream DEADLETTER on subject %s and stays held",
+            envelope.id, envelope.type, envelope.sequence, envelope.aggregate_id, attempts,
+            self.durable, self.service, error, subject,
+        )
+
+    def _report_stuck(self) -> None:
+        now = time.time()
+        stuck = {a for a, state in self.held.items() if state.stuck(self.stuck_after, now)}
+        for aggregate in sorted(stuck - self._reported_stuck):
+            state = self.held[aggregate]
+            log.error(
+                "consumer %s of %s is stuck on aggregate %s: it waits for sequence %d and "
+                "holds %d later event(s) for %.0fs%s. Operations on it answer UNAVAILABLE. "
+                "List with `python -m services.%s events stuck`; after fixing the cause, "
+                "`events retry` or `events replay --durable %s --from-stream-sequence N`.",
+                self.durable, self.service, aggregate, state.next_sequence, state.held,
+                now - state.since,
+                f" (dead-lettered: {state.last_error})" if state.dead_lettered else "",
+                self.service, self.durable,
+            )
+        for aggregate in sorted(self._reported_stuck - stuck):
+            log.info("consumer %s of %s is no longer stuck on aggregate %s",
+                     self.durable, self.service, aggregate)
+        self._reported_stuck = stuck
+
+    def stuck(self) -> list[HeldAggregate]:
+        now = time.time()
+        return [s for s in self.held.values() if s.stuck(self.stuck_after, now)]
+
+    async def sweep_forever(self, connection: NatsConnection) -> None:
+        while True:
+            try:
+                await self.sweep(connection.js if connection.connected else None)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the next round tries again
+                log.warning("consumer %s of %s could not sweep its held events: %s: %s",
+                            self.durable, self.service, type(exc).__name__, exc)
+            await asyncio.sleep(self.sweep_seconds)
 
     async def _keep_alive(self, messages: Sequence[Msg]) -> None:
         for message in messages:

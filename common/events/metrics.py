@@ -50,6 +50,16 @@ class EventBusCollector(Collector):
         dead = CounterMetricFamily(
             "events_dead_letters", "Messages sent to the DEADLETTER stream", labels=labels
         )
+        held = GaugeMetricFamily(
+            "events_consumer_held_aggregates",
+            "Aggregates whose read model is behind: events held for a missing predecessor",
+            labels=labels,
+        )
+        stuck = GaugeMetricFamily(
+            "events_consumer_stuck_aggregates",
+            "Held aggregates past EVENT_STUCK_AFTER_SECONDS or behind a dead letter",
+            labels=labels,
+        )
         for consumer in bus.running_consumers():
             key = [service, consumer.durable]
             lag.add_metric(key, consumer.lag_seconds(connected))
@@ -57,4 +67,6 @@ class EventBusCollector(Collector):
             for outcome, count in consumer.counts.items():
                 handled.add_metric([*key, outcome.value], float(count))
             dead.add_metric(key, float(consumer.dead_letters))
-        yield from (lag, pending, handled, dead)
+            held.add_metric(key, float(len(consumer.held)))
+            stuck.add_metric(key, float(len(consumer.stuck())))
+        yield from (lag, pending, handled, dead, held, stuck)

@@ -31,7 +31,10 @@ SEQUENCES = "event_sequences"
 INBOX = "event_inbox"
 POSITIONS = "event_positions"
 LEASES = "event_relay_leases"
-TABLE_NAMES = (OUTBOX, SEQUENCES, INBOX, POSITIONS, LEASES)
+HELD = "event_held"
+TABLE_NAMES = (OUTBOX, SEQUENCES, INBOX, POSITIONS, LEASES, HELD)
+# What the services' first migrations created; later tables come with later revisions.
+INITIAL_TABLE_NAMES = (OUTBOX, SEQUENCES, INBOX, POSITIONS, LEASES)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class EventTables:
     inbox: Table
     positions: Table
     leases: Table
+    held: Table
 
 
 def event_tables(metadata: MetaData) -> EventTables:
@@ -52,6 +56,9 @@ def event_tables(metadata: MetaData) -> EventTables:
     - ``event_inbox``: event ids each consumer has applied.
     - ``event_positions``: the last sequence each consumer applied per aggregate.
     - ``event_relay_leases``: who runs the outbox relay, until when.
+    - ``event_held``: events a consumer received but could not apply yet: ahead of a missing
+      predecessor (parked until it arrives), or failing (``last_error``, and
+      ``dead_lettered_at`` once retries ran out). Their aggregate is behind until they apply.
     """
     if OUTBOX in metadata.tables:
         return EventTables(*(metadata.tables[name] for name in TABLE_NAMES))
@@ -105,24 +112,44 @@ def event_tables(metadata: MetaData) -> EventTables:
         Column("holder", String(100), nullable=False),
         Column("expires_at", DateTime(timezone=True), nullable=False),
     )
-    return EventTables(outbox, sequences, inbox, positions, leases)
+    held = Table(
+        HELD,
+        metadata,
+        Column("consumer", String(100), nullable=False),
+        Column("aggregate_id", String(255), nullable=False),
+        Column("sequence", BigInteger(), nullable=False),
+        Column("event_id", String(36), nullable=False),
+        Column("subject", String(255), nullable=False),
+        Column("payload", Text(), nullable=False),
+        Column("held_at", DateTime(timezone=True), nullable=False),
+        Column("attempts", Integer(), nullable=False),
+        Column("last_error", Text(), nullable=True),
+        Column("dead_lettered_at", DateTime(timezone=True), nullable=True),
+        PrimaryKeyConstraint("consumer", "aggregate_id", "sequence", name="pk_event_held"),
+    )
+    return EventTables(outbox, sequences, inbox, positions, leases, held)
 
 
-def create_event_tables_op(op: Any) -> None:
-    """Create the event tables from an Alembic migration: ``create_event_tables_op(op)``."""
+def create_event_tables_op(op: Any, names: tuple[str, ...] = TABLE_NAMES) -> None:
+    """Create the event tables from an Alembic migration: ``create_event_tables_op(op)``.
+
+    A later revision that adds a table passes its name: ``create_event_tables_op(op, (HELD,))``.
+    """
     metadata = MetaData()
     event_tables(metadata)
     for table in metadata.sorted_tables:
+        if table.name not in names:
+            continue
         columns = [column._copy() for column in table.columns]
         constraints: list[Any] = []
         for constraint in sorted(table.constraints, key=lambda c: str(c.name)):
             name = str(constraint.name) if constraint.name else None
             if isinstance(constraint, UniqueConstraint):
-                names = [column.name for column in constraint.columns]
-                constraints.append(UniqueConstraint(*names, name=name))
+                keys = [column.name for column in constraint.columns]
+                constraints.append(UniqueConstraint(*keys, name=name))
             elif isinstance(constraint, PrimaryKeyConstraint) and name:
-                names = [column.name for column in constraint.columns]
-                constraints.append(PrimaryKeyConstraint(*names, name=name))
+                keys = [column.name for column in constraint.columns]
+                constraints.append(PrimaryKeyConstraint(*keys, name=name))
         op.create_table(table.name, *columns, *constraints)
         for index in table.indexes:
             op.create_index(
@@ -134,9 +161,9 @@ def create_event_tables_op(op: Any) -> None:
             )
 
 
-def drop_event_tables_op(op: Any) -> None:
+def drop_event_tables_op(op: Any, names: tuple[str, ...] = TABLE_NAMES) -> None:
     """Drop the event tables in a downgrade: ``drop_event_tables_op(op)``."""
-    for name in reversed(TABLE_NAMES):
+    for name in reversed(names):
         if name == OUTBOX:
             op.drop_index("ix_event_outbox_unsent", table_name=OUTBOX)
         op.drop_table(name)

@@ -1,5 +1,5 @@
 """``python -m services.facility [serve|migrate|schema|create-agency|set-jurisdiction|resync|
-seed-demo]``."""
+seed-demo|events]``."""
 
 from __future__ import annotations
 
@@ -77,6 +77,12 @@ async def _with_app(settings: Settings, work: str, args: argparse.Namespace) -> 
                     "service next runs its worker"
                 )
             await worker.bus.stop()
+        elif work == "events":
+            from common.events import admin
+            from services.facility.worker import Worker
+
+            bus = Worker(app, settings).bus
+            return await admin.run(bus, args.rest, "python -m services.facility")
         elif work == "set-jurisdiction":
             places = _places(args)
             try:
@@ -194,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("schema", help="write schema.graphql")
     sub.add_parser("seed-demo", help="seed the demo data on an empty database")
     sub.add_parser("resync", help="rebuild the account read model from identity's events")
+    events = sub.add_parser("events", help="held events: stuck, retry, replay (see --help)")
+    events.add_argument("rest", nargs=argparse.REMAINDER)
     jurisdiction = sub.add_parser(
         "set-jurisdiction", help="replace an agency's counties and cities; reassigns facilities"
     )

@@ -1,5 +1,5 @@
 """``python -m services.identity [serve|migrate|schema|create-client|create-state-account|
-rotate-keys|seed-demo]``."""
+rotate-keys|seed-demo|events]``."""
 
 from __future__ import annotations
 
@@ -147,7 +147,21 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--first-name", required=True)
     s.add_argument("--last-name", required=True)
     s.add_argument("--title")
+    e = sub.add_parser("events", help="held events: stuck, retry, replay (see --help)")
+    e.add_argument("rest", nargs=argparse.REMAINDER)
     return p
+
+
+async def events_command(settings: Settings, argv: list[str]) -> int:
+    from common.events import admin
+    from services.identity.worker import create_bus
+
+    db = Database(settings.database_url("identity"))
+    try:
+        await migrate(settings.database_url("identity"))
+        return await admin.run(create_bus(db, settings), argv, "python -m services.identity")
+    finally:
+        await db.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(seed_demo_command(settings))
     if command == "create-client":
         return asyncio.run(create_client(settings, args))
+    if command == "events":
+        return asyncio.run(events_command(settings, args.rest))
     return asyncio.run(create_state_account(settings, args))
 
 

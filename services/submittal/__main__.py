@@ -1,4 +1,4 @@
-"""``python -m services.submittal [serve|schema|resync|migrate]``."""
+"""``python -m services.submittal [serve|schema|resync|migrate|events]``."""
 
 from __future__ import annotations
 
@@ -68,11 +68,32 @@ async def resync(settings: Settings) -> None:
     print("read model rebuilt from the FACILITY stream")
 
 
+async def events(settings: Settings, argv: list[str]) -> int:
+    from common.db import Database
+    from common.events import admin
+    from services.submittal.migrate import migrate
+    from services.submittal.worker import build_bus
+
+    db = Database(settings.database_url("submittal"))
+    try:
+        await migrate(settings.database_url("submittal"))
+        bus = build_bus(db, settings, relay=False)
+        return await admin.run(bus, argv, "python -m services.submittal")
+    finally:
+        await db.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m services.submittal")
     parser.add_argument("command", nargs="?", default="serve",
-                        choices=["serve", "schema", "resync", "migrate"])
-    command = parser.parse_args().command
+                        choices=["serve", "schema", "resync", "migrate", "events"])
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    command = args.command
+    if command == "events":
+        settings = load_settings()
+        configure_logging("submittal", settings.log_level, settings.log_format)
+        raise SystemExit(asyncio.run(events(settings, args.rest)))
     if command == "serve":
         serve()
     elif command == "schema":

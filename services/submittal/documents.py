@@ -54,7 +54,7 @@ async def _caller(deps: Deps, verifier: JWKSVerifier, request: Request, session:
                   ) -> tuple[Principal | None, Caller]:
     token = bearer_token(request.headers.get("authorization"))
     principal = await verifier.verify(token) if token else None
-    return principal, await load_caller(session, principal)
+    return principal, await load_caller(session, principal, fresh=deps.fresh)
 
 
 def document_routes(deps: Deps, verifier: JWKSVerifier) -> list[Route]:

@@ -83,7 +83,7 @@ async def test_two_replicas_of_a_consumer_apply_each_event_once_and_in_aggregate
             replicas[0].notify()
         await eventually(
             lambda: sum(b.consumers[DURABLE].counts[Outcome.APPLIED]
-                        + b.consumers[DURABLE].counts[Outcome.STALE] for b in replicas) >= 200,
+                        + b.consumers[DURABLE].counts[Outcome.UNHELD] for b in replicas) >= 200,
             message="every event handled by one replica or the other",
         )
         await replicas[1].stop()
@@ -97,13 +97,12 @@ async def test_two_replicas_of_a_consumer_apply_each_event_once_and_in_aggregate
         assert sequences == sorted(sequences), f"{aggregate} went back: {sequences}"
 
 
-async def test_an_older_event_never_overwrites_a_newer_one_of_the_same_aggregate(
+async def test_an_event_ahead_of_a_missing_one_is_held_and_applies_right_after_it(
     world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
 ):
     bus = world.bus(private_nats_server.url, relay=False)
     subscribe(world, bus)
     await bus.start()
-    await eventually(lambda: bus.connection.connected)
     await bus.connection.wait_ready()
 
     def event(sequence: int, value: str) -> Envelope:
@@ -112,14 +111,102 @@ async def test_an_older_event_never_overwrites_a_newer_one_of_the_same_aggregate
             data={"value": value},
         )
 
-    # A replica published "revoked" (3) before an old "granted" (2) got through.
+    # "revoked" (3) got through before "granted again" (2), e.g. redelivered after a crash.
     for envelope in [event(1, "granted"), event(3, "revoked"), event(2, "granted again")]:
         await js_client.publish(envelope.type, envelope.to_json())
     consumer = bus.consumers[DURABLE]
-    await eventually(lambda: consumer.counts[Outcome.STALE] == 1)
+    await eventually(lambda: effects_are(world, 3))
 
-    assert [row.value for row in await world.effect_rows()] == ["granted", "revoked"]
-    assert consumer.counts[Outcome.APPLIED] == 2
+    assert [row.value for row in await world.effect_rows()] == [
+        "granted", "granted again", "revoked"
+    ]
+    assert consumer.counts[Outcome.HELD] == 1
+    assert consumer.counts[Outcome.UNHELD] == 1
+    await eventually(lambda: not consumer.held, message="nothing held any more")
+
+
+async def test_an_event_a_crashed_consumer_held_is_applied_before_the_newer_ones(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    # The defect this rule fixes: a consumer died holding "transferred" unacknowledged; by the
+    # time JetStream redelivered it, "updated" had been applied, and "transferred" was dropped
+    # as stale. Now "updated" waits for it.
+    bus = world.bus(private_nats_server.url, ack_wait=1.0)
+    subscribe(world, bus)
+    await world.record("f-1", "created")
+    await bus.start()
+    await eventually(lambda: effects_are(world, 1))
+    await bus.stop()
+
+    transferred = await world.record("f-1", "transferred")
+    publisher = world.bus(private_nats_server.url, publisher_only=True)
+    await publisher.start()
+    await eventually(lambda: all_sent(world))
+    # The "crashed" replica: fetches the event and never acknowledges it.
+    crashed = await js_client.pull_subscribe_bind(DURABLE, stream="FACILITY")
+    (taken,) = await crashed.fetch(1, timeout=5)
+    assert Envelope.from_json(taken.data).id == transferred.id
+    renamed = await world.record("f-1", "renamed")
+    publisher.notify()
+
+    restarted = world.bus(private_nats_server.url, relay=False, ack_wait=1.0)
+    subscribe(world, restarted)
+    await restarted.start()
+    await eventually(lambda: effects_are(world, 3), message="both applied, in order")
+
+    rows = await world.effect_rows()
+    assert [row.value for row in rows] == ["created", "transferred", "renamed"]
+    assert [row.event_id for row in rows[1:]] == [transferred.id, renamed.id]
+    assert restarted.consumers[DURABLE].dead_letters == 0
+
+
+async def all_sent(world: EventWorld) -> bool:
+    return all(row.sent_at is not None for row in await world.outbox_rows())
+
+
+async def test_a_gap_that_does_not_fill_makes_the_aggregate_stuck_and_fails_it_closed(
+    world: EventWorld,
+    private_nats_server: NatsServerProcess,
+    js_client: JetStreamContext,
+    caplog: pytest.LogCaptureFixture,
+):
+    caplog.set_level(logging.ERROR, logger="common.events")
+    bus = world.bus(private_nats_server.url, relay=False, stuck_after=0.5)
+    subscribe(world, bus)
+    registry = CollectorRegistry()
+    bus.register_metrics(registry)
+    await bus.start()
+    await bus.connection.wait_ready()
+
+    def event(aggregate: str, sequence: int) -> Envelope:
+        return Envelope(type="facility.thing.changed", aggregate_id=aggregate, sequence=sequence,
+                        data={"value": f"{aggregate}#{sequence}"})
+
+    for envelope in [event("f-1", 1), event("f-1", 3), event("f-2", 1)]:
+        await js_client.publish(envelope.type, envelope.to_json())
+    await eventually(lambda: effects_are(world, 2))
+    await eventually(lambda: bool(bus.stuck()), message="f-1 reported stuck")
+
+    assert not bus.read_model_fresh("f-1"), "operations on f-1 must fail closed"
+    assert bus.read_model_fresh("f-2") and bus.read_model_fresh()
+    ok, detail = await bus.readiness()
+    assert ok, "one stuck aggregate must not take the whole service out of rotation"
+    (stuck,) = detail["held"][DURABLE]["stuck"]
+    assert stuck["aggregate_id"] == "f-1" and stuck["waiting_for_sequence"] == 2
+    labels = {"service": "facility", "durable": DURABLE}
+    assert registry.get_sample_value("events_consumer_stuck_aggregates", labels) == 1
+    await eventually(
+        lambda: any("stuck on aggregate f-1" in r.getMessage() for r in caplog.records),
+        message="an ERROR log names the stuck aggregate",
+    )
+
+    # The missing event turns up (here: published late); everything applies in order.
+    await js_client.publish("facility.thing.changed", event("f-1", 2).to_json())
+    await eventually(lambda: effects_are(world, 4))
+    await eventually(lambda: bus.read_model_fresh("f-1"), message="f-1 in step again")
+    values = [row.value for row in await world.effect_rows() if row.aggregate_id == "f-1"]
+    assert values == ["f-1#1", "f-1#2", "f-1#3"]
+    assert registry.get_sample_value("events_consumer_stuck_aggregates", labels) == 0
 
 
 async def test_a_failed_event_is_retried_before_the_events_behind_it(
@@ -134,7 +221,7 @@ async def test_a_failed_event_is_retried_before_the_events_behind_it(
 
     assert [row.sequence for row in await world.effect_rows()] == [1, 2, 3, 4]
     consumer = bus.consumers[DURABLE]
-    assert consumer.counts[Outcome.STALE] == 0
+    assert consumer.counts[Outcome.HELD] == 0
     assert consumer.dead_letters == 0
 
 
@@ -169,7 +256,9 @@ async def test_a_poison_message_ends_in_the_deadletter_stream_with_its_facts(
     poison = await world.record("f-2", "poison")
     after = await world.record("f-2", "after the poison")
     await bus.start()
-    await eventually(lambda: effects_are(world, 2), message="the good events applied")
+    await eventually(lambda: effects_are(world, 1), message="the good event applied")
+    await eventually(lambda: bus.consumers[DURABLE].dead_letters == 1)
+    await eventually(lambda: bool(bus.stuck()), message="f-2 is stuck behind its dead letter")
 
     letters = await stream_messages(js_client, "DEADLETTER")
     assert len(letters) == 1
@@ -182,33 +271,41 @@ async def test_a_poison_message_ends_in_the_deadletter_stream_with_its_facts(
     assert letter.headers["Original-Sequence"] == "2"
     assert letter.headers["Delivery-Count"] == "3"
     assert "cannot apply poison" in letter.headers["Error"]
-    assert [row.event_id for row in await world.effect_rows()] == [good.id, after.id]
+    # The event after the poison waits behind it: applying it would skip one.
+    assert [row.event_id for row in await world.effect_rows()] == [good.id]
+    assert not bus.read_model_fresh("f-2")
     assert any(
         "dead-lettered" in r.getMessage() and "sequence 2" in r.getMessage()
         for r in caplog.records
     )
 
+    # The cause is fixed; the operator retries: both apply, in order.
+    world.always_fail = set()
+    assert await bus.retry_held(DURABLE) == 2
+    assert [row.event_id for row in await world.effect_rows()] == [good.id, poison.id, after.id]
+    await eventually(lambda: bus.read_model_fresh("f-2"), message="f-2 in step again")
 
-async def test_a_failed_event_overtaken_by_another_replica_is_dead_lettered_not_dropped(
-    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+
+async def test_a_replica_never_applies_an_event_past_one_another_replica_is_retrying(
+    world: EventWorld, private_nats_server: NatsServerProcess
 ):
-    # A long retry delay leaves room for "another replica" to apply the newer event.
-    bus = world.bus(private_nats_server.url, retry_delay=2.0, max_deliveries=10)
+    # A long retry delay leaves room for "another replica" to try the newer event.
+    bus = world.bus(private_nats_server.url, retry_delay=1.0, max_deliveries=10)
     subscribe(world, bus)
     older = await world.record("m-1", "granted")
     newer = await world.record("m-1", "revoked")
-    world.fail_times = {older.id: 2}
+    world.fail_times = {older.id: 3}
     await bus.start()
-    await eventually(lambda: world.fail_times[older.id] == 0, message="the older event failed")
+    await eventually(lambda: world.fail_times[older.id] <= 1, message="the older event failed")
+    # "Another replica" gets the newer event meanwhile: it is held, not applied.
     async with world.db.transaction() as session:
-        await apply_once(session, world.tables, DURABLE, newer, world.handler)
-    await eventually(lambda: bus.consumers[DURABLE].dead_letters == 1)
-    await eventually(lambda: bus.consumers[DURABLE].counts[Outcome.DUPLICATE] == 1)
+        assert await apply_once(session, world.tables, DURABLE, newer, world.handler) is (
+            Outcome.HELD
+        )
+    await eventually(lambda: effects_are(world, 2))
 
-    letters = await stream_messages(js_client, "DEADLETTER")
-    assert [Envelope.from_json(m.data or b"").id for m in letters] == [older.id]
-    assert letters[0].headers and letters[0].headers["Error"].startswith("superseded")
-    assert [row.value for row in await world.effect_rows()] == ["revoked"]
+    assert [row.value for row in await world.effect_rows()] == ["granted", "revoked"]
+    assert bus.consumers[DURABLE].dead_letters == 0
 
 
 async def test_an_unparseable_message_is_dead_lettered_at_once(
@@ -313,10 +410,15 @@ async def test_a_durable_resubscribed_to_more_subjects_receives_their_new_events
     await eventually(lambda: effects_are(world, 1))
     await narrow.stop()
 
-    # The consumer moved past what it skipped; only a replay would bring that back.
+    # The consumer moved past what it skipped: the newer event of o-1 is held, never applied
+    # over the gap, until a replay from the stream brings the older one.
     wide = world.bus(private_nats_server.url)
     subscribe(world, wide)
     await wide.start()
     await world.record("o-1", "other, later", type="facility.other.changed")
-    await eventually(lambda: effects_are(world, 2))
-    assert [row.value for row in await world.effect_rows()] == ["thing", "other, later"]
+    await eventually(lambda: not wide.read_model_fresh("o-1"), message="o-1 held")
+    assert await world.effect_count() == 1
+
+    await wide.replay_from(DURABLE, stream_sequence=1)
+    await eventually(lambda: effects_are(world, 3))
+    assert [row.value for row in await world.effect_rows()] == ["thing", "other", "other, later"]

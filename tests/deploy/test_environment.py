@@ -26,7 +26,10 @@ READ_PATTERN = re.compile(
     r"""(?:os\.environ\.get|os\.getenv|getenv|os\.environ\[|_env|_flag)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
 # Variables of the platform, not of this system.
-EVENT_WORKER = {"READ_MODEL_MAX_LAG_SECONDS", "OUTBOX_POLL_SECONDS", "MAX_DELIVERIES"}
+EVENT_WORKER = {
+    "READ_MODEL_MAX_LAG_SECONDS", "OUTBOX_POLL_SECONDS", "MAX_DELIVERIES", "EVENT_ACK_WAIT_SECONDS",
+    "EVENT_STUCK_AFTER_SECONDS",
+}
 NOT_OURS = {"PATH", "HOME", "TMPDIR", "TZ", "PYTHONPATH"}
 
 

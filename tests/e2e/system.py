@@ -40,7 +40,10 @@ class RunningSystem:
         if nats_url:
             self.env["NATS_URL"] = nats_url
         else:
+            # The bundled nats-server, on a port of its own: runs never collide.
             self.env.pop("NATS_URL", None)
+            self.nats_port = free_port()
+            self.env["EMBEDDED_NATS_PORT"] = str(self.nats_port)
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
         self._draining = True
@@ -94,6 +97,23 @@ class RunningSystem:
             code = self.process.wait()
         self.process = None
         return code
+
+    def child_pid(self, name: str) -> int:
+        """The pid of a process `make run` started (``services.<name>`` or the gateway)."""
+        assert self.process is not None
+        module = "gateway" if name == "gateway" else f"services.{name}"
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == self.process.pid and module.encode() in command:
+                return int(entry.name)
+        raise AssertionError(f"no {name} process under make run (pid {self.process.pid})")
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None,
                 token: str | None = None) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import httpx
-import pytest
 
 from common.natsserver import port_open
 from tests.e2e.system import RunningSystem, eventually
@@ -12,13 +13,13 @@ PROCESSES = ("gateway", "identity", "facility", "submittal")
 
 
 def _ready(system: RunningSystem, name: str) -> dict | None:
-    response = httpx.get(f"{system.url(name)}/readyz", timeout=5)
+    try:
+        response = httpx.get(f"{system.url(name)}/readyz", timeout=5)
+    except httpx.TransportError:
+        return None  # not listening (yet, or again)
     return response.json() if response.status_code == 200 else None
 
 
-@pytest.mark.skipif(
-    port_open("127.0.0.1", 4223), reason="port 4223 (the bundled nats-server's) is taken here"
-)
 def test_make_run_starts_bundled_nats_and_every_process_then_stops_cleanly(tmp_path: Path) -> None:
     system = RunningSystem(tmp_path / "var", nats_url=None, demo=False)
     system.start()
@@ -31,7 +32,7 @@ def test_make_run_starts_bundled_nats_and_every_process_then_stops_cleanly(tmp_p
         assert system.base_url in banner
     finally:
         assert system.stop() == 0
-    assert not port_open("127.0.0.1", 4223)
+    assert not port_open("127.0.0.1", system.nats_port)
     for name in PROCESSES:
         assert not port_open("127.0.0.1", system.ports[name])
 
@@ -68,3 +69,19 @@ def test_a_second_run_reuses_the_data_of_the_first(tmp_path: Path, private_nats_
         assert codes, "the username registered in the first run should still be taken"
     finally:
         assert second.stop() == 0
+
+
+def test_a_service_that_dies_is_restarted_and_the_system_answers_again(
+    tmp_path: Path, private_nats_server
+) -> None:
+    system = RunningSystem(tmp_path / "var", nats_url=private_nats_server.url, demo=False)
+    system.start()
+    try:
+        os.kill(system.child_pid("facility"), signal.SIGKILL)
+        eventually(lambda: "facility restarted" in "".join(system.output), timeout=30)
+        assert "facility exited with code -9; restarting it in 1s" in "".join(system.output)
+        eventually(lambda: _ready(system, "facility"), timeout=60)
+        answer = system.graphql("{ regulatorAgencies(county: \"Plumas\") { name } }")
+        assert "errors" not in answer, answer
+    finally:
+        assert system.stop() == 0

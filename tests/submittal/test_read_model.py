@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from common.events import Envelope
 from services.submittal.adapters.tables import Element, MembershipView
-from tests.submittal.conftest import Harness, World, snapshot
+from services.submittal.worker import FACILITY_DURABLE
+from tests.submittal.conftest import Harness, World, eventually, snapshot
 from tests.submittal.flows import ELEMENT, START, SUBMIT, code, draft_hmbp, ok, start
 
 PREFILL = """mutation($f: ID!) { startSubmittal(input: {facilityId: $f,
@@ -129,3 +130,45 @@ async def test_resync_rebuilds_the_read_model_from_the_first_facility_event(harn
     async with h.deps.db.read() as session:
         assert await session.get(FacilityView, facility) is not None
     assert await memberships(h, org) == {"editor": "EDITOR"}
+
+
+async def test_a_facility_whose_transfer_is_missing_is_unavailable_until_it_arrives(world: World):
+    # The transfer was held by a crashed consumer; the new owner's rename arrived first. The
+    # old owner must not act on the facility meanwhile, and the transfer must not be lost.
+    h = world.h
+    draft = await start(h, world.t("editor"), world.facility, "UST")
+    transfer_sequence = h.sequences[world.facility] + 1
+    h.sequences[world.facility] = transfer_sequence
+    moved = snapshot(world.facility, world.other_org, world.agency)
+    renamed = snapshot(world.facility, world.other_org, world.agency, name="Other Site #2")
+    await h.publish("facility.facility.updated", world.facility, {
+        "facility": renamed.model_dump(mode="json"), "changes": ["NAME"]})
+    await eventually(lambda: held(h, world.facility), what="the rename held behind the gap")
+
+    for user in ("editor", "outsider"):
+        body = await h.gql(START, world.t(user), f=world.facility, e="APSA", b="BLANK")
+        assert code(body) == "UNAVAILABLE", (user, body)
+    body = await h.gql(ELEMENT, world.t("editor"), id=draft)
+    assert code(body) == "UNAVAILABLE", body
+
+    transferred = Envelope(type="facility.facility.transferred", aggregate_id=world.facility,
+                           sequence=transfer_sequence, data={
+                               "facility": moved.model_dump(mode="json"),
+                               "from_organization_id": world.org,
+                               "to_organization_id": world.other_org})
+    await h.publish("", "", {}, envelope=transferred)
+    await eventually(lambda: not h.app.state.bus.consumers[FACILITY_DURABLE].held,
+                     what="nothing held once the transfer arrived")
+    # Both applied, in order: the old owner's draft is gone, the new owner has the new name.
+    for user in ("editor", "outsider"):
+        assert (await h.gql(ELEMENT, world.t(user), id=draft))["data"] == {
+            "submittalElement": None}
+    async with h.deps.db.read() as session:
+        assert await session.get(Element, draft) is None
+    started = ok(await h.gql(PREFILL, world.t("outsider"), f=world.facility), "startSubmittal")
+    assert started["element"]["facilityInformation"]["businessActivities"]["businessName"] == (
+        "Other Site #2")
+
+
+async def held(h: Harness, aggregate: str) -> bool:
+    return not h.deps.fresh(aggregate)

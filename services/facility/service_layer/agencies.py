@@ -203,6 +203,11 @@ async def _grant_staff(
             )
         )
     ).scalar_one_or_none()
+    if account is not None and not app.read_model_fresh(account.user_id):
+        raise Unavailable(
+            f"An update to the account of {email} has not reached the facility service yet; "
+            "no role is granted until it has. Retry in a minute."
+        )
     member = StaffMember(
         agency_id=agency.id,
         user_id=account.user_id if account else None,

@@ -24,7 +24,12 @@ from services.facility.domain import compliance as rules
 from services.facility.domain.roles import StaffRole
 from services.facility.service_layer.access import load_caller, require_user
 from services.facility.service_layer.context import Facilities
-from services.facility.service_layer.errors import BadInput, ComplianceNotCurrent, NotFound
+from services.facility.service_layer.errors import (
+    BadInput,
+    ComplianceNotCurrent,
+    NotFound,
+    Unavailable,
+)
 from services.facility.service_layer.people import lead_emails
 from services.facility.service_layer.records import (
     add_history,
@@ -66,6 +71,12 @@ async def issue_permit(
         if facility is None:
             raise NotFound(f"No facility {facility_id}.", field=["facilityId"])
         caller.require_staff(facility.agency_id, StaffRole.APPROVER, "Issuing a permit")
+        if not app.read_model_fresh(facility.id):
+            raise Unavailable(
+                f"A submittal event about facility {facility.cers_id} has not reached the "
+                "facility service yet, so its compliance may be out of date; no permit is "
+                "issued until it has. Retry in a minute."
+            )
         if expires_at <= app.today():
             raise BadInput("A permit must expire after today.", field=["expiresAt"])
         reasons = await open_reasons(session, facility.id)

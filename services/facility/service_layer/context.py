@@ -32,7 +32,8 @@ class Facilities:
     invitation_days: int = 14
     # Whether identity's events are applied recently enough to trust known_users; wired to
     # the EventBus in app.py. Grants from a stale read model are refused (fail closed).
-    read_model_fresh: Callable[[], bool] = lambda: True
+    # bus.read_model_fresh: within the lag bound, and no event of these aggregates held.
+    read_model_fresh: Callable[..., bool] = lambda *aggregate_ids: True
 
     def now(self) -> datetime:
         return self.clock()

@@ -180,6 +180,11 @@ async def add_person(
             )
         ).scalar_one_or_none()
         if account is not None:
+            if not app.read_model_fresh(account.user_id):
+                raise Unavailable(
+                    f"An update to the account of {person.email} has not reached the facility "
+                    "service yet; no access is granted until it has. Retry in a minute."
+                )
             member = await grant_membership(
                 app, session, org.id, account.user_id, role, person, actor
             )

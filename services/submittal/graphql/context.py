@@ -44,7 +44,7 @@ async def caller_of(info: Info, *, fresh: bool = True) -> Caller:
 
 async def _load_caller(deps: Deps, principal: Principal | None) -> Caller:
     async with deps.db.read() as session:
-        return await load_caller(session, principal)
+        return await load_caller(session, principal, fresh=deps.fresh)
 
 
 def facilities(info: Info) -> DataLoader[str, FacilityView | None]:

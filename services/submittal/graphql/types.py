@@ -34,7 +34,9 @@ from services.submittal.graphql.context import (
     elements_by_id,
     facilities,
 )
+from services.submittal.service_layer.access import require_in_step
 from services.submittal.service_layer.elements import may_see
+from services.submittal.service_layer.errors import Refused
 
 if TYPE_CHECKING:
     from services.submittal.graphql.facility import Facility
@@ -251,6 +253,11 @@ async def visible_element(info: Info, element_id: str) -> SubmittalElement | Non
         return None
     caller = await caller_of(info)
     facility = await facilities(info).load(row.facility_id)
+    if facility is not None:
+        try:
+            require_in_step(caller, facility)
+        except Refused as refused:
+            raise coded_error(refused.code, refused.message) from refused
     if facility is None or not may_see(caller, facility, row):
         return None
     return SubmittalElement.from_domain(row, caller.sees_secrets(facility))

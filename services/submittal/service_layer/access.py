@@ -2,13 +2,14 @@
 
 It fails closed: a caller without a matching membership or staff role gets nothing, an
 unknown facility is NOT_FOUND, and a stale read model answers UNAVAILABLE rather than grant
-anything from old data.
+anything from old data. The same holds for one facility while an event about it, its
+business or the caller's role there is known to be missing (the consumer holds later ones).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,16 @@ from services.submittal.service_layer.errors import Refused, forbidden, not_foun
 BUSINESS_ROLES = ("VIEWER", "EDITOR", "APPROVER", "LEAD_USER")
 STAFF_ROLES = ("VIEWER", "INSPECTOR", "APPROVER", "ADMIN")
 
-Freshness = Callable[[], bool]
+
+
+class Freshness(Protocol):
+    """``bus.read_model_fresh``: within the lag bound, and none of these aggregates held."""
+
+    def __call__(self, *aggregate_ids: str) -> bool: ...
+
+
+def _always_fresh(*aggregate_ids: str) -> bool:
+    return True
 
 
 def _rank(roles: tuple[str, ...], role: str | None) -> int:
@@ -35,6 +45,7 @@ class Caller:
     principal: Principal | None
     business: dict[str, str] = field(default_factory=dict)  # organization id -> level
     staff: dict[str, str] = field(default_factory=dict)  # agency id -> role
+    fresh: Freshness = _always_fresh
 
     @property
     def user_id(self) -> str | None:
@@ -44,11 +55,25 @@ class Caller:
     def is_statewide(self) -> bool:
         return bool(self.principal and self.principal.is_statewide)
 
+    def in_step(self, facility: FacilityView) -> bool:
+        """False while the read model of this facility, or of the caller's rights there, is
+        known to be behind: the rights below then read as none."""
+        aggregates = [facility.id, facility.organization_id]
+        if self.user_id is not None:
+            aggregates.append(f"{facility.organization_id}:{self.user_id}")
+            if facility.agency_id:
+                aggregates.append(f"{facility.agency_id}:{self.user_id}")
+        return self.fresh(*aggregates)
+
     def business_level(self, facility: FacilityView) -> str | None:
+        if not self.in_step(facility):
+            return None
         return self.business.get(facility.organization_id)
 
     def staff_role(self, facility: FacilityView) -> str | None:
-        return self.staff.get(facility.agency_id) if facility.agency_id else None
+        if not facility.agency_id or not self.in_step(facility):
+            return None
+        return self.staff.get(facility.agency_id)
 
     def is_member(self, facility: FacilityView, at_least: str = "VIEWER") -> bool:
         return _rank(BUSINESS_ROLES, self.business_level(facility)) >= _rank(BUSINESS_ROLES,
@@ -65,10 +90,12 @@ class Caller:
         return self.is_member(facility) or self.is_regulator(facility)
 
 
-async def load_caller(session: AsyncSession, principal: Principal | None) -> Caller:
+async def load_caller(
+    session: AsyncSession, principal: Principal | None, *, fresh: Freshness
+) -> Caller:
     user_id = principal.user_id if principal else None
     if user_id is None:
-        return Caller(principal)
+        return Caller(principal, fresh=fresh)
     memberships = await session.execute(
         select(col(MembershipView.organization_id), col(MembershipView.role)).where(
             col(MembershipView.user_id) == user_id
@@ -79,7 +106,9 @@ async def load_caller(session: AsyncSession, principal: Principal | None) -> Cal
             col(StaffView.user_id) == user_id
         )
     )
-    return Caller(principal, {r[0]: r[1] for r in memberships}, {r[0]: r[1] for r in staff})
+    return Caller(
+        principal, {r[0]: r[1] for r in memberships}, {r[0]: r[1] for r in staff}, fresh
+    )
 
 
 def require_fresh(fresh: Freshness) -> None:
@@ -96,9 +125,21 @@ def require_signed_in(caller: Caller) -> None:
         raise Refused("UNAUTHENTICATED", "Sign in first: send 'Authorization: Bearer <token>'.")
 
 
+def require_in_step(caller: Caller, facility: FacilityView) -> None:
+    if not caller.in_step(facility):
+        raise Refused(
+            "UNAVAILABLE",
+            f"Facility {facility.id} is being brought up to date (an update about it, its "
+            "business or your role there has not reached the submittal service yet); retry "
+            "shortly.",
+        )
+
+
 async def facility_for(session: AsyncSession, caller: Caller, facility_id: str) -> FacilityView:
     """The facility, if the caller may see anything of it; else NOT_FOUND (fails closed)."""
     facility = await session.get(FacilityView, facility_id)
+    if facility is not None:
+        require_in_step(caller, facility)
     if facility is None or not caller.sees_submissions(facility):
         raise not_found(f"Facility {facility_id}")
     return facility

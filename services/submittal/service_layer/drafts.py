@@ -40,7 +40,7 @@ async def start_submittal(
     require_fresh(deps.fresh)
     try:
         async with deps.db.transaction() as session:
-            caller = await load_caller(session, principal)
+            caller = await load_caller(session, principal, fresh=deps.fresh)
             require_signed_in(caller)
             facility = await facility_for(session, caller, facility_id)
             require_member(caller, facility, "EDITOR", "Starting a draft")
@@ -76,7 +76,7 @@ async def save_draft(
     """Replace a draft's data. Incomplete data is saved; the findings come back with it."""
     require_fresh(deps.fresh)
     async with deps.db.transaction() as session:
-        caller = await load_caller(session, principal)
+        caller = await load_caller(session, principal, fresh=deps.fresh)
         require_signed_in(caller)
         draft, facility = await element_for(session, caller, element_id, lock=True)
         require_member(caller, facility, "EDITOR", "Saving a draft")
@@ -98,7 +98,7 @@ async def save_draft(
 async def discard_draft(deps: Deps, principal: Principal | None, element_id: str) -> None:
     require_fresh(deps.fresh)
     async with deps.db.transaction() as session:
-        caller = await load_caller(session, principal)
+        caller = await load_caller(session, principal, fresh=deps.fresh)
         require_signed_in(caller)
         draft, facility = await element_for(session, caller, element_id, lock=True)
         require_member(caller, facility, "EDITOR", "Discarding a draft")
@@ -149,7 +149,7 @@ async def attach_document(
 ) -> tuple[Element, list[Issue]]:
     """Attach an uploaded document to a document slot of a draft."""
     async with deps.db.read() as session:
-        caller = await load_caller(session, principal)
+        caller = await load_caller(session, principal, fresh=deps.fresh)
         draft, _ = await element_for(session, caller, element_id)
         data = dict(draft.data)
     if not slot or not all(p.isdigit() or p.isidentifier() for p in slot.split(".")):

@@ -14,7 +14,7 @@ from services.submittal.domain.element_data import document_ids, parse
 from services.submittal.domain.elements import ElementType, SubmittalStatus
 from services.submittal.domain.issues import Issue
 from services.submittal.domain.model import Model
-from services.submittal.service_layer.access import Caller
+from services.submittal.service_layer.access import Caller, require_in_step
 from services.submittal.service_layer.errors import Invalid, Refused, not_found
 
 # Statuses of an element that was submitted: what "previous" and "current" look at.
@@ -47,6 +47,8 @@ async def element_for(
         query = query.with_for_update()
     element = (await session.execute(query)).scalar_one_or_none()
     facility = await session.get(FacilityView, element.facility_id) if element else None
+    if facility is not None:
+        require_in_step(caller, facility)
     if element is None or facility is None or not may_see(caller, facility, element):
         raise not_found(f"Submittal element {element_id}")
     return element, facility

@@ -33,7 +33,7 @@ async def import_csv(
     if has_errors(issues):
         raise Invalid(issues)
     async with deps.db.transaction() as session:
-        caller = await load_caller(session, principal)
+        caller = await load_caller(session, principal, fresh=deps.fresh)
         require_signed_in(caller)
         draft, facility = await element_for(session, caller, element_id, lock=True)
         require_member(caller, facility, "EDITOR", "Importing inventory")

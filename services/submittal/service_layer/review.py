@@ -40,7 +40,7 @@ async def review_element(
         raise Invalid([Issue(("comments",), "Say what must be corrected when not accepting.",
                              "REQUIRED")])
     async with deps.db.transaction() as session:
-        caller = await load_caller(session, principal)
+        caller = await load_caller(session, principal, fresh=deps.fresh)
         require_signed_in(caller)
         element, facility = await element_for(session, caller, element_id, lock=True)
         if not caller.is_regulator(facility, "INSPECTOR"):
@@ -84,7 +84,7 @@ async def review_queue(
 ) -> tuple[list[Element], bool]:
     """Submitted elements in the caller's jurisdiction, oldest submission first (keyset)."""
     async with deps.db.read() as session:
-        caller = await load_caller(session, principal)
+        caller = await load_caller(session, principal, fresh=deps.fresh)
         require_signed_in(caller)
         if not caller.is_statewide:
             require_fresh(deps.fresh)

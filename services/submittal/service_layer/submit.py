@@ -56,7 +56,7 @@ async def submit_drafts(
     """Validate every open draft of the facility, then submit all of them, or none."""
     require_fresh(deps.fresh)
     async with deps.db.transaction() as session:
-        caller = await load_caller(session, principal)
+        caller = await load_caller(session, principal, fresh=deps.fresh)
         require_signed_in(caller)
         facility = await facility_for(session, caller, facility_id)
         require_member(caller, facility, "APPROVER", "Submitting")
@@ -145,7 +145,7 @@ async def certify_no_change(
         raise Invalid([Issue(("statement",), f"Give a statement of 1 to {MAX_STATEMENT} "
                              "characters certifying that nothing changed.")])
     async with deps.db.transaction() as session:
-        caller = await load_caller(session, principal)
+        caller = await load_caller(session, principal, fresh=deps.fresh)
         require_signed_in(caller)
         facility = await facility_for(session, caller, facility_id)
         require_member(caller, facility, "APPROVER", "Certifying no change")
@@ -183,7 +183,7 @@ async def mark_not_applicable(
     if comments is not None and len(comments) > 1500:
         raise Invalid([Issue(("comments",), "Comments are at most 1,500 characters.")])
     async with deps.db.transaction() as session:
-        caller = await load_caller(session, principal)
+        caller = await load_caller(session, principal, fresh=deps.fresh)
         require_signed_in(caller)
         facility = await facility_for(session, caller, facility_id)
         by_regulator = caller.is_regulator(facility, "INSPECTOR")

@@ -13,7 +13,11 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from common.events.tables import create_event_tables_op, drop_event_tables_op
+from common.events.tables import (
+    INITIAL_TABLE_NAMES,
+    create_event_tables_op,
+    drop_event_tables_op,
+)
 
 
 revision = '0001'
@@ -44,7 +48,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
-    create_event_tables_op(op)
+    create_event_tables_op(op, INITIAL_TABLE_NAMES)
     op.create_table('id_allocators',
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('last_value', sa.Integer(), nullable=False),
@@ -332,7 +336,7 @@ def downgrade() -> None:
 
     op.drop_table('known_users')
     op.drop_table('id_allocators')
-    drop_event_tables_op(op)
+    drop_event_tables_op(op, INITIAL_TABLE_NAMES)
     op.drop_table('counties')
     op.drop_table('agencies')
     # ### end Alembic commands ###

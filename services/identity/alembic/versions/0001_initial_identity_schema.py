@@ -10,7 +10,11 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from common.events import create_event_tables_op, drop_event_tables_op
+from common.events.tables import (
+    INITIAL_TABLE_NAMES,
+    create_event_tables_op,
+    drop_event_tables_op,
+)
 
 
 revision = '0001'
@@ -20,7 +24,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_event_tables_op(op)
+    create_event_tables_op(op, INITIAL_TABLE_NAMES)
     op.create_table('oauth_clients',
     sa.Column('client_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
@@ -154,4 +158,4 @@ def downgrade() -> None:
 
     op.drop_table('users')
     op.drop_table('oauth_clients')
-    drop_event_tables_op(op)
+    drop_event_tables_op(op, INITIAL_TABLE_NAMES)

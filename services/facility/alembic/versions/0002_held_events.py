@@ -1,0 +1,24 @@
+"""held events: what a consumer received but could not apply yet
+
+Revision ID: 0002_held_events
+Revises: 0001
+Create Date: 2026-12-01 09:00:00
+"""
+from __future__ import annotations
+
+from alembic import op
+
+from common.events.tables import HELD, create_event_tables_op, drop_event_tables_op
+
+revision = "0002_held_events"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_event_tables_op(op, (HELD,))
+
+
+def downgrade() -> None:
+    drop_event_tables_op(op, (HELD,))
