@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migrate supergraph bench clean
+.PHONY: install run test lint migrate supergraph bench chaos clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -32,6 +32,12 @@ supergraph: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The chaos suite for longer than `make test` runs it: crashes NATS and every service, in
+# rounds, under load, and prints what happened to every event.
+CHAOS_SECONDS ?= 300
+chaos: $(STAMP)
+	CHAOS_SECONDS=$(CHAOS_SECONDS) $(PY) -m pytest -q -s -p no:cacheprovider tests/chaos
 
 clean:
 	rm -rf $(VENV) var
