@@ -6,7 +6,7 @@ on ``busy_timeout`` instead of failing with "database is locked" halfway through
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -67,6 +67,16 @@ class Database:
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._commit_hooks: list[Callable[[dict[str, Any]], None]] = []
+
+    def add_commit_hook(self, hook: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``hook(session.info)`` after each write transaction commits (e.g. to wake the
+        outbox relay when the transaction recorded events)."""
+        self._commit_hooks.append(hook)
+
+    def remove_commit_hook(self, hook: Callable[[dict[str, Any]], None]) -> None:
+        if hook in self._commit_hooks:
+            self._commit_hooks.remove(hook)
 
     @property
     def is_sqlite(self) -> bool:
@@ -75,8 +85,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A write transaction: commits on success, rolls back on any exception."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        async with self._sessions() as session:
+            async with session.begin():
+                yield session
+            for hook in self._commit_hooks:
+                hook(session.info)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

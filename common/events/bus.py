@@ -20,6 +20,7 @@ from common.events.connection import NatsConnection
 from common.events.consumer import Consumer, Handler, HeldAggregate, Subscription, forget
 from common.events.inbox import retry_held
 from common.events.metrics import EventBusCollector
+from common.events.outbox import EVENTS_RECORDED
 from common.events.relay import OutboxRelay
 from common.events.tables import EventTables
 from common.settings import Settings
@@ -127,6 +128,7 @@ class EventBus:
         self._started = True
         self.connection.start()
         if self.relay is not None:
+            self.db.add_commit_hook(self._wake_relay)
             self._spawn("relay", self.relay.run(self.connection))
         if not self.publisher_only:
             for durable, consumer in self.consumers.items():
@@ -141,6 +143,7 @@ class EventBus:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.stop_seconds
+        self.db.remove_commit_hook(self._wake_relay)
         await cancel_and_wait(
             self._tasks.values(), within=self.stop_seconds / 2,
             what=f"event bus tasks of {self.service}",
@@ -157,9 +160,14 @@ class EventBus:
         self._started = False
 
     def notify(self) -> None:
-        """Wake the relay; call after committing a transaction that recorded events."""
+        """Wake the relay. Transactions of ``db.transaction()`` that recorded events do this
+        when they commit; call it after committing events any other way."""
         if self.relay is not None:
             self.relay.notify()
+
+    def _wake_relay(self, session_info: dict[str, Any]) -> None:
+        if session_info.get(EVENTS_RECORDED):
+            self.notify()
 
     def lag_seconds(self) -> float:
         """The largest lag of this process's consumers (0 with none)."""

@@ -13,6 +13,8 @@ from common.events.streams import stream_for_subject
 from common.events.tables import EventTables
 
 MAX_EVENT_BYTES = 900_000
+# Set in session.info by record_event; the bus wakes its relay when such a transaction commits.
+EVENTS_RECORDED = "events_recorded"
 
 
 async def next_sequence(session: AsyncSession, tables: EventTables, aggregate_id: str) -> int:
@@ -58,6 +60,7 @@ async def record_event(
     if stream_for_subject(type) == "DEADLETTER":
         raise ValueError(f"{type!r}: only consumers write dead letters")
     sequence = await next_sequence(session, tables, aggregate_id)
+    session.info[EVENTS_RECORDED] = True
     envelope = Envelope(
         type=type,
         aggregate_id=aggregate_id,

@@ -53,17 +53,17 @@ async def test_sent_outbox_rows_are_purged_after_their_retention_and_unsent_ones
     assert [row.event_id for row in await world.outbox_rows()] == [unsent.id]
 
 
-async def test_the_relay_wakes_on_notify_and_publishes_later_commits(
+async def test_the_relay_wakes_when_a_transaction_with_events_commits(
     world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
 ):
-    # A long poll interval: only notify() can make this prompt, but the test waits either way.
-    bus = world.bus(private_nats_server.url, publisher_only=True, poll_seconds=2.0)
+    # A poll interval longer than the wait: only the commit can wake the relay in time.
+    bus = world.bus(private_nats_server.url, publisher_only=True, poll_seconds=120.0)
     await bus.start()
     await eventually(lambda: bus.connection.connected)
+    await asyncio.sleep(0.5)  # the relay is asleep in its poll
     for i in range(3):
-        await world.record("f-1", str(i))
-        bus.notify()
-    await eventually(lambda: all_sent(world))
+        await world.record("f-1", str(i))  # no notify(): the commit wakes it
+    await eventually(lambda: all_sent(world), within=10.0)
     assert len(await stream_messages(js_client, "FACILITY")) == 3
 
 
