@@ -32,6 +32,7 @@ from gateway.supergraph import Supergraph, load_supergraph
 log = logging.getLogger(__name__)
 
 _TOKEN_CACHE_SIZE = 10_000
+_INLINE_JSON_BYTES = 65_536
 
 
 class Verifier:
@@ -76,6 +77,10 @@ def subgraph_urls(supergraph: Supergraph, settings: Settings) -> dict[str, str]:
         if name in settings.service_urls:
             urls[name] = settings.service_urls[name]
     return urls
+
+
+def _encoded(content: bytes, status: int) -> Response:
+    return Response(content, status_code=status, media_type="application/json")
 
 
 def _json(body: Any, status: int) -> Response:
@@ -148,7 +153,9 @@ def create_app(
         if refused is not None:
             return refused
         try:
-            payload = json.loads(body)
+            # A large body is read off the event loop, like every CPU-heavy step.
+            payload = (json.loads(body) if len(body) < _INLINE_JSON_BYTES
+                       else await gateway().offload.run(json.loads, bytes(body)))
         except (ValueError, RecursionError):
             return _json(error_body("The body is not valid JSON.", "BAD_USER_INPUT"), 400)
         headers = forwarded(request)
@@ -159,9 +166,9 @@ def create_app(
                     f"{len(payload)}.", "BAD_USER_INPUT", limit="batch", max=config.max_batch,
                     actual=len(payload)), 400)
             results = [await gateway().execute(p, headers) for p in payload]
-            return _json([r for r, _ in results], 200)
+            return _encoded(*gateway().encode([r for r, _ in results], 200))
         result, status = await gateway().execute(payload, headers)
-        return _json(result, status)
+        return _encoded(*gateway().encode(result, status))
 
     async def graphql_get(request: Request) -> Response:
         query = request.query_params.get("query")
@@ -183,7 +190,7 @@ def create_app(
         result, status = await gateway().execute(
             payload, forwarded(request), allow_mutation=False
         )
-        return _json(result, status)
+        return _encoded(*gateway().encode(result, status))
 
     async def plan_endpoint(request: Request) -> Response:
         # For operators: the plan of an operation, without running it.
@@ -211,6 +218,7 @@ def create_app(
         finally:
             await client.aclose()
             await proxy.aclose()
+            state["gateway"].offload.close()
             if verifier is None:
                 await jwks.aclose()
 
