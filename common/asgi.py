@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -86,6 +88,37 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+# Percent-encoded dots, slashes, backslashes and NULs, literal backslashes, dot segments and
+# empty segments: spellings that proxies and routers may read as different paths.
+_AMBIGUOUS = re.compile(r"%(?:2e|2f|5c|00|25)|\\|//|/\.\.?(?:/|$)", re.IGNORECASE)
+
+
+class AmbiguousPathGuard:
+    """Refuses a request whose path could name a different route to another reader, so no
+    proxy in front can be talked past (``/documents/..%2fgraphql``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path")
+            path = raw.decode("latin-1") if isinstance(raw, bytes) else scope.get("path", "")
+            if _AMBIGUOUS.search(path.split("?", 1)[0]):
+                body = json.dumps({"errors": [{
+                    "message": "The request path has encoded or dot segments; send the path "
+                               "as the route is spelled.",
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                }]}).encode()
+                await send({"type": "http.response.start", "status": 400, "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def _header(scope: Scope, name: str) -> str | None:
     key = name.encode()
     for k, v in scope.get("headers", []):
@@ -153,5 +186,6 @@ def create_app(
     )
     app.state.readiness = checks
     app.state.metrics = metrics
+    app.add_middleware(AmbiguousPathGuard)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app
