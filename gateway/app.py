@@ -192,25 +192,30 @@ def create_app(
         )
         return _encoded(*gateway().encode(result, status))
 
+    def plan_of(payload: Any) -> Any:
+        prepared = gateway().operations.get(
+            str(payload.get("query", "")), payload.get("operationName")
+        )
+        return prepared.plan(payload.get("variables") or {}).describe()
+
     async def plan_endpoint(request: Request) -> Response:
-        # For operators: the plan of an operation, without running it.
-        if not config.introspection:
-            return _json(error_body("Plans are hidden in production.", "FORBIDDEN"), 404)
+        # For operators, on the internal port only: the plan of an operation, without running
+        # it. Planning is CPU work, so it runs off the event loop like a client's.
         try:
-            payload = json.loads(await request.body())
-            prepared = gateway().operations.get(
-                str(payload.get("query", "")), payload.get("operationName")
-            )
-            plan = prepared.plan(payload.get("variables") or {})
+            body = await request.body()
+            if len(body) > config.max_body_bytes:
+                return _too_large(config)
+            plan = await gateway().offload.run(plan_of, json.loads(body))
         except OperationError as exc:
             return _json(error_body(exc.message, exc.code, **exc.extensions), 400)
         except (ValueError, AttributeError, RecursionError, PlanError) as exc:
             return _json(error_body(f"Cannot plan this request: {exc}", "BAD_USER_INPUT"), 400)
-        return JSONResponse(plan.describe())
+        return JSONResponse(plan)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        client = SubgraphClient(urls, timeouts, config.subgraph_timeout)
+        client = SubgraphClient(urls, timeouts, config.subgraph_timeout,
+                                max_response_bytes=config.max_response_bytes)
         state["gateway"] = Gateway(supergraph, client, config, state.get("metrics"))
         log.info("gateway serving %d subgraphs: %s", len(urls), urls)
         try:
@@ -231,12 +236,12 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_post, methods=["POST"]),
         Route("/graphql", graphql_get, methods=["GET"]),
-        Route("/graphql/plan", plan_endpoint, methods=["POST"]),
         *proxy.routes(),
     ]
     routes.append(Mount("/", PortalFiles(config.portal_dir), name="portal"))
     app = create_base_app(
-        "gateway", routes=routes, readiness={n: readiness(n) for n in urls}, lifespan=lifespan
+        "gateway", routes=routes, readiness={n: readiness(n) for n in urls}, lifespan=lifespan,
+        ops_routes=[Route("/graphql/plan", plan_endpoint, methods=["POST"])],
     )
     app.state.gateway_state = state
     state["metrics"] = GatewayMetrics(app.state.metrics.registry)

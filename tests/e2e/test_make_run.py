@@ -12,7 +12,7 @@ PROCESSES = ("gateway", "identity", "facility", "submittal")
 
 
 def _ready(system: RunningSystem, name: str) -> dict | None:
-    response = httpx.get(f"{system.url(name)}/readyz", timeout=5)
+    response = httpx.get(f"{system.ops_url(name)}/readyz", timeout=5)
     return response.json() if response.status_code == 200 else None
 
 
@@ -34,6 +34,7 @@ def test_make_run_starts_bundled_nats_and_every_process_then_stops_cleanly(tmp_p
     assert not port_open("127.0.0.1", 4223)
     for name in PROCESSES:
         assert not port_open("127.0.0.1", system.ports[name])
+        assert not port_open("127.0.0.1", system.ops_ports[name])
 
 
 def test_a_second_run_reuses_the_data_of_the_first(tmp_path: Path, private_nats_server) -> None:
