@@ -66,7 +66,7 @@ SUBGRAPH_LIMITS = Limits(
     max_repeats=50, max_fragments=200,
 )
 SUBGRAPH_MAX_TOKENS = 100_000
-SUBGRAPH_MAX_BODY_BYTES = 4 * 1024 * 1024
+SUBGRAPH_MAX_BODY_BYTES = 6 * 1024 * 1024  # above the inventory CSV cap (4 MB)
 SUBGRAPH_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?\s*$")
 
