@@ -93,6 +93,20 @@ class PageInfo:
     end_cursor: str | None
 
 
+def list_size(
+    assumed: int | None = None, slicing: Iterable[str] = ()
+) -> strawberry.federation.schema_directives.ListSize:
+    """A field's ``@listSize`` (Apollo demand control, carried into the supergraph): the size
+    the gateway's and the subgraph's cost limits assume for the list, or the arguments whose
+    value is its size."""
+    return strawberry.federation.schema_directives.ListSize(
+        assumed_size=assumed if assumed is not None else strawberry.UNSET,
+        slicing_arguments=list(slicing) if slicing else strawberry.UNSET,
+        sized_fields=strawberry.UNSET,
+        require_one_slicing_argument=False if slicing else strawberry.UNSET,
+    )
+
+
 def coded_error(code: str, message: str, **extensions: Any) -> GraphQLError:
     """A GraphQL error whose ``extensions.code`` clients can act on."""
     if code not in ERROR_CODES:

@@ -54,6 +54,8 @@ from graphql.language import (
 
 # Arguments that size a list when the schema declares none.
 DEFAULT_SLICING_ARGUMENTS = ("first", "last")
+# The lists of a connection type, which its field's slicing argument sizes.
+CONNECTION_LISTS = ("edges", "nodes")
 COST_SPEC = "https://specs.apollo.dev/cost/"
 FEDERATION_SPEC = "https://specs.apollo.dev/federation/"
 
@@ -231,7 +233,11 @@ class _Walk:
             return self._representations(node)
         if declared is not None and declared.assumed_size is not None:
             return declared.assumed_size
-        if field_def is not None and _is_list(field_def.type):
+        if name in CONNECTION_LISTS and _is_connection(parent):
+            return 1  # sized by the connection field's slicing argument, above it
+        if field_def is not None and (
+            _is_list(field_def.type) or _is_connection(get_named_type(field_def.type))
+        ):
             return self.limits.default_list_size
         return 1
 
@@ -275,6 +281,11 @@ def _field(parent: GraphQLType | None, name: str) -> GraphQLField | None:
         found: GraphQLField | None = parent.fields.get(name)
         return found
     return None
+
+
+def _is_connection(type_: GraphQLType | None) -> bool:
+    """A Relay connection: its list (``edges``, ``nodes``) is sized where it is selected."""
+    return isinstance(type_, GraphQLObjectType) and "pageInfo" in type_.fields
 
 
 def _is_list(type_: GraphQLType) -> bool:
