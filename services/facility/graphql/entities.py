@@ -289,9 +289,10 @@ class Facility:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Who changed what, when: the newest `first` changes (at most "
-        f"{MAX_HISTORY_PAGE}), in the order they happened. Only for the lead users of the facility's business and the "
-        "staff of its regulator agency; null for everyone else, statewide readers included: "
-        "statewide reading covers the facility's data, not the audit trail of who changed it.",
+        f"{MAX_HISTORY_PAGE}), in the order they happened. Only for the lead users of the "
+        "facility's business and the staff of its regulator agency; null for everyone else, "
+        "statewide readers included: statewide reading covers the facility's data, not the "
+        "audit trail of who changed it.",
         directives=[list_size(slicing=["first"])])
     async def history(self, info: Info, first: int = 50) -> list[HistoryNode] | None:
         if not 0 <= first <= MAX_HISTORY_PAGE:
