@@ -28,8 +28,10 @@ from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.federation.schema import FederationAny
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.info import Info as StrawberryInfo
 
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
 from common.limits import (
@@ -177,6 +179,27 @@ def _is_unexpected(error: GraphQLError) -> bool:
 
 
 class _Schema(strawberry.federation.Schema):
+    def entities_resolver(
+        self, info: StrawberryInfo, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        # A representation this subgraph cannot resolve is the caller's mistake: say so with
+        # a code, instead of an internal error and a traceback per request.
+        entity_union = self._schema.get_type("_Entity")
+        known = {t.name for t in getattr(entity_union, "types", ())}
+        for index, representation in enumerate(representations):
+            typename = (representation.get("__typename")
+                        if isinstance(representation, dict) else None)
+            if typename not in known:
+                raise coded_error("BAD_USER_INPUT", f"Representation {index} names no entity "
+                                  f"of this service: {str(typename)[:100]!r}.")
+        results = super().entities_resolver(info, representations)
+        return [
+            FederationAny(coded_error("BAD_USER_INPUT",
+                                      f"Representation {index} lacks its key fields."))
+            if isinstance(result, TypeError | KeyError) else result
+            for index, result in enumerate(results)
+        ]
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

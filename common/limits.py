@@ -277,6 +277,8 @@ class _Walk:
 
 
 def _field(parent: GraphQLType | None, name: str) -> GraphQLField | None:
+    # Introspection (__schema, __type) is walked untyped, so its lists count once each:
+    # validation's MaxIntrospectionDepthRule bounds how its lists nest.
     if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
         found: GraphQLField | None = parent.fields.get(name)
         return found

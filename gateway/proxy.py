@@ -37,6 +37,8 @@ PUBLIC_ROUTE = re.compile(
     + "|" + "|".join(f"{re.escape(p)}{_SEGMENTS}" for p in IDENTITY_PREFIXES + SUBMITTAL_PREFIXES)
 )
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+# The largest body forwarded, as the Ingress's proxy-body-size: documents are at most 25 MB.
+MAX_BODY_BYTES = 50 * 1024 * 1024
 
 _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -87,6 +89,13 @@ class Proxy:
                            "without encoded or dot segments.",
                 "extensions": {"code": "NOT_FOUND"},
             }]}, status_code=404)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return JSONResponse({"errors": [{
+                "message": f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+                "extensions": {"code": "BAD_USER_INPUT", "limit": "body",
+                               "max": MAX_BODY_BYTES},
+            }]}, status_code=413)
         base = self.upstreams.get(service)
         if not base:
             return JSONResponse({"errors": [{"message": f"{service} is not configured",

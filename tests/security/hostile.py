@@ -26,15 +26,21 @@ class Answer:
         return json.loads(self.body)
 
     def coded(self) -> bool:
-        """A JSON body whose every error carries extensions.code."""
+        """A JSON body whose every error carries a code (GraphQL's extensions.code, or the
+        document routes' error.code), and a refusal has at least one."""
         try:
             body = self.json()
         except ValueError:
             return False
         items = body if isinstance(body, list) else [body]
+        if any(not isinstance(item, dict) for item in items):
+            return False
         errors = [e for item in items for e in (item.get("errors") or [])]
+        plain = [item["error"] for item in items if isinstance(item.get("error"), dict)]
+        if self.status >= 400 and not errors and not plain:
+            return False
         return all(isinstance(e.get("extensions"), dict) and e["extensions"].get("code")
-                   for e in errors)
+                   for e in errors) and all(e.get("code") for e in plain)
 
     def codes(self) -> list[str]:
         body = self.json()
@@ -147,6 +153,10 @@ def send_payload(base: str, payload: Any, token: str | None = None) -> Answer:
     return post_json(base, payload, token)
 
 
+# Big but legitimate: answered with data where introspection is on (the embedded run).
+SERVICE_ANSWERS = {"deep introspection", "entities without representations"}
+
+
 def service_corpus() -> dict[str, Any]:
     """Hostile requests any subgraph schema accepts the shape of (``_service``, ``__typename``,
     introspection), for each service's own /graphql."""
@@ -160,6 +170,9 @@ def service_corpus() -> dict[str, Any]:
         "directive bomb": {"query": "{ __typename " + "@include(if: true) " * 1000 + "}"},
         "deep introspection": {"query": f"{{ __schema {{ types {{ fields {{ type {{ {deep} }} }}"
                                " } } }"},
+        "introspection list nesting": {"query": "{ __schema { types { fields { type { fields { "
+                                       "type { fields { type { fields { name } } } } } } } } }"
+                                       " }"},
         "braces 5000 deep": {"query": "{ _service " * 5000 + "}" * 5000},
         "one field 5000 times": {"query": "{ " + "__typename " * 5000 + "}"},
         "token bomb": {"query": "{ " + "__typename " * 120_000 + "}"},
