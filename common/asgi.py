@@ -1,15 +1,25 @@
-"""The ASGI app every process is built on: health, readiness, metrics and request ids."""
+"""The ASGI app every process is built on: health, readiness, metrics and request ids.
+
+Each process serves two apps: the public one (its routes and ``/healthz``, which reveals
+nothing and lets load balancers check the public port) and, on its own internal port
+(``<NAME>_OPS_PORT``), the operations app: ``/healthz``, ``/readyz``, ``/metrics`` and any
+operator routes. Only the public port is in a Service the Ingress routes to.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
+import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import uvicorn
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -86,6 +96,37 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+# Percent-encoded dots, slashes, backslashes and NULs, literal backslashes, dot segments and
+# empty segments: spellings that proxies and routers may read as different paths.
+_AMBIGUOUS = re.compile(r"%(?:2e|2f|5c|00|25)|\\|//|/\.\.?(?:/|$)", re.IGNORECASE)
+
+
+class AmbiguousPathGuard:
+    """Refuses a request whose path could name a different route to another reader, so no
+    proxy in front can be talked past (``/documents/..%2fgraphql``)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path")
+            path = raw.decode("latin-1") if isinstance(raw, bytes) else scope.get("path", "")
+            if _AMBIGUOUS.search(path.split("?", 1)[0]):
+                body = json.dumps({"errors": [{
+                    "message": "The request path has encoded or dot segments; send the path "
+                               "as the route is spelled.",
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                }]}).encode()
+                await send({"type": "http.response.start", "status": 400, "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def _header(scope: Scope, name: str) -> str | None:
     key = name.encode()
     for k, v in scope.get("headers", []):
@@ -119,7 +160,9 @@ def create_app(
     readiness: dict[str, ReadinessCheck] | None = None,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
     readiness_timeout: float = 2.0,
+    ops_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
+    """The public app; ``app.state.ops`` is the operations app for the internal port."""
     checks = dict(readiness or {})
     metrics = Metrics(service)
 
@@ -142,16 +185,48 @@ def create_app(
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
-            *routes,
-        ],
-        lifespan=lifespan,
-    )
+    app = Starlette(routes=[Route("/healthz", healthz), *routes], lifespan=lifespan)
+    ops = Starlette(routes=[
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+        *ops_routes,
+    ])
+    ops.add_middleware(AmbiguousPathGuard)
     app.state.readiness = checks
     app.state.metrics = metrics
+    app.state.ops = ops
+    app.add_middleware(AmbiguousPathGuard)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app
+
+
+class _OpsServer(uvicorn.Server):
+    # The public server owns the signals; this one stops when that one does.
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def serve(app: Starlette, *, host: str, port: int, ops_port: int, **options: Any) -> None:
+    """Runs ``app`` on ``port`` and its operations app on ``ops_port`` in this process until
+    SIGINT/SIGTERM; exits with an error when either port cannot be served."""
+    public = uvicorn.Server(uvicorn.Config(app, host=host, port=port, **options))
+    ops = _OpsServer(uvicorn.Config(app.state.ops, host=host, port=ops_port, lifespan="off",
+                                    **{**options, "access_log": False}))
+
+    async def both() -> None:
+        ops_task = asyncio.ensure_future(ops.serve())
+        public_task = asyncio.ensure_future(public.serve())
+        await asyncio.wait({ops_task, public_task}, return_when=asyncio.FIRST_COMPLETED)
+        if not public_task.done():
+            log.error("the operations port %d stopped; stopping the service", ops_port)
+            public.should_exit = True
+        ops.should_exit = True
+        await asyncio.gather(public_task, ops_task, return_exceptions=True)
+        for task in (ops_task, public_task):
+            if isinstance(task.exception(), SystemExit):
+                raise SystemExit(1)
+
+    with asyncio.Runner(loop_factory=public.config.get_loop_factory()) as runner:
+        runner.run(both())

@@ -13,22 +13,35 @@ import enum
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import re
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode
+from graphql.language import FieldNode, Visitor, visit
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import MaskErrors
-from strawberry.types import ExecutionContext
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.federation.schema import FederationAny
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.info import Info as StrawberryInfo
 
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
+from common.limits import (
+    LimitExceeded,
+    Limits,
+    ListSize,
+    fragments_of,
+    list_sizes_from_sdl,
+    measure,
+)
 from common.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -47,6 +60,17 @@ ERROR_CODES = frozenset(
 FEDERATION_VERSION = "2.9"
 INTERNAL_ERROR_MESSAGE = "Internal error. It has been logged; quote the x-request-id header."
 _MAX_CURSOR_LENGTH = 2048
+
+# A subgraph's own ceilings, for requests that reach it by any path. Generous: the gateway's
+# limits are ten times tighter, and its subgraph queries inline the client's fragments.
+SUBGRAPH_LIMITS = Limits(
+    max_depth=40, max_aliases=300, max_cost=200_000, max_directives=300, default_list_size=20,
+    max_repeats=50, max_fragments=200,
+)
+SUBGRAPH_MAX_TOKENS = 100_000
+SUBGRAPH_MAX_BODY_BYTES = 6 * 1024 * 1024  # above the inventory CSV cap (4 MB)
+SUBGRAPH_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?\s*$")
 
 L = TypeVar("L", bound=DataLoader[Any, Any])
 
@@ -69,6 +93,20 @@ class UserError:
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+
+def list_size(
+    assumed: int | None = None, slicing: Iterable[str] = ()
+) -> strawberry.federation.schema_directives.ListSize:
+    """A field's ``@listSize`` (Apollo demand control, carried into the supergraph): the size
+    the gateway's and the subgraph's cost limits assume for the list, or the arguments whose
+    value is its size."""
+    return strawberry.federation.schema_directives.ListSize(
+        assumed_size=assumed if assumed is not None else strawberry.UNSET,
+        slicing_arguments=list(slicing) if slicing else strawberry.UNSET,
+        sized_fields=strawberry.UNSET,
+        require_one_slicing_argument=False if slicing else strawberry.UNSET,
+    )
 
 
 def coded_error(code: str, message: str, **extensions: Any) -> GraphQLError:
@@ -141,6 +179,27 @@ def _is_unexpected(error: GraphQLError) -> bool:
 
 
 class _Schema(strawberry.federation.Schema):
+    def entities_resolver(
+        self, info: StrawberryInfo, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        # A representation this subgraph cannot resolve is the caller's mistake: say so with
+        # a code, instead of an internal error and a traceback per request.
+        entity_union = self._schema.get_type("_Entity")
+        known = {t.name for t in getattr(entity_union, "types", ())}
+        for index, representation in enumerate(representations):
+            typename = (representation.get("__typename")
+                        if isinstance(representation, dict) else None)
+            if typename not in known:
+                raise coded_error("BAD_USER_INPUT", f"Representation {index} names no entity "
+                                  f"of this service: {str(typename)[:100]!r}.")
+        results = super().entities_resolver(info, representations)
+        return [
+            FederationAny(coded_error("BAD_USER_INPUT",
+                                      f"Representation {index} lacks its key fields."))
+            if isinstance(result, TypeError | KeyError) else result
+            for index, result in enumerate(results)
+        ]
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -158,6 +217,65 @@ class _Schema(strawberry.federation.Schema):
             else:
                 code = (error.extensions or {}).get("code", "GRAPHQL_VALIDATION")
                 log.info("GraphQL error %s: %s", code, error.message)
+
+
+class OperationLimits(SchemaExtension):
+    """Refuses, before validation, an operation past SUBGRAPH_LIMITS, and introspection where
+    the route turned it off."""
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = SUBGRAPH_MAX_TOKENS
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            refused = self._refusal(context)
+            if refused is not None:
+                context.pre_execution_errors = [refused]
+        yield
+
+    def _refusal(self, context: ExecutionContext) -> GraphQLError | None:
+        document = context.graphql_document
+        assert document is not None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        named = [o for o in operations
+                 if context.operation_name is None or (o.name and o.name.value ==
+                                                       context.operation_name)]
+        if len(named) != 1:
+            return None  # validation and execution say what is wrong
+        try:
+            measure(named[0], fragments_of(document), SUBGRAPH_LIMITS,
+                    schema=context.schema._schema, list_sizes=_list_sizes(context.schema),
+                    variables=context.variables or {})
+        except LimitExceeded as exc:
+            return coded_error("BAD_USER_INPUT", exc.message, **exc.extensions)
+        extra = getattr(context.context, "extra", {})
+        if not extra.get("introspection", True) and _introspects(document):
+            return coded_error("BAD_USER_INPUT", "Introspection is disabled on this service.")
+        return None
+
+
+def _list_sizes(schema: Any) -> Mapping[tuple[str, str], ListSize]:
+    sizes: Mapping[tuple[str, str], ListSize] | None = getattr(schema, "_cers_list_sizes", None)
+    if sizes is None:
+        sizes = list_sizes_from_sdl(schema.as_str())
+        schema._cers_list_sizes = sizes
+    return sizes
+
+
+def _introspects(document: Any) -> bool:
+    found = False
+
+    class _Finder(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            nonlocal found
+            if node.name.value in ("__schema", "__type"):
+                found = True
+
+    visit(document, _Finder())
+    return found
 
 
 def _mask_unexpected_errors() -> MaskErrors:
@@ -180,7 +298,7 @@ def federation_schema(
         query=query,
         mutation=mutation,
         types=list(types),
-        extensions=[_mask_unexpected_errors, *extensions],
+        extensions=[OperationLimits, _mask_unexpected_errors, *extensions],
         federation_version="2.9",
         **options,
     )
@@ -201,6 +319,37 @@ class _GraphQLApp(GraphQL[Context, None]):
             schema, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=graphiql
         )
         self._extra = extra
+        # Introspection (and the "Did you mean" hints that would stand in for it) goes with
+        # GraphiQL: both are off in production.
+        self._introspection = graphiql
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if result.data is None:
+            # Refused before execution (syntax, validation): always coded, never a hint.
+            errors: list[dict[str, Any]] = list(response.get("errors") or ())  # type: ignore[arg-type]
+            for error in errors:
+                if error.get("path"):
+                    continue  # raised while executing: the resolver's own error
+                extensions = dict(error.get("extensions") or {})
+                extensions.setdefault("code", "BAD_USER_INPUT")
+                error["extensions"] = extensions
+                if not self._introspection:
+                    error["message"] = _SUGGESTION.sub("", str(error.get("message", "")))
+        return response
+
+    def encode_json(self, data: object) -> str | bytes:
+        encoded = json.dumps(data, separators=(",", ":"))
+        if len(encoded) <= SUBGRAPH_MAX_RESPONSE_BYTES:
+            return encoded
+        log.warning("response of %d characters refused (limit %d)", len(encoded),
+                    SUBGRAPH_MAX_RESPONSE_BYTES)
+        return json.dumps({"data": None, "errors": [{
+            "message": f"The response would be {len(encoded)} characters; the limit is "
+                       f"{SUBGRAPH_MAX_RESPONSE_BYTES}. Ask for fewer fields or smaller pages.",
+            "extensions": {"code": "BAD_USER_INPUT", "limit": "response",
+                           "max": SUBGRAPH_MAX_RESPONSE_BYTES},
+        }]})
 
     async def get_context(self, request: Any, response: Any) -> Context:
         extra: dict[str, Any] = {}
@@ -210,6 +359,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         elif self._extra is not None:
             extra.update(self._extra)
         principal = request.scope.get("state", {}).get("principal")
+        extra.setdefault("introspection", self._introspection)
         return Context(request=request, principal=principal, extra=extra)
 
 
@@ -241,13 +391,68 @@ def graphql_route(
     return Route(path, app, methods=["GET", "POST"] if graphiql else ["POST"])
 
 
+def _bad_request(message: str, status: int = 400, **extensions: Any) -> Response:
+    body = {"errors": [{"message": message,
+                        "extensions": {"code": "BAD_USER_INPUT", **extensions}}]}
+    return JSONResponse(body, status_code=status)
+
+
+async def _read_body(request: Request) -> tuple[bytes, Response | None]:
+    """The POST body, or a coded refusal: too large, not JSON, not one operation."""
+    limit = SUBGRAPH_MAX_BODY_BYTES
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return b"", _bad_request(f"The request body is larger than {limit} bytes.", 413,
+                                 limit="body", max=limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return b"", _bad_request(f"The request body is larger than {limit} bytes.", 413,
+                                     limit="body", max=limit)
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/"):
+        return bytes(body), _bad_request("Uploads go to /documents, not to /graphql.", 415)
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return bytes(body), _bad_request("The body is not valid JSON.")
+    if not isinstance(payload, dict):
+        return bytes(body), _bad_request("Send one GraphQL request as a JSON object; this "
+                                         "service does not take batches.")
+    if not isinstance(payload.get("query"), str):
+        return bytes(body), _bad_request("The request has no 'query' string.")
+    if not isinstance(payload.get("variables") or {}, dict):
+        return bytes(body), _bad_request("'variables' must be a JSON object.")
+    return bytes(body), None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class _AuthenticatingApp:
     def __init__(self, app: _GraphQLApp, verifier: JWKSVerifier) -> None:
         self.app = app
         self.verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope)
+        request = Request(scope, receive)
+        if scope["method"] == "POST":
+            body, refused = await _read_body(request)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
+            receive = _replay(body, receive)
         try:
             token = bearer_token(request.headers.get("authorization"))
             principal = await self.verifier.verify(token) if token is not None else None

@@ -25,6 +25,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "IDENTITY_PORT": ("8001", "identity HTTP port"),
     "FACILITY_PORT": ("8002", "facility HTTP port"),
     "SUBMITTAL_PORT": ("8003", "submittal HTTP port"),
+    "GATEWAY_OPS_PORT": ("8100", "gateway's internal port: /readyz, /metrics, /graphql/plan"),
+    "IDENTITY_OPS_PORT": ("8101", "identity's internal port: /readyz, /metrics"),
+    "FACILITY_OPS_PORT": ("8102", "facility's internal port: /readyz, /metrics"),
+    "SUBMITTAL_OPS_PORT": ("8103", "submittal's internal port: /readyz, /metrics"),
     "BIND_HOST": ("127.0.0.1", "address the HTTP servers listen on"),
     "PUBLIC_BASE_URL": ("http://127.0.0.1:8000", "the one origin clients see; also the issuer"),
     "API_AUDIENCE": ("cers-api", "the `aud` of access tokens"),
@@ -76,6 +80,7 @@ class Settings:
     nats_url: str
     nats_stream_replicas: int
     ports: dict[str, int]
+    ops_ports: dict[str, int]
     bind_host: str
     public_base_url: str
     api_audience: str
@@ -114,6 +119,10 @@ class Settings:
     def port(self, name: str) -> int:
         return self.ports[name]
 
+    def ops_port(self, name: str) -> int:
+        """The process's internal operations port (readiness, metrics), never public."""
+        return self.ops_ports[name]
+
     @property
     def mail_dir(self) -> Path:
         return self.data_dir / "mail"
@@ -123,6 +132,10 @@ def load_settings() -> Settings:
     data_dir = Path(_env("DATA_DIR")).resolve()
     ports = {
         name: int(_env(f"{name.upper()}_PORT"))
+        for name in ("gateway", "identity", "facility", "submittal")
+    }
+    ops_ports = {
+        name: int(_env(f"{name.upper()}_OPS_PORT"))
         for name in ("gateway", "identity", "facility", "submittal")
     }
     database_urls = {
@@ -143,6 +156,7 @@ def load_settings() -> Settings:
         nats_url=os.environ.get("NATS_URL") or f"nats://127.0.0.1:{embedded_nats_port}",
         nats_stream_replicas=int(_env("NATS_STREAM_REPLICAS")),
         ports=ports,
+        ops_ports=ops_ports,
         bind_host=_env("BIND_HOST"),
         public_base_url=public_base_url,
         api_audience=_env("API_AUDIENCE"),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import uvicorn
-
+from common.asgi import serve
 from common.logs import configure_logging
 from common.settings import load_settings
 from gateway.app import create_app
@@ -12,10 +11,11 @@ from gateway.app import create_app
 def main() -> None:
     settings = load_settings()
     configure_logging("gateway", settings.log_level, settings.log_format)
-    uvicorn.run(
+    serve(
         create_app(settings),
         host=settings.bind_host,
         port=settings.port("gateway"),
+        ops_port=settings.ops_port("gateway"),
         log_level=settings.log_level.lower(),
         access_log=False,
     )

@@ -32,6 +32,7 @@ from gateway.supergraph import Supergraph, load_supergraph
 log = logging.getLogger(__name__)
 
 _TOKEN_CACHE_SIZE = 10_000
+_INLINE_JSON_BYTES = 65_536
 
 
 class Verifier:
@@ -76,6 +77,10 @@ def subgraph_urls(supergraph: Supergraph, settings: Settings) -> dict[str, str]:
         if name in settings.service_urls:
             urls[name] = settings.service_urls[name]
     return urls
+
+
+def _encoded(content: bytes, status: int) -> Response:
+    return Response(content, status_code=status, media_type="application/json")
 
 
 def _json(body: Any, status: int) -> Response:
@@ -148,7 +153,9 @@ def create_app(
         if refused is not None:
             return refused
         try:
-            payload = json.loads(body)
+            # A large body is read off the event loop, like every CPU-heavy step.
+            payload = (json.loads(body) if len(body) < _INLINE_JSON_BYTES
+                       else await gateway().offload.run(json.loads, bytes(body)))
         except (ValueError, RecursionError):
             return _json(error_body("The body is not valid JSON.", "BAD_USER_INPUT"), 400)
         headers = forwarded(request)
@@ -159,9 +166,9 @@ def create_app(
                     f"{len(payload)}.", "BAD_USER_INPUT", limit="batch", max=config.max_batch,
                     actual=len(payload)), 400)
             results = [await gateway().execute(p, headers) for p in payload]
-            return _json([r for r, _ in results], 200)
+            return _encoded(*gateway().encode([r for r, _ in results], 200))
         result, status = await gateway().execute(payload, headers)
-        return _json(result, status)
+        return _encoded(*gateway().encode(result, status))
 
     async def graphql_get(request: Request) -> Response:
         query = request.query_params.get("query")
@@ -183,27 +190,32 @@ def create_app(
         result, status = await gateway().execute(
             payload, forwarded(request), allow_mutation=False
         )
-        return _json(result, status)
+        return _encoded(*gateway().encode(result, status))
+
+    def plan_of(payload: Any) -> Any:
+        prepared = gateway().operations.get(
+            str(payload.get("query", "")), payload.get("operationName")
+        )
+        return prepared.plan(payload.get("variables") or {}).describe()
 
     async def plan_endpoint(request: Request) -> Response:
-        # For operators: the plan of an operation, without running it.
-        if not config.introspection:
-            return _json(error_body("Plans are hidden in production.", "FORBIDDEN"), 404)
+        # For operators, on the internal port only: the plan of an operation, without running
+        # it. Planning is CPU work, so it runs off the event loop like a client's.
         try:
-            payload = json.loads(await request.body())
-            prepared = gateway().operations.get(
-                str(payload.get("query", "")), payload.get("operationName")
-            )
-            plan = prepared.plan(payload.get("variables") or {})
+            body = await request.body()
+            if len(body) > config.max_body_bytes:
+                return _too_large(config)
+            plan = await gateway().offload.run(plan_of, json.loads(body))
         except OperationError as exc:
             return _json(error_body(exc.message, exc.code, **exc.extensions), 400)
         except (ValueError, AttributeError, RecursionError, PlanError) as exc:
             return _json(error_body(f"Cannot plan this request: {exc}", "BAD_USER_INPUT"), 400)
-        return JSONResponse(plan.describe())
+        return JSONResponse(plan)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        client = SubgraphClient(urls, timeouts, config.subgraph_timeout)
+        client = SubgraphClient(urls, timeouts, config.subgraph_timeout,
+                                max_response_bytes=config.max_response_bytes)
         state["gateway"] = Gateway(supergraph, client, config, state.get("metrics"))
         log.info("gateway serving %d subgraphs: %s", len(urls), urls)
         try:
@@ -211,6 +223,7 @@ def create_app(
         finally:
             await client.aclose()
             await proxy.aclose()
+            state["gateway"].offload.close()
             if verifier is None:
                 await jwks.aclose()
 
@@ -223,12 +236,12 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_post, methods=["POST"]),
         Route("/graphql", graphql_get, methods=["GET"]),
-        Route("/graphql/plan", plan_endpoint, methods=["POST"]),
         *proxy.routes(),
     ]
     routes.append(Mount("/", PortalFiles(config.portal_dir), name="portal"))
     app = create_base_app(
-        "gateway", routes=routes, readiness={n: readiness(n) for n in urls}, lifespan=lifespan
+        "gateway", routes=routes, readiness={n: readiness(n) for n in urls}, lifespan=lifespan,
+        ops_routes=[Route("/graphql/plan", plan_endpoint, methods=["POST"])],
     )
     app.state.gateway_state = state
     state["metrics"] = GatewayMetrics(app.state.metrics.registry)

@@ -23,6 +23,7 @@ class SubgraphClient:
         timeouts: Mapping[str, float],
         default_timeout: float = 10.0,
         max_connections: int = 256,
+        max_response_bytes: int | None = None,
     ) -> None:
         self.urls = dict(urls)
         self.timeouts = dict(timeouts)
@@ -37,7 +38,8 @@ class SubgraphClient:
                              asyncio.Future[tuple[int, bytes]]] = {}
         for name in self.urls:
             if self.url(name).startswith("http://"):
-                self._pools[name] = Pool(self.url(name), max_idle=max_connections)
+                self._pools[name] = Pool(self.url(name), max_idle=max_connections,
+                                         max_response_bytes=max_response_bytes)
 
     def url(self, service: str) -> str:
         base = self.urls[service].rstrip("/")

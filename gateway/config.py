@@ -16,6 +16,14 @@ GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
     "GATEWAY_MAX_DEPTH": ("15", "deepest field nesting an operation may have"),
     "GATEWAY_MAX_ALIASES": ("30", "most aliases an operation may use"),
     "GATEWAY_MAX_COST": ("20000", "most field cost (fields times list sizes) of an operation"),
+    "GATEWAY_MAX_DIRECTIVES": ("50", "most directives an operation may use"),
+    "GATEWAY_MAX_TOKENS": ("10000", "most lexical tokens in an operation document"),
+    "GATEWAY_DEFAULT_LIST_SIZE": (
+        "20", "items assumed in a list whose schema declares no @listSize and no page argument"
+    ),
+    "GATEWAY_MAX_RESPONSE_BYTES": (
+        "8388608", "largest response (and subgraph response) the gateway returns or reads"
+    ),
     "GATEWAY_MAX_BODY_BYTES": ("1048576", "largest request body accepted on POST /graphql"),
     "GATEWAY_MAX_BATCH": ("10", "most operations in one batched request"),
     "GATEWAY_FORWARD_HEADERS": ("", "comma-separated client headers forwarded to subgraphs"),
@@ -36,6 +44,10 @@ class GatewayConfig:
     max_depth: int = 15
     max_aliases: int = 30
     max_cost: int = 20000
+    max_directives: int = 50
+    max_tokens: int = 10_000
+    default_list_size: int = 20
+    max_response_bytes: int = 8_388_608
     max_body_bytes: int = 1_048_576
     max_batch: int = 10
     forward_headers: frozenset[str] = frozenset()
@@ -60,6 +72,10 @@ def load_gateway_config(production: bool = False) -> GatewayConfig:
         max_depth=int(_get("GATEWAY_MAX_DEPTH")),
         max_aliases=int(_get("GATEWAY_MAX_ALIASES")),
         max_cost=int(_get("GATEWAY_MAX_COST")),
+        max_directives=int(_get("GATEWAY_MAX_DIRECTIVES")),
+        max_tokens=int(_get("GATEWAY_MAX_TOKENS")),
+        default_list_size=int(_get("GATEWAY_DEFAULT_LIST_SIZE")),
+        max_response_bytes=int(_get("GATEWAY_MAX_RESPONSE_BYTES")),
         max_body_bytes=int(_get("GATEWAY_MAX_BODY_BYTES")),
         max_batch=int(_get("GATEWAY_MAX_BATCH")),
         forward_headers=frozenset(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +14,7 @@ from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode, S
 from gateway.client import SubgraphClient
 from gateway.config import GatewayConfig
 from gateway.executor import Execution
+from gateway.limits import Offload, without_suggestion
 from gateway.metrics import GatewayMetrics
 from gateway.operation import OperationCache, OperationError, PreparedOperation
 from gateway.shape import INVALID, Completion
@@ -43,6 +45,7 @@ class Gateway:
         self.config = config
         self.metrics = metrics
         self.operations = OperationCache(supergraph, config)
+        self.offload = Offload()
 
     async def execute(
         self, payload: Any, headers: Mapping[str, str], *, allow_mutation: bool = True
@@ -72,12 +75,16 @@ class Gateway:
         variables = payload.get("variables") or {}
         if not isinstance(variables, dict):
             return error_body("'variables' must be a JSON object.", "BAD_USER_INPUT"), 400
+        hit = self.operations.cached(query, name or None)
         try:
-            prepared = self.operations.get(query, name or None)
+            if hit:
+                prepared = self.operations.get(query, name or None)
+            else:
+                prepared = await self.offload.run(self.operations.get, query, name or None)
         except OperationError as exc:
             self._count("refused")
             return error_body(exc.message, exc.code, **exc.extensions), 400
-        self._count("hit" if self.operations.last_hit else "miss")
+        self._count("hit" if hit else "miss")
         if prepared.kind == "mutation" and not allow_mutation:
             return error_body("Mutations must be sent with POST.", "BAD_USER_INPUT"), 405
         try:
@@ -88,10 +95,17 @@ class Gateway:
             return error_body("'variables' are nested too deeply.", "BAD_USER_INPUT"), 400
         if isinstance(coerced, list):
             return {"errors": [
-                {"message": e.message, "extensions": {"code": "BAD_USER_INPUT"}} for e in coerced
+                {"message": self._message(e.message), "extensions": {"code": "BAD_USER_INPUT"}}
+                for e in coerced
             ]}, 400
         try:
-            plan = prepared.plan(coerced.coerced)
+            if prepared.ready_for(coerced.coerced):
+                plan = self._plan(prepared, coerced.coerced)
+            else:
+                plan = await self.offload.run(self._plan, prepared, coerced.coerced)
+        except OperationError as exc:
+            self._count("refused")
+            return error_body(exc.message, exc.code, **exc.extensions), 400
         except RecursionError:
             return error_body(
                 "The operation nests fragments too deeply to plan.", "BAD_USER_INPUT",
@@ -116,6 +130,30 @@ class Gateway:
             body["errors"] = execution.errors
         body["data"] = None if shaped is INVALID else shaped
         return body, 200
+
+    def encode(self, body: Any, status: int, kind: str | None = None) -> tuple[bytes, int]:
+        """The response bytes; past GATEWAY_MAX_RESPONSE_BYTES, a coded error instead."""
+        data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        limit = self.config.max_response_bytes
+        if len(data) <= limit:
+            return data, status
+        log.warning("response of %d bytes refused (limit %d)", len(data), limit)
+        done = " The mutation was carried out." if kind == "mutation" else ""
+        refused = error_body(
+            f"The response would be {len(data)} bytes; the limit is {limit}. Ask for fewer "
+            f"fields or smaller pages (first:).{done}", "BAD_USER_INPUT",
+            limit="response", max=limit, actual=len(data),
+        )
+        refused["data"] = None
+        return json.dumps(refused).encode(), 200 if kind == "mutation" else 400
+
+    @staticmethod
+    def _plan(prepared: PreparedOperation, coerced: dict[str, Any]) -> Any:
+        prepared.check_sizes(coerced)
+        return prepared.plan(coerced)
+
+    def _message(self, message: str) -> str:
+        return message if self.config.introspection else without_suggestion(message)
 
     def _count(self, result: str) -> None:
         if self.metrics is not None:

@@ -130,7 +130,15 @@ class Execution:
         try:
             result = await self._post(node, body)
         except SubgraphError as exc:
-            self._failure(node.service, exc, list(slots[0][1]))
+            # One error per object left without its fields, so each nulled path is reported
+            # and the rest of the page is kept.
+            log.warning("subgraph %s failed for %d objects: %s", node.service, len(slots), exc,
+                        extra={"subgraph": node.service})
+            seen: set[tuple[Any, ...]] = set()
+            for _, at, _ in slots:
+                if at not in seen:
+                    seen.add(at)
+                    self._failure(node.service, exc, list(at), logged=True)
             return
         data = result.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
@@ -180,9 +188,12 @@ class Execution:
         names = target.type_names
         return [(o, at) for o, at in found if o.get("__typename") in names]
 
-    def _failure(self, service: str, exc: Exception, path: list[Any]) -> None:
-        log.warning("subgraph %s failed at %s: %s", service, path, exc,
-                    extra={"subgraph": service})
+    def _failure(
+        self, service: str, exc: Exception, path: list[Any], logged: bool = False
+    ) -> None:
+        if not logged:
+            log.warning("subgraph %s failed at %s: %s", service, path, exc,
+                        extra={"subgraph": service})
         self.errors.append({
             "message": f"subgraph '{service}' failed: {exc}",
             "path": path,

@@ -27,7 +27,9 @@ class _Connection:
 class Pool:
     """Keep-alive connections to one origin."""
 
-    def __init__(self, url: str, max_idle: int = 256) -> None:
+    def __init__(
+        self, url: str, max_idle: int = 256, max_response_bytes: int | None = None
+    ) -> None:
         parts = urlsplit(url)
         if parts.scheme != "http":
             raise ValueError(f"only http:// subgraph URLs use the fast client, not {url}")
@@ -37,6 +39,8 @@ class Pool:
         if parts.query:
             self.path += "?" + parts.query
         self.max_idle = max_idle
+        # A larger response is refused unread, and its connection closed.
+        self.max_response_bytes = max_response_bytes
         self._idle: deque[_Connection] = deque()
         self._head = (
             f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
@@ -102,18 +106,24 @@ class Pool:
             elif name == b"connection":
                 v = value.strip().lower()
                 keep = v == b"keep-alive" if not keep else v != b"close"
+        limit = self.max_response_bytes
         if chunked:
-            return status, await _read_chunked(reader), keep
+            return status, await _read_chunked(reader, limit), keep
         if length >= 0:
+            if limit is not None and length > limit:
+                raise HTTPError(f"response of {length} bytes is over the limit of {limit}")
             return status, await reader.readexactly(length), keep
-        return status, await reader.read(), False
+        body = await reader.read(limit + 1) if limit is not None else await reader.read()
+        if limit is not None and len(body) > limit:
+            raise HTTPError(f"response is over the limit of {limit} bytes")
+        return status, body, False
 
     def close(self) -> None:
         while self._idle:
             self._idle.pop().close()
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+async def _read_chunked(reader: asyncio.StreamReader, limit: int | None = None) -> bytes:
     body = bytearray()
     while True:
         line = await reader.readuntil(b"\r\n")
@@ -122,5 +132,7 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
             while (await reader.readuntil(b"\r\n")) != b"\r\n":
                 pass
             return bytes(body)
+        if limit is not None and len(body) + size > limit:
+            raise HTTPError(f"response is over the limit of {limit} bytes")
         body += await reader.readexactly(size)
         await reader.readexactly(2)

@@ -1,72 +1,50 @@
-"""Operation limits: depth, aliases and field cost, counted once per cached document."""
+"""The gateway's operation limits (common.limits with its configuration), and where the
+CPU-heavy steps of a request run: off the event loop, one at a time per core."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import asyncio
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
-from graphql.language import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    IntValueNode,
-    SelectionSetNode,
-)
+from common.limits import Limits
+from gateway.config import GatewayConfig
 
-# A list field without a literal `first`/`last` is assumed to return this many items.
-DEFAULT_LIST_SIZE = 10
+T = TypeVar("T")
 
-
-@dataclass(frozen=True)
-class Measure:
-    depth: int
-    aliases: int
-    cost: int
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?\s*$")
 
 
-def measure(
-    selection_set: SelectionSetNode, fragments: Mapping[str, FragmentDefinitionNode]
-) -> Measure:
-    aliases = 0
-
-    def walk(ss: SelectionSetNode, depth: int, seen: frozenset[str]) -> tuple[int, int]:
-        nonlocal aliases
-        deepest, cost = depth, 0
-        for sel in ss.selections:
-            if isinstance(sel, FieldNode):
-                if sel.alias is not None:
-                    aliases += 1
-                if sel.name.value in ("__schema", "__type"):
-                    cost += 1
-                    continue
-                if sel.selection_set is None:
-                    cost += 1
-                    deepest = max(deepest, depth + 1)
-                    continue
-                d, c = walk(sel.selection_set, depth + 1, seen)
-                deepest = max(deepest, d)
-                cost += 1 + _multiplier(sel) * c
-            elif isinstance(sel, InlineFragmentNode):
-                d, c = walk(sel.selection_set, depth, seen)
-                deepest, cost = max(deepest, d), cost + c
-            elif isinstance(sel, FragmentSpreadNode):
-                frag = fragments.get(sel.name.value)
-                if frag is None or sel.name.value in seen:
-                    continue
-                d, c = walk(frag.selection_set, depth, seen | {sel.name.value})
-                deepest, cost = max(deepest, d), cost + c
-        return deepest, cost
-
-    depth, cost = walk(selection_set, 0, frozenset())
-    return Measure(depth, aliases, cost)
+def limits_of(config: GatewayConfig) -> Limits:
+    return Limits(
+        max_depth=config.max_depth,
+        max_aliases=config.max_aliases,
+        max_cost=config.max_cost,
+        max_directives=config.max_directives,
+        default_list_size=config.default_list_size,
+    )
 
 
-def _multiplier(node: FieldNode) -> int:
-    for a in node.arguments or ():
-        if a.name.value in ("first", "last", "limit") and isinstance(a.value, IntValueNode):
-            return max(1, int(a.value.value))
-    for a in node.arguments or ():
-        if a.name.value in ("first", "last", "limit"):
-            return DEFAULT_LIST_SIZE
-    return 1
+def without_suggestion(message: str) -> str:
+    """A validation message without its "Did you mean ...?" hint, which names schema
+    elements a caller without introspection must not learn."""
+    return _SUGGESTION.sub("", message)
+
+
+class Offload:
+    """Runs CPU-bound steps (parsing, validating, planning, encoding large bodies) in worker
+    threads so one request's work never holds the event loop; the interpreter switches
+    threads every few milliseconds, so other requests keep being served meanwhile."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or max(1, min(4, os.cpu_count() or 1))
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="gateway-cpu")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -16,13 +16,15 @@ from graphql.language import (
 )
 from graphql.language.visitor import Visitor
 
+from common.limits import LimitExceeded, Measure, fragments_of, list_sizes_from_sdl, measure
 from gateway.config import GatewayConfig
-from gateway.limits import measure
+from gateway.limits import limits_of, without_suggestion
 from gateway.plan import Plan
 from gateway.planner import Planner
 from gateway.supergraph import Supergraph
 
 MAX_PLANS_PER_OPERATION = 16
+MAX_MEASURES_PER_OPERATION = 16
 
 
 class OperationError(Exception):
@@ -53,8 +55,12 @@ class PreparedOperation:
         supergraph: Supergraph,
         document: DocumentNode,
         operation: OperationDefinitionNode,
+        cache: OperationCache | None = None,
+        measured: Measure | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.cache = cache
+        self.measured = measured
         self.document = document
         self.operation = operation
         self.fragments: dict[str, FragmentDefinitionNode] = {
@@ -65,13 +71,49 @@ class PreparedOperation:
         self.condition_vars = tuple(sorted(visitor.names))
         self.variable_definitions = tuple(operation.variable_definitions or ())
         self._plans: dict[tuple[bool, ...], Plan] = {}
+        self._sized: dict[tuple[Any, ...], LimitExceeded | None] = {}
 
     @property
     def kind(self) -> str:
         return self.operation.operation.value
 
+    def ready_for(self, coerced: Mapping[str, Any]) -> bool:
+        """Whether this request's limits and plan are known already (no CPU work left)."""
+        return (self._sizes_key(coerced) in self._sized or not self._depends_on_sizes()) and (
+            self._plan_key(coerced) in self._plans
+        )
+
+    def _depends_on_sizes(self) -> bool:
+        return bool(self.measured and self.measured.size_variables and self.cache)
+
+    def _sizes_key(self, coerced: Mapping[str, Any]) -> tuple[Any, ...]:
+        names = sorted(self.measured.size_variables) if self.measured else ()
+        return tuple(coerced.get(n) for n in names)
+
+    def _plan_key(self, coerced: Mapping[str, Any]) -> tuple[bool, ...]:
+        return tuple(bool(coerced.get(n)) for n in self.condition_vars)
+
+    def check_sizes(self, coerced: Mapping[str, Any]) -> None:
+        """Measures again with the request's page sizes when variables set them; raises
+        OperationError past a limit."""
+        if not self._depends_on_sizes():
+            return
+        assert self.cache is not None
+        key = self._sizes_key(coerced)
+        if key not in self._sized:
+            if len(self._sized) >= MAX_MEASURES_PER_OPERATION:
+                self._sized.pop(next(iter(self._sized)))
+            try:
+                self.cache.measure(self.operation, self.fragments, coerced)
+                self._sized[key] = None
+            except LimitExceeded as exc:
+                self._sized[key] = exc
+        refused = self._sized[key]
+        if refused is not None:
+            raise OperationError(refused.message, **refused.extensions)
+
     def plan(self, coerced: Mapping[str, Any]) -> Plan:
-        key = tuple(bool(coerced.get(n)) for n in self.condition_vars)
+        key = self._plan_key(coerced)
         plan = self._plans.get(key)
         if plan is None:
             conditions = dict(zip(self.condition_vars, key, strict=True))
@@ -103,6 +145,20 @@ class OperationCache:
         self._entries: OrderedDict[tuple[str, str | None], PreparedOperation | OperationError]
         self._entries = OrderedDict()
         self.last_hit = False
+        self.limits = limits_of(config)
+        self.list_sizes = list_sizes_from_sdl(supergraph.sdl)
+
+    def measure(
+        self,
+        operation: OperationDefinitionNode,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any] | None = None,
+    ) -> Measure:
+        return measure(operation, fragments, self.limits, schema=self.supergraph.api_schema,
+                       list_sizes=self.list_sizes, variables=variables)
+
+    def cached(self, query: str, operation_name: str | None) -> bool:
+        return (query, operation_name) in self._entries
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -125,51 +181,43 @@ class OperationCache:
     def _prepare(
         self, query: str, operation_name: str | None
     ) -> PreparedOperation | OperationError:
+        # Limits come before validation: they are linear in the document, while some
+        # validation rules are not.
         try:
-            document = parse(query, max_tokens=50_000)
-            errors = validate(self.supergraph.api_schema, document)
+            document = parse(query, max_tokens=self.config.max_tokens)
         except GraphQLError as exc:
-            return OperationError(f"Syntax Error: {exc.message}", "BAD_USER_INPUT")
+            if "Parsing aborted" in exc.message:
+                return OperationError(
+                    f"The document has more than {self.config.max_tokens} tokens.",
+                    limit="tokens", max=self.config.max_tokens,
+                )
+            return OperationError(exc.message, "BAD_USER_INPUT")
+        except RecursionError:
+            return OperationError("The operation is nested too deeply to read.", limit="depth")
+        try:
+            operation = _select_operation(document, operation_name)
+        except OperationError as exc:
+            return exc
+        fragments = fragments_of(document)
+        try:
+            measured = self.measure(operation, fragments)
+        except LimitExceeded as exc:
+            return OperationError(exc.message, **exc.extensions)
+        try:
+            errors = validate(self.supergraph.api_schema, document)
         except RecursionError:
             return OperationError("The operation is nested too deeply to read.", limit="depth")
         if not self.config.introspection:
             errors = errors or _introspection_errors(document)
         if errors:
-            first = errors[0]
-            return OperationError(first.message, "BAD_USER_INPUT", validation=[
-                e.message for e in errors[:10]
-            ])
-        try:
-            operation = _select_operation(document, operation_name)
-        except OperationError as exc:
-            return exc
+            messages = [self._message(e.message) for e in errors[:10]]
+            return OperationError(messages[0], "BAD_USER_INPUT", validation=messages)
         if operation.operation.value == "subscription":
             return OperationError("Subscriptions are not supported by this gateway.")
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        try:
-            m = measure(operation.selection_set, fragments)
-        except RecursionError:
-            return OperationError("The operation is nested too deeply to read.", limit="depth")
-        cfg = self.config
-        if m.depth > cfg.max_depth:
-            return OperationError(
-                f"Operation is {m.depth} levels deep; the limit is {cfg.max_depth}.",
-                limit="depth", max=cfg.max_depth, actual=m.depth,
-            )
-        if m.aliases > cfg.max_aliases:
-            return OperationError(
-                f"Operation uses {m.aliases} aliases; the limit is {cfg.max_aliases}.",
-                limit="aliases", max=cfg.max_aliases, actual=m.aliases,
-            )
-        if m.cost > cfg.max_cost:
-            return OperationError(
-                f"Operation costs {m.cost} (fields times requested list sizes); the limit is "
-                f"{cfg.max_cost}. Ask for fewer fields or smaller pages.",
-                limit="cost", max=cfg.max_cost, actual=m.cost,
-            )
-        return PreparedOperation(self.supergraph, document, operation)
+        return PreparedOperation(self.supergraph, document, operation, self, measured)
+
+    def _message(self, message: str) -> str:
+        return message if self.config.introspection else without_suggestion(message)
 
 
 def _introspection_errors(document: DocumentNode) -> list[GraphQLError]:

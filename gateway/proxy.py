@@ -1,7 +1,14 @@
-"""One origin: the gateway forwards identity's OAuth paths and submittal's /documents."""
+"""One origin: the gateway forwards identity's OAuth paths and submittal's /documents.
+
+Only the public routes of DESIGN §4 are forwarded, matched on the path as the client sent it:
+a path that is ambiguous (percent-encoded dots, slashes or backslashes, dot segments, empty
+segments, control characters) is refused before matching, so no spelling of a path reaches
+anything but the route it names (``/documents/..%2fgraphql`` is not submittal's /graphql).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
@@ -23,7 +30,15 @@ IDENTITY_PATHS = (
 )
 IDENTITY_PREFIXES = ("/account",)
 SUBMITTAL_PREFIXES = ("/documents",)
+# Below a prefix: segments of letters, digits, '-', '_' and (not first) '.'.
+_SEGMENTS = r"(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}){0,8}"
+PUBLIC_ROUTE = re.compile(
+    "|".join(re.escape(p) for p in IDENTITY_PATHS)
+    + "|" + "|".join(f"{re.escape(p)}{_SEGMENTS}" for p in IDENTITY_PREFIXES + SUBMITTAL_PREFIXES)
+)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+# The largest body forwarded, as the Ingress's proxy-body-size: documents are at most 25 MB.
+MAX_BODY_BYTES = 50 * 1024 * 1024
 
 _HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -67,10 +82,26 @@ class Proxy:
         return forward
 
     async def forward(self, service: str, request: Request) -> Response:
+        path = public_path(request.scope)
+        if path is None:
+            return JSONResponse({"errors": [{
+                "message": "This path is not a public route: send it as the route is spelled, "
+                           "without encoded or dot segments.",
+                "extensions": {"code": "NOT_FOUND"},
+            }]}, status_code=404)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return JSONResponse({"errors": [{
+                "message": f"The request body is larger than {MAX_BODY_BYTES} bytes.",
+                "extensions": {"code": "BAD_USER_INPUT", "limit": "body",
+                               "max": MAX_BODY_BYTES},
+            }]}, status_code=413)
         base = self.upstreams.get(service)
         if not base:
-            return JSONResponse({"error": f"{service} is not configured"}, status_code=502)
-        url = base + request.url.path
+            return JSONResponse({"errors": [{"message": f"{service} is not configured",
+                                             "extensions": {"code": "UNAVAILABLE"}}]},
+                                status_code=502)
+        url = base + path
         if request.url.query:
             url += "?" + request.url.query
         headers = [
@@ -90,9 +121,10 @@ class Proxy:
         try:
             response = await self.client.send(upstream, stream=True)
         except httpx.HTTPError as exc:
-            return JSONResponse(
-                {"error": f"{service} is unavailable: {type(exc).__name__}"}, status_code=502
-            )
+            return JSONResponse({"errors": [{
+                "message": f"{service} is unavailable: {type(exc).__name__}",
+                "extensions": {"code": "UNAVAILABLE"},
+            }]}, status_code=502)
         out_headers = [
             (k, v) for k, v in response.headers.multi_items()
             if k.lower() not in _HOP_BY_HOP and k.lower() not in _SET_BY_US
@@ -108,3 +140,18 @@ class Proxy:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def public_path(scope: Mapping[str, object]) -> str | None:
+    """The request's path when it spells one public route exactly, else None.
+
+    The raw path (as sent, before percent-decoding) must itself be a public route: any
+    percent-escape, dot segment or empty segment makes it ambiguous between this proxy,
+    the services behind it and the Ingress, so it is refused rather than normalized.
+    """
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if isinstance(raw, bytes) else str(scope.get("path", ""))
+    path = path.split("?", 1)[0]
+    if PUBLIC_ROUTE.fullmatch(path) is None or path != scope.get("path"):
+        return None
+    return path

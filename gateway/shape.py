@@ -112,9 +112,12 @@ class Completion:
             if flat[:i] in self._error_paths:
                 return
         self._error_paths.add(flat)
+        # No subgraph said why: the owning service returned nothing for it (an entity the
+        # caller may not see reads as absent), so it is coded as not found.
         self.errors.append({
             "message": f"Cannot return null for non-nullable field {fs.parent}.{fs.name}.",
             "path": list(flat),
+            "extensions": {"code": "NOT_FOUND"},
         })
 
     def complete_object(self, obj: Any, shape: SelShape, path: Any) -> Any:

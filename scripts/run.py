@@ -54,13 +54,15 @@ def _wait_healthy(name: str, url: str, proc: subprocess.Popen[bytes], timeout: f
     raise RuntimeError(f"{name} did not answer {url}/healthz within {timeout:.0f}s")
 
 
-def _print_banner(settings_urls: dict[str, str], public: str, nats_url: str) -> None:
+def _print_banner(
+    settings_urls: dict[str, str], ops_urls: dict[str, str], public: str, nats_url: str
+) -> None:
     print("\n  CERS is running (Ctrl-C stops everything)\n", flush=True)
     print(f"  Portal:       {public}/   (Business Portal and Regulator Portal, when built)")
     print(f"  GraphQL API:  {public}/graphql   (GraphiQL: open it in a browser)")
     print(f"  OpenID Connect: {public}/.well-known/openid-configuration")
     for name, url in settings_urls.items():
-        print(f"  {name:<10} {url}   (/healthz, /readyz, /metrics)")
+        print(f"  {name:<10} {url}   (operators: {ops_urls[name]}/readyz, /metrics)")
     print(f"  NATS       {nats_url}")
     demo = _demo_accounts()
     if demo:
@@ -110,6 +112,7 @@ def main() -> int:
 
     supervisor = Supervisor()
     urls: dict[str, str] = {}
+    ops_urls: dict[str, str] = {}
     stopping = False
 
     def stop(*_: object) -> None:
@@ -129,12 +132,17 @@ def main() -> int:
                 port = settings.port(name)
                 if port_open(settings.bind_host, port):
                     raise RuntimeError(f"port {port} for {name} is taken; set {name.upper()}_PORT")
+                ops_port = settings.ops_port(name)
+                if port_open(settings.bind_host, ops_port):
+                    raise RuntimeError(f"port {ops_port} for {name}'s operations is taken; set "
+                                       f"{name.upper()}_OPS_PORT")
                 supervisor.add(name, functools.partial(_spawn, _module(name), env))
                 urls[name] = f"http://{settings.bind_host}:{port}"
+                ops_urls[name] = f"http://{settings.bind_host}:{ops_port}"
                 started.append(name)
             for name in started:
                 _wait_healthy(name, urls[name], supervisor.children[name].proc, timeout=120)
-        _print_banner(urls, settings.public_base_url, nats_url)
+        _print_banner(urls, ops_urls, settings.public_base_url, nats_url)
         while not stopping:
             supervisor.check()
             time.sleep(0.25)

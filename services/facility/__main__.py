@@ -24,14 +24,14 @@ SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
 
 def serve(settings: Settings) -> int:
-    import uvicorn
-
+    from common.asgi import serve as serve_app
     from services.facility.app import create_app
 
-    uvicorn.run(
+    serve_app(
         create_app(settings),
         host=settings.bind_host,
         port=settings.port("facility"),
+        ops_port=settings.ops_port("facility"),
         log_config=None,
         proxy_headers=False,
     )

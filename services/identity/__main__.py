@@ -36,13 +36,12 @@ def _deps(settings: Settings) -> Deps:
 
 
 def serve(settings: Settings) -> int:
-    import uvicorn
-
+    from common.asgi import serve as serve_app
     from services.identity.app import create_app
 
-    uvicorn.run(
+    serve_app(
         create_app(settings), host=settings.bind_host, port=settings.port("identity"),
-        log_config=None, proxy_headers=False,
+        ops_port=settings.ops_port("identity"), log_config=None, proxy_headers=False,
     )
     return 0
 

@@ -13,14 +13,13 @@ RESYNC_TIMEOUT_SECONDS = 600
 
 
 def serve() -> None:
-    import uvicorn
-
+    from common.asgi import serve as serve_app
     from services.submittal.app import create_app
 
     settings = load_settings()
     configure_logging("submittal", settings.log_level, settings.log_format)
-    uvicorn.run(create_app(settings), host=settings.bind_host, port=settings.port("submittal"),
-                log_config=None)
+    serve_app(create_app(settings), host=settings.bind_host, port=settings.port("submittal"),
+              ops_port=settings.ops_port("submittal"), log_config=None)
 
 
 def schema() -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -59,10 +61,23 @@ async def _caller(deps: Deps, verifier: JWKSVerifier, request: Request, session:
 
 def document_routes(deps: Deps, verifier: JWKSVerifier) -> list[Route]:
     async def upload(request: Request) -> Response:
+        # Who is asking comes first: an anonymous caller's body is never read.
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            principal = await verifier.verify(token) if token else None
+        except AuthError as error:
+            return _error(401, error.code, error.message)
+        if principal is None:
+            return _error(401, "UNAUTHENTICATED", "Sign in first: send a Bearer token.")
         try:
             filename, declared, content, facility_id = await _upload_parts(request)
         except TooLarge:
             return _error(413, "BAD_USER_INPUT", "Documents are at most 25 MB.")
+        except (MultiPartException, HTTPException) as error:
+            # Starlette reports an unreadable multipart body as either, depending on where
+            # it is parsed.
+            detail = getattr(error, "message", None) or getattr(error, "detail", "")
+            return _error(400, "BAD_USER_INPUT", f"The multipart body cannot be read: {detail}")
         except ValueError as error:
             return _error(400, "BAD_USER_INPUT", str(error))
         if not facility_id:
@@ -72,14 +87,12 @@ def document_routes(deps: Deps, verifier: JWKSVerifier) -> list[Route]:
             return _error(415, "BAD_USER_INPUT", problem or "Unknown file type.")
         if not deps.fresh():
             return _error(503, "UNAVAILABLE", "Permissions are being brought up to date; retry.")
-        try:
-            async with deps.db.read() as session:
-                principal, caller = await _caller(deps, verifier, request, session)
-                facility = await session.get(FacilityView, facility_id)
-        except AuthError as error:
-            return _error(401, error.code, error.message)
-        if principal is None:
-            return _error(401, "UNAUTHENTICATED", "Sign in first: send a Bearer token.")
+        async with deps.db.read() as session:
+            caller = await load_caller(session, principal, fresh=deps.fresh)
+            facility = await session.get(FacilityView, facility_id)
+        if facility is not None and not caller.in_step(facility):
+            return _error(503, "UNAVAILABLE", f"Facility {facility_id} is being brought up to "
+                          "date; retry shortly.")
         if facility is None or not caller.sees_submissions(facility):
             return _error(404, "NOT_FOUND", f"Facility {facility_id} was not found.")
         if not caller.is_member(facility, "EDITOR"):

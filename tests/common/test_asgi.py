@@ -29,6 +29,11 @@ async def test_health_and_readiness_answer_when_every_check_passes() -> None:
     app = create_app("demo", readiness={"database": db_ok})
     async with _client(app) as client:
         assert (await client.get("/healthz")).json() == {"status": "ok", "service": "demo"}
+        # Readiness and metrics are for operators: only on the internal port's app.
+        assert (await client.get("/readyz")).status_code == 404
+        assert (await client.get("/metrics")).status_code == 404
+    async with _client(app.state.ops) as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok", "service": "demo"}
         ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"] == {"ok": True, "detail": "ok"}
@@ -42,7 +47,7 @@ async def test_readiness_fails_and_says_why_when_a_check_fails_or_raises() -> No
         raise ConnectionRefusedError("connection refused by 127.0.0.1:5432")
 
     app = create_app("demo", readiness={"nats": nats_down, "database": db_broken})
-    async with _client(app) as client:
+    async with _client(app.state.ops) as client:
         ready = await client.get("/readyz")
     assert ready.status_code == 503
     checks = ready.json()["checks"]
@@ -71,6 +76,7 @@ async def test_metrics_are_exposed_in_prometheus_format() -> None:
     app = create_app("demo", routes=[Route("/hello", _hello)])
     async with _client(app) as client:
         await client.get("/hello")
+    async with _client(app.state.ops) as client:
         metrics = await client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")
     assert 'http_requests_total{method="GET",route="/hello",service="demo",status="200"} 1.0' in (

@@ -69,6 +69,7 @@ class Cluster:
         self.resources = rendered("dev")
         self.tmp = tmp
         self.ports = {role: free_port() for role in APPS}
+        self.ops_ports = {role: free_port() for role in APPS}
         self.databases = databases
         self.rename = {f"http://{r}:{p}": f"http://127.0.0.1:{self.ports[r]}"
                        for r, p in (("identity", 8001), ("facility", 8002), ("submittal", 8003),
@@ -111,6 +112,8 @@ class Cluster:
                 value = value.replace(old, new)
             env[name] = value
         env.update({f"{role.upper()}_PORT": str(port) for role, port in self.ports.items()})
+        env.update({f"{role.upper()}_OPS_PORT": str(port)
+                    for role, port in self.ops_ports.items()})
         env["BIND_HOST"] = "127.0.0.1"
         for service in SERVICES:
             env.pop(f"{service.upper()}_DATABASE_URL", None)
@@ -167,9 +170,11 @@ def test_the_system_boots_with_the_manifest_environment(
                 )
         for role in ORDER:
             base = f"http://127.0.0.1:{cluster.ports[role]}"
+            ops = f"http://127.0.0.1:{cluster.ops_ports[role]}"
             try:
                 wait_for(f"{base}/healthz", processes[role], 120)
-                ready = wait_for(f"{base}/readyz", processes[role], 60)
+                ready = wait_for(f"{ops}/readyz", processes[role], 60)
+                assert httpx.get(f"{base}/readyz", timeout=5).status_code != 200
             except AssertionError as exc:
                 raise AssertionError(f"{role}: {exc}\n{logs(tmp_path)}") from exc
             assert ready.json()["status"] == "ready"

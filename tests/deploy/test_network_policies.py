@@ -129,7 +129,6 @@ ALLOWED = [
     *[(s, f"{s}-postgres") for s in SERVICES],
     *[(f"{s}-migrate", f"{s}-postgres") for s in SERVICES],
     *[(s, "nats") for s in SERVICES],
-    *[("prometheus", app) for app in ("gateway", "identity", "facility", "submittal")],
 ]
 
 FORBIDDEN = [
@@ -191,5 +190,13 @@ def test_only_the_mail_senders_reach_the_smtp_relay_and_nothing_reaches_the_inte
         assert not cluster.allows(pod, "internet", 443), pod
 
 
-def test_prometheus_scrapes_only_the_http_port(cluster: Cluster) -> None:
+def test_prometheus_scrapes_only_the_operations_port(cluster: Cluster) -> None:
     assert not cluster.allows("prometheus", "identity", 5432)
+    for app in ("gateway", "identity", "facility", "submittal"):
+        assert cluster.allows("prometheus", app, PORT[app] + 100), app
+        assert not cluster.allows("prometheus", app, PORT[app]), app
+
+
+def test_the_ingress_controller_never_reaches_an_operations_port(cluster: Cluster) -> None:
+    for app in ("gateway", "identity", "facility", "submittal"):
+        assert not cluster.allows("ingress-controller", app, PORT[app] + 100), app

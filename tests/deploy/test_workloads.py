@@ -38,6 +38,10 @@ def test_the_app_probes_are_healthz_for_liveness_and_readyz_for_readiness(name: 
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["port"] == "http"
+        # Readiness is on the internal operations port, which no Service exposes.
+        assert container["readinessProbe"]["httpGet"]["port"] == "ops"
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports["ops"] == ports["http"] + 100
 
 
 @pytest.mark.parametrize("name", ALL)

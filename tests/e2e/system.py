@@ -25,6 +25,7 @@ class RunningSystem:
         self.data_dir = data_dir
         names = ("gateway", "identity", "facility", "submittal")
         self.ports = {name: free_port() for name in names}
+        self.ops_ports = {name: free_port() for name in names}
         self.base_url = f"http://127.0.0.1:{self.ports['gateway']}"
         self.env = {
             **os.environ,
@@ -34,6 +35,7 @@ class RunningSystem:
             "LOG_LEVEL": "WARNING",
             "OUTBOX_POLL_SECONDS": "0.05",
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            **{f"{name.upper()}_OPS_PORT": str(port) for name, port in self.ops_ports.items()},
         }
         for name in ("IDENTITY_URL", "FACILITY_URL", "SUBMITTAL_URL", "JWKS_URL"):
             self.env.pop(name, None)
@@ -50,6 +52,11 @@ class RunningSystem:
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
+
+    def ops_url(self, name: str) -> str:
+        """The process's internal operations port: /readyz, /metrics (and the gateway's
+        /graphql/plan)."""
+        return f"http://127.0.0.1:{self.ops_ports[name]}"
 
     def start(self, timeout: float = 180.0) -> None:
         self.process = subprocess.Popen(

@@ -14,7 +14,7 @@ PROCESSES = ("gateway", "identity", "facility", "submittal")
 
 def _ready(system: RunningSystem, name: str) -> dict | None:
     try:
-        response = httpx.get(f"{system.url(name)}/readyz", timeout=5)
+        response = httpx.get(f"{system.ops_url(name)}/readyz", timeout=5)
     except httpx.TransportError:
         return None  # not listening (yet, or again)
     return response.json() if response.status_code == 200 else None
@@ -35,6 +35,7 @@ def test_make_run_starts_bundled_nats_and_every_process_then_stops_cleanly(tmp_p
     assert not port_open("127.0.0.1", system.nats_port)
     for name in PROCESSES:
         assert not port_open("127.0.0.1", system.ports[name])
+        assert not port_open("127.0.0.1", system.ops_ports[name])
 
 
 def test_a_second_run_reuses_the_data_of_the_first(tmp_path: Path, private_nats_server) -> None:

@@ -20,7 +20,10 @@ async def test_the_service_migrates_seeds_and_reports_ready(settings, database_u
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://facility") as client:
             assert (await client.get("/healthz")).json()["service"] == "facility"
-            ready = (await client.get("/readyz")).json()
+            ops = httpx.AsyncClient(transport=httpx.ASGITransport(app=app.state.ops),
+                                    base_url="http://facility-ops")
+            async with ops:
+                ready = (await ops.get("/readyz")).json()
             assert ready["checks"]["database"]["ok"] is True
             agencies = await client.post(
                 "/graphql", json={"query": '{ regulatorAgencies(county: "Plumas") { name } }'}

@@ -29,6 +29,7 @@ async def test_the_creator_of_a_business_becomes_its_lead_user(api):
         "{ myBusinesses { totalCount edges { node { name people { role user { id } } } } } }",
         as_="ann",
     )
+    assert "errors" not in mine, mine
     node = mine["data"]["myBusinesses"]["edges"][0]["node"]
     assert node["people"] == [{"role": "LEAD_USER", "user": {"id": "ann"}}]
 

@@ -113,6 +113,18 @@ async def test_history_is_for_lead_users_and_the_facility_s_regulators(api, app)
     regulator = await api(query, as_="pat", portal="regulator", id=fid)
     assert regulator["data"]["facility"]["history"] == lead["history"]
     assert (await api(query, as_="yul", portal="regulator", id=fid))["data"]["facility"] is None
+    # Statewide readers see the facility but not its audit trail, whoever they are.
+    for caller, portal, scope in [("sync-client", None, "statewide:read"),
+                                  ("stan", "state", "openid")]:
+        state = await api(query, as_=caller, portal=portal, scope=scope, id=fid)
+        assert "errors" not in state, state
+        assert state["data"]["facility"] == {"name": lead["name"], "history": None}
+    newest = await api("query($id: ID!) { facility(id: $id) { history(first: 1) { action } } }",
+                       as_="ann", id=fid)
+    assert newest["data"]["facility"]["history"] == [{"action": "REGULATOR_CHANGED"}]
+    too_many = await api("query($id: ID!) { facility(id: $id) { history(first: 201) { action } } }",
+                         as_="ann", id=fid)
+    assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 def test_the_committed_sdl_matches_the_schema():

@@ -97,6 +97,10 @@ def subgraph_app(name: str, schema: Any, record: bool = True) -> Starlette:
     return app
 
 
+# A gateway's public base URL -> the base URL of its operations app (the internal port).
+OPS_URLS: dict[str, str] = {}
+
+
 @dataclass
 class Federation:
     """Running subgraphs of one set, and a way to start gateways over them."""
@@ -120,7 +124,9 @@ class Federation:
             settings, config=cfg, supergraph_sdl=sdl,
             subgraph_url_overrides=overrides, verifier=verifier,
         )
-        return self.threads.serve(app)
+        base = self.threads.serve(app)
+        OPS_URLS[base] = self.threads.serve(app.state.ops, lifespan="off")
+        return base
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from common.natsserver import free_port
-from tests.gateway.conftest import Client, Federation, mint_token
+from tests.gateway.conftest import OPS_URLS, Client, Federation, mint_token
 from tests.gateway.subgraphs import core as subgraphs
 
 
@@ -133,7 +133,7 @@ async def test_a_down_subgraph_nulls_only_what_it_owns(
     assert body["data"] == {"me": {"name": "Alice Lee"}, "facility": None}
     assert body["errors"][0]["extensions"]["serviceName"] == "elements"
     assert body["errors"][0]["path"][:1] == ["facility"]
-    ready = await http.get(base + "/readyz")
+    ready = await http.get(OPS_URLS[base] + "/readyz")
     assert ready.status_code == 503
     assert ready.json()["checks"]["elements"]["ok"] is False
     assert ready.json()["checks"]["users"]["ok"] is True
@@ -230,7 +230,7 @@ async def test_metrics_count_subgraph_calls_and_plan_cache_hits(
         await http.post(base + "/graphql", json={"query": '{ facility(id: "f1") { name } }'})
     await http.post(base + "/graphql", json={"query": '{ element(id: "e1") { id } }'})
     await http.post(base + "/graphql", json={"query": "{ nope }"})
-    metrics = (await http.get(base + "/metrics")).text
+    metrics = (await http.get(OPS_URLS[base] + "/metrics")).text
     assert 'gateway_operations_total{cache="hit"} 1.0' in metrics
     assert 'gateway_operations_total{cache="miss"} 2.0' in metrics
     assert 'gateway_operations_total{cache="refused"} 1.0' in metrics

@@ -71,3 +71,37 @@ async def test_a_wrong_header_is_refused_and_a_viewer_cannot_import(world: World
     csv = HEADER + "Propane,74-98-6,N,GAS,500,200,CUBIC_FEET,365,CYLINDER,,\n"
     assert code(await h.gql(IMPORT, world.t("viewer"), id=draft, csv=csv, mode="APPEND")) == (
         "FORBIDDEN")
+
+
+async def test_the_caller_is_checked_before_a_byte_of_the_csv_is_read(world: World):
+    h, editor = world.h, world.t("editor")
+    draft = await start(h, editor, world.facility, "HAZARDOUS_MATERIALS_INVENTORY")
+    malformed = 'commonName\n"unterminated\x00' + "x" * 200_000
+    anonymous = await h.gql(IMPORT, None, id=draft, csv=malformed, mode="APPEND")
+    assert code(anonymous) == "UNAUTHENTICATED"
+    # Another business's lead user learns nothing, not even that the draft exists.
+    outsider = await h.gql(IMPORT, world.t("outsider"), id=draft, csv=malformed, mode="APPEND")
+    assert code(outsider) == "NOT_FOUND"
+
+
+async def test_an_unreadable_or_oversized_csv_is_a_coded_user_error(world: World):
+    h, editor = world.h, world.t("editor")
+    draft = await start(h, editor, world.facility, "HAZARDOUS_MATERIALS_INVENTORY")
+    for csv, expected in [
+        (HEADER + '"' + "x" * 200_000 + '"\n', "BAD_CSV"),
+        (HEADER + "x" * (4 * 1024 * 1024), "TOO_LARGE"),
+    ]:
+        result = ok(await h.gql(IMPORT, editor, id=draft, csv=csv, mode="APPEND"),
+                    "importHazardousMaterials")
+        assert result["importedCount"] == 0
+        assert [e["code"] for e in result["userErrors"]] == [expected]
+
+
+async def test_findings_are_bounded_however_many_rows_fail(world: World):
+    h, editor = world.h, world.t("editor")
+    draft = await start(h, editor, world.facility, "HAZARDOUS_MATERIALS_INVENTORY")
+    csv = HEADER + "Oil,,maybe,PLASMA,lots,,LITERS,30,,water,5\n" * 1000
+    result = ok(await h.gql(IMPORT, editor, id=draft, csv=csv, mode="APPEND"),
+                "importHazardousMaterials")
+    errors = result["userErrors"]
+    assert len(errors) == 201 and "more findings are not shown" in errors[-1]["message"]

@@ -100,3 +100,17 @@ async def test_multipart_uploads_work_too(world: World):
         headers={"authorization": f"Bearer {world.t('editor')}"})
     assert response.status_code == 201, response.text
     assert response.json()["filename"] == "site-map.png"
+
+
+async def test_an_upload_is_read_only_for_a_signed_in_caller_and_bad_bodies_are_coded(
+    world: World,
+):
+    garbage = b"--x\r\nnot a part\r\n--x--"
+    status, body = await upload(world, "", garbage, "multipart/form-data; boundary=x")
+    assert (status, body["error"]["code"]) == (401, "UNAUTHENTICATED")
+    for content_type, content in [
+        ("multipart/form-data; boundary=x", garbage),
+        ("multipart/form-data", b"no boundary"),
+    ]:
+        status, body = await upload(world, "editor", content, content_type)
+        assert status == 400 and body["error"]["code"] == "BAD_USER_INPUT", body

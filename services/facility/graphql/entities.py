@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import col
 from strawberry.scalars import JSON
 
-from common.graphql import PageInfo
+from common.graphql import PageInfo, coded_error, list_size
 from services.facility.adapters import tables as t
 from services.facility.domain import compliance
 from services.facility.domain.counties import counties
@@ -32,6 +32,8 @@ from services.facility.service_layer.people import aware
 
 Info = strawberry.Info[Any, Any]
 
+MAX_HISTORY_PAGE = 200
+
 
 @strawberry.federation.type(keys=["id"])
 class User:
@@ -43,7 +45,8 @@ class User:
     def resolve_reference(cls, id: strawberry.ID, **_: Any) -> User:
         return cls(id=id)
 
-    @strawberry.field(description="The caller's own businesses and levels; null for others.")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="The caller's own businesses and levels; null for others.",  # type: ignore[untyped-decorator]
+                      directives=[list_size(assumed=20)])
     async def memberships(self, info: Info) -> list[Membership] | None:
         caller = await loaders.caller_of(info)
         if caller.user_id != str(self.id):
@@ -265,7 +268,7 @@ class Facility:
         row = await loaders.agencies(info).load(self.row.agency_id)
         return RegulatorAgency.from_domain(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(directives=[list_size(assumed=20)])  # type: ignore[untyped-decorator]
     async def update_required_reasons(self, info: Info) -> list[UpdateRequiredReason]:
         rows = await loaders.reasons(info).load(self.row.id) or []
         return [UpdateRequiredReason.from_domain(r) for r in rows]
@@ -279,17 +282,26 @@ class Facility:
         today = loaders.app_of(info).today()
         return compliance.compliance_status(self.row.annual_due_date, open_reasons, today)
 
-    @strawberry.field
+    @strawberry.field(directives=[list_size(assumed=50)])  # type: ignore[untyped-decorator]
     async def permits(self, info: Info) -> list[PermitNode]:
         rows = await loaders.permits(info).load(self.row.id) or []
         return [PermitNode.from_domain(r) for r in rows]
 
-    @strawberry.field(description="Who changed what, when; lead users and regulators only.")  # type: ignore[untyped-decorator]
-    async def history(self, info: Info) -> list[HistoryNode] | None:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Who changed what, when: the newest `first` changes (at most "
+        f"{MAX_HISTORY_PAGE}), in the order they happened. Only for the lead users of the "
+        "facility's business and the staff of its regulator agency; null for everyone else, "
+        "statewide readers included: statewide reading covers the facility's data, not the "
+        "audit trail of who changed it.",
+        directives=[list_size(slicing=["first"])])
+    async def history(self, info: Info, first: int = 50) -> list[HistoryNode] | None:
+        if not 0 <= first <= MAX_HISTORY_PAGE:
+            raise coded_error("BAD_USER_INPUT", f"first must be between 0 and "
+                              f"{MAX_HISTORY_PAGE}.", field=["first"])
         caller = await loaders.caller_of(info)
         if not caller.can_read_history(self.row):
             return None
-        rows = await loaders.history(info).load(self.row.id) or []
+        rows = await loaders.history(info).load((self.row.id, first))
         return [HistoryNode.from_domain(r) for r in rows]
 
 
@@ -347,7 +359,8 @@ class Organization:
 
         return await facility_connection(info, {"organization_id": str(self.id)}, first, after)
 
-    @strawberry.field(description="The People list; members only.")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="The People list; members only.",  # type: ignore[untyped-decorator]
+                      directives=[list_size(assumed=100)])
     async def people(self, info: Info) -> list[Membership] | None:
         caller = await loaders.caller_of(info)
         if caller.business_role(str(self.id)) is None:
@@ -355,7 +368,8 @@ class Organization:
         rows = await loaders.members(info).load(str(self.id)) or []
         return [Membership.from_domain(m) for m in rows]
 
-    @strawberry.field(description="Pending and past invitations; lead users only.")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="Pending and past invitations; lead users only.",  # type: ignore[untyped-decorator]
+                      directives=[list_size(assumed=50)])
     async def invitations(self, info: Info) -> list[Invitation] | None:
         caller = await loaders.caller_of(info)
         if caller.business_role(str(self.id)) is not Role.LEAD_USER:
@@ -369,7 +383,8 @@ class Organization:
             now = loaders.app_of(info).now()
             return [Invitation.from_domain(r, now) for r in rows.scalars()]
 
-    @strawberry.field(description="Access requests to decide; lead users only.")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="Access requests to decide; lead users only.",  # type: ignore[untyped-decorator]
+                      directives=[list_size(assumed=50)])
     async def access_requests(self, info: Info) -> list[AccessRequest] | None:
         caller = await loaders.caller_of(info)
         if caller.business_role(str(self.id)) is not Role.LEAD_USER:
@@ -439,7 +454,8 @@ class RegulatorAgency:
         rows = await loaders.jurisdictions(info).load(str(self.id)) or []
         return sorted({j.city for j in rows if j.city})
 
-    @strawberry.field(description="The agency's staff; visible to its own staff only.")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="The agency's staff; visible to its own staff only.",  # type: ignore[untyped-decorator]
+                      directives=[list_size(assumed=100)])
     async def staff(self, info: Info) -> list[StaffMember] | None:
         caller = await loaders.caller_of(info)
         if caller.staff_role(str(self.id)) is None:
@@ -447,7 +463,8 @@ class RegulatorAgency:
         rows = await loaders.staff(info).load(str(self.id)) or []
         return [StaffMember.from_domain(s) for s in rows]
 
-    @strawberry.field(description="Requests for businesses without a lead user; APPROVER+.")  # type: ignore[untyped-decorator]
+    @strawberry.field(description="Requests for businesses without a lead user; APPROVER+.",  # type: ignore[untyped-decorator]
+                      directives=[list_size(assumed=50)])
     async def access_requests(self, info: Info) -> list[AccessRequest] | None:
         caller = await loaders.caller_of(info)
         role = caller.staff_role(str(self.id))

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
@@ -135,7 +135,28 @@ def regulated_organizations(info: Info, agency_ids: frozenset[str]) -> DataLoade
     return _loader(info, "regulated_orgs", fetch)  # type: ignore[return-value]
 
 
-def history(info: Info) -> DataLoader[str, list[HistoryEntry] | None]:
-    return _grouped(
-        info, "history", HistoryEntry, col(HistoryEntry.facility_id), col(HistoryEntry.id)
-    )
+def history(info: Info) -> DataLoader[tuple[str, int], list[HistoryEntry]]:
+    """The newest ``first`` history entries of each facility, in the order they happened, in
+    one windowed query per batch (and page size)."""
+    app = app_of(info)
+
+    async def load(keys: Sequence[tuple[str, int]]) -> list[list[HistoryEntry]]:
+        sizes: dict[int, list[str]] = defaultdict(list)
+        for facility_id, first in keys:
+            sizes[first].append(facility_id)
+        found: dict[tuple[str, int], list[HistoryEntry]] = defaultdict(list)
+        async with app.db.read() as session:
+            for first, ids in sizes.items():
+                order = col(HistoryEntry.id).desc()
+                rank = func.row_number().over(
+                    partition_by=col(HistoryEntry.facility_id), order_by=order)
+                ranked = select(col(HistoryEntry.id).label("id"), rank.label("rank")).where(
+                    col(HistoryEntry.facility_id).in_(ids)).subquery()
+                rows = await session.execute(
+                    select(HistoryEntry).join(ranked, ranked.c.id == col(HistoryEntry.id))
+                    .where(ranked.c.rank <= first).order_by(col(HistoryEntry.id)))
+                for row in rows.scalars():
+                    found[(row.facility_id, first)].append(row)
+        return [found.get(k, []) for k in keys]
+
+    return context_of(info).loader("history", lambda: DataLoader(load_fn=load))

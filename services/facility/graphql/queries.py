@@ -8,6 +8,7 @@ import strawberry
 from sqlalchemy import select
 from sqlmodel import col
 
+from common.graphql import list_size
 from services.facility.adapters import tables as t
 from services.facility.domain.counties import county_id
 from services.facility.graphql import loaders
@@ -80,7 +81,9 @@ class Query:
             raise_coded(exc)
             raise
 
-    @strawberry.field(description="The public directory of agencies, optionally for one county.")  # type: ignore[untyped-decorator]
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The public directory of agencies, optionally for one county.",
+        directives=[list_size(assumed=100)])
     async def regulator_agencies(
         self, info: Info, county: str | None = None
     ) -> list[RegulatorAgency]:

@@ -77,9 +77,11 @@ class Caller:
         )
 
     def can_read_history(self, facility: Facility) -> bool:
+        """Lead users of its business and staff of its regulator (DESIGN §1 Audit). Statewide
+        readers are neither: their reading covers the facility's data, not the audit trail,
+        which names the people who made each change."""
         return (
-            self.statewide
-            or self.business_role(facility.organization_id) is BusinessRole.LEAD_USER
+            self.business_role(facility.organization_id) is BusinessRole.LEAD_USER
             or self.staff_role(facility.agency_id) is not None
         )
 

@@ -151,8 +151,14 @@ def _column(loc: tuple[Any, ...], numbers: list[int]) -> str:
     return str(loc[0]) if loc else "row"
 
 
-def parse_csv(text: str) -> tuple[list[HazardousMaterial], list[Issue]]:
-    """Every row as a material, and every finding; ERROR findings mean nothing may be saved."""
+def parse_csv(
+    text: str, max_rows: int | None = None
+) -> tuple[list[HazardousMaterial], list[Issue]]:
+    """Every row as a material, and every finding; ERROR findings mean nothing may be saved.
+
+    Past ``max_rows`` rows, reading stops with an ERROR finding. A file the csv module cannot
+    read raises csv.Error.
+    """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = reader.fieldnames or []
     unknown = [c for c in header if c not in COLUMNS]
@@ -162,8 +168,12 @@ def parse_csv(text: str) -> tuple[list[HazardousMaterial], list[Issue]]:
                           "; download it from /documents/templates/hmi.csv.", "BAD_HEADER")]
     materials: list[HazardousMaterial] = []
     issues: list[Issue] = []
-    for raw in reader:
+    for count, raw in enumerate(reader, start=1):
         line = reader.line_num
+        if max_rows is not None and count > max_rows:
+            issues.append(Issue(("rows", line, "row"), f"The file has more than {max_rows} "
+                                "rows; import it in parts with mode APPEND.", "TOO_LARGE"))
+            break
         if None in raw:
             issues.append(Issue(("rows", line, "row"), "This row has more cells than the header."))
             continue

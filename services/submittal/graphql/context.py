@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
@@ -16,6 +16,9 @@ from common.graphql import context_of
 from services.submittal.adapters.tables import Element, FacilityView
 from services.submittal.service_layer.access import Caller, load_caller, require_fresh
 from services.submittal.service_layer.deps import Deps
+from services.submittal.service_layer.elements import SUBMITTED_STATES
+
+DRAFT = "DRAFT"
 
 Info = strawberry.Info[Any, Any]
 
@@ -72,19 +75,77 @@ def elements_by_id(info: Info) -> DataLoader[str, Element | None]:
 
 
 def elements_by_facility(info: Info) -> DataLoader[str, list[Element]]:
-    """Every element row of each facility, newest first, in one query per batch."""
+    """Each facility's current elements, newest first, in one query per batch: its open drafts
+    (at most one per element type) and the latest submission of each element type. A bounded
+    set, however many times a facility has submitted."""
     deps = deps_of(info)
 
     async def load(ids: list[str]) -> list[list[Element]]:
-        grouped: dict[str, list[Element]] = defaultdict(list)
-        async with deps.db.read() as session:
-            rows = await session.execute(
-                select(Element).where(col(Element.facility_id).in_(ids)).order_by(
-                    col(Element.facility_id), col(Element.created_at).desc(),
-                    col(Element.id).desc())
-            )
-            for row in rows.scalars():
-                grouped[row.facility_id].append(row)
-        return [grouped.get(i, []) for i in ids]
+        rank = func.row_number().over(
+            partition_by=(col(Element.facility_id), col(Element.element_type)),
+            order_by=(func.coalesce(col(Element.submitted_at), col(Element.created_at)).desc(),
+                      col(Element.id).desc()),
+        )
+        latest = (
+            select(col(Element.id).label("id"), rank.label("rank"))
+            .where(col(Element.facility_id).in_(ids), col(Element.status).in_(SUBMITTED_STATES))
+            .subquery()
+        )
+        query = (
+            select(Element)
+            .outerjoin(latest, latest.c.id == col(Element.id))
+            .where(col(Element.facility_id).in_(ids),
+                   or_(col(Element.status) == DRAFT, latest.c.rank == 1))
+            .order_by(col(Element.facility_id), col(Element.created_at).desc(),
+                      col(Element.id).desc())
+        )
+        return await _grouped(deps, ids, query)
 
     return context_of(info).loader("elements_by_facility", lambda: DataLoader(load_fn=load))
+
+
+# (facility id, element type or None, status or None, drafts included, how many)
+RecentKey = tuple[str, str | None, str | None, bool, int]
+
+
+def recent_elements(info: Info) -> DataLoader[RecentKey, list[Element]]:
+    """The newest elements of each facility matching a filter, at most ``first`` of each, in
+    one windowed query per distinct filter."""
+    deps = deps_of(info)
+
+    async def load(keys: list[RecentKey]) -> list[list[Element]]:
+        shapes: dict[tuple[str | None, str | None, bool, int], list[str]] = defaultdict(list)
+        for facility_id, element_type, state, with_drafts, size in keys:
+            shapes[(element_type, state, with_drafts, size)].append(facility_id)
+        found: dict[RecentKey, list[Element]] = {}
+        for (element, status, drafts, first), ids in shapes.items():
+            conditions: list[Any] = [col(Element.facility_id).in_(ids)]
+            if element is not None:
+                conditions.append(col(Element.element_type) == element)
+            if status is not None:
+                conditions.append(col(Element.status) == status)
+            if not drafts:
+                conditions.append(col(Element.status) != DRAFT)
+            order = (col(Element.created_at).desc(), col(Element.id).desc())
+            rank = func.row_number().over(partition_by=col(Element.facility_id), order_by=order)
+            ranked = select(col(Element.id).label("id"), rank.label("rank")).where(
+                *conditions).subquery()
+            query = (
+                select(Element).join(ranked, ranked.c.id == col(Element.id))
+                .where(ranked.c.rank <= first)
+                .order_by(col(Element.facility_id), *order)
+            )
+            grouped = await _grouped(deps, ids, query)
+            for facility_id, rows in zip(ids, grouped, strict=True):
+                found[(facility_id, element, status, drafts, first)] = rows
+        return [found.get(k, []) for k in keys]
+
+    return context_of(info).loader("recent_elements", lambda: DataLoader(load_fn=load))
+
+
+async def _grouped(deps: Deps, ids: list[str], query: Any) -> list[list[Element]]:
+    grouped: dict[str, list[Element]] = defaultdict(list)
+    async with deps.db.read() as session:
+        for row in (await session.execute(query)).scalars():
+            grouped[row.facility_id].append(row)
+    return [grouped.get(i, []) for i in ids]

@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 
+from common.graphql import coded_error, list_size
 from services.submittal.adapters.tables import Element, FacilityView
 from services.submittal.domain.element_data import parse
 from services.submittal.domain.elements import (
@@ -17,11 +18,18 @@ from services.submittal.domain.elements import (
 )
 from services.submittal.domain.facility_info import FacilityInformation as FacilityInfoModel
 from services.submittal.graphql import data_types as dt
-from services.submittal.graphql.context import Info, caller_of, elements_by_facility, facilities
+from services.submittal.graphql.context import (
+    Info,
+    caller_of,
+    elements_by_facility,
+    facilities,
+    recent_elements,
+)
 from services.submittal.graphql.types import SubmittalElement
 from services.submittal.service_layer.elements import SUBMITTED_STATES, may_see
 
 RequirementEnum = strawberry.enum(Requirement, name="ElementRequirementLevel")
+MAX_ELEMENTS_PAGE = 200
 
 
 @strawberry.type
@@ -56,26 +64,39 @@ class Facility:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Submitted, reviewed and not-applicable elements (and, for "
-                      "the business, its drafts), newest first.")
+                    "the business, its drafts), newest first: the newest `first` (at most "
+                    f"{MAX_ELEMENTS_PAGE}); narrow older ones with `element` and `status`. Null "
+                    "when the submittal service cannot answer.",
+        directives=[list_size(slicing=["first"])])
     async def submittal_elements(
         self, info: Info, element: dt.ElementTypeEnum | None = None,  # type: ignore[valid-type]
         status: dt.SubmittalStatusEnum | None = None,  # type: ignore[valid-type]
-    ) -> list[SubmittalElement]:
-        facility, rows = await _facility_rows(info, str(self.id))
+        first: int = 50,
+    ) -> list[SubmittalElement] | None:
+        if not 0 <= first <= MAX_ELEMENTS_PAGE:
+            raise coded_error("BAD_USER_INPUT", f"first must be between 0 and "
+                              f"{MAX_ELEMENTS_PAGE}.", field=["first"])
+        facility = await facilities(info).load(str(self.id))
         if facility is None:
             return []
         caller = await caller_of(info)
+        if not caller.sees_submissions(facility) and not caller.is_member(facility):
+            return []
+        rows = await recent_elements(info).load((
+            str(self.id),
+            element.value if element else None,  # type: ignore[attr-defined]
+            status.value if status else None,  # type: ignore[attr-defined]
+            caller.is_member(facility), first,
+        ))
         secrets = caller.sees_secrets(facility)
-        return [
-            SubmittalElement.from_domain(row, secrets) for row in rows
-            if may_see(caller, facility, row)
-            and (element is None or row.element_type == element.value)
-            and (status is None or row.status == status.value)
-        ]
+        return [SubmittalElement.from_domain(row, secrets) for row in rows
+                if may_see(caller, facility, row)]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Open drafts; only the facility's business sees them.")
-    async def drafts(self, info: Info) -> list[SubmittalElement]:
+        description="Open drafts, at most one per element type; only the facility's business "
+                    "sees them. Null when the submittal service cannot answer.",
+        directives=[list_size(assumed=10)])
+    async def drafts(self, info: Info) -> list[SubmittalElement] | None:
         facility, rows = await _facility_rows(info, str(self.id))
         if facility is None:
             return []
@@ -87,8 +108,10 @@ class Facility:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Which elements the facility must report, from the Business Activities "
-        "answers of its latest submitted Facility Information (docs/elements.md).")
-    async def required_elements(self, info: Info) -> list[ElementRequirement]:
+        "answers of its latest submitted Facility Information (docs/elements.md). Null when "
+        "the submittal service cannot answer.",
+        directives=[list_size(assumed=10)])
+    async def required_elements(self, info: Info) -> list[ElementRequirement] | None:
         facility, rows = await _facility_rows(info, str(self.id))
         if facility is None or not (await caller_of(info)).sees_submissions(facility):
             return []

@@ -10,7 +10,7 @@ import strawberry
 from pydantic import ValidationError
 from strawberry.scalars import JSON
 
-from common.graphql import UserError, coded_error, context_of
+from common.graphql import UserError, coded_error, context_of, list_size
 from services.submittal.adapters.tables import Element
 from services.submittal.domain.elements import ElementType
 from services.submittal.domain.issues import Issue
@@ -116,7 +116,7 @@ class DiscardDraftPayload:
 
 @strawberry.type
 class SubmitDraftsPayload:
-    elements: list[SubmittalElement]
+    elements: list[SubmittalElement] = strawberry.field(directives=[list_size(assumed=10)])
     user_errors: list[UserError]
 
 

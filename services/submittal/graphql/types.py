@@ -12,7 +12,14 @@ from strawberry.federation.schema_directives import Key
 from strawberry.federation.types import FieldSet
 from strawberry.scalars import JSON
 
-from common.graphql import PageInfo, UserError, coded_error, decode_cursor, encode_cursor
+from common.graphql import (
+    PageInfo,
+    UserError,
+    coded_error,
+    decode_cursor,
+    encode_cursor,
+    list_size,
+)
 from common.graphql import Severity as GqlSeverity
 from services.submittal.adapters.tables import Element
 from services.submittal.domain.changes import ChangeClass
@@ -215,7 +222,8 @@ class SubmittalElement:
         return JSON(model.fields) if isinstance(model, OtherElement) else None
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Document slots of the other seven elements.")
+        description="Document slots of the other seven elements.",
+        directives=[list_size(assumed=10)])
     def documents(self) -> list[dt.DocumentSlot]:
         model = self._model()
         if not isinstance(model, OtherElement):
@@ -232,7 +240,8 @@ class SubmittalElement:
         return JSON(data)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Current findings: ERROR blocks submission, WARNING does not.")
+        description="Current findings: ERROR blocks submission, WARNING does not.",
+        directives=[list_size(assumed=100)])
     def validation(self) -> list[UserError]:
         model = self._model()
         if model is None:

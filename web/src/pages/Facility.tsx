@@ -64,7 +64,8 @@ interface Facility {
   regulator: { id: string; name: string; phone: string | null; email: string | null; website: string | null } | null;
   permits: { id: string; number: string; issuedAt: string; expiresAt: string; issuedBy: { firstName: string; lastName: string } | null }[];
   history: { id: string; at: string; action: string; changes: unknown; actor: { firstName: string; lastName: string } | null }[] | null;
-  submittalElements: Element[]; drafts: Draft[];
+  // Null when the submittal service cannot answer; the rest of the page still shows.
+  submittalElements: Element[] | null; drafts: Draft[] | null;
 }
 interface FacilityData { me: { id: string; memberships: { role: string; organization: { id: string } | null }[] | null } | null; facility: Facility | null }
 type Result = { userErrors: UserError[] };
@@ -230,7 +231,8 @@ export function FacilityPage({ id }: { id: string }) {
         const role = data.me?.memberships?.find((m) => m.organization?.id === f.organization?.id)?.role;
         const canEdit = portal === "business" && atLeast(role, "EDITOR");
         const canSubmit = portal === "business" && atLeast(role, "APPROVER");
-        const submitted = f.submittalElements.filter((e) => e.status !== "DRAFT");
+        const submitted = (f.submittalElements ?? []).filter((e) => e.status !== "DRAFT");
+        const drafts = f.drafts ?? [];
         return (
           <>
             <dl className="facts">
@@ -253,18 +255,20 @@ export function FacilityPage({ id }: { id: string }) {
             <section aria-labelledby="elements-h">
               <div className="page-head">
                 <h2 id="elements-h">Submittal elements</h2>
-                {f.drafts.length && canSubmit ? <Link className="button" to={`/facilities/${f.id}/submit`}>Submit all drafts ({f.drafts.length})</Link> : null}
+                {drafts.length && canSubmit ? <Link className="button" to={`/facilities/${f.id}/submit`}>Submit all drafts ({drafts.length})</Link> : null}
               </div>
               <div className="table-wrap">
                 <table className="elements">
                   <thead><tr><th scope="col">Element</th><th scope="col">Last submitted</th><th scope="col">Draft</th></tr></thead>
                   <tbody>{ELEMENT_TYPES.map((type) => (
                     <ElementRow key={type} facility={f} type={type} canEdit={canEdit} onChanged={changed}
-                      last={submitted.find((e) => e.element === type)} draft={f.drafts.find((d) => d.element === type)} />
+                      last={submitted.find((e) => e.element === type)} draft={drafts.find((d) => d.element === type)} />
                   ))}</tbody>
                 </table>
               </div>
-              {canSubmit && f.drafts.length === 0 ? <NoChange facility={f} onDone={changed} /> : null}
+              {f.submittalElements === null || f.drafts === null
+                ? <div className="notice warning" role="note"><p>Submittals cannot be shown right now; try again in a moment.</p></div> : null}
+              {canSubmit && f.drafts !== null && drafts.length === 0 ? <NoChange facility={f} onDone={changed} /> : null}
             </section>
             <section aria-labelledby="subs-h">
               <h2 id="subs-h">Submittal history</h2>

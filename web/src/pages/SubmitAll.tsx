@@ -19,7 +19,7 @@ interface Draft { id: string; element: string; basedOn: string; updatedAt: strin
 interface Submitted { id: string; element: string; status: string; changeFromPrevious: string | null }
 
 export function SubmitAll({ id }: { id: string }) {
-  const state = useQuery<{ facility: { id: string; name: string; cersId: number; complianceStatus: string; drafts: Draft[] } | null }>(DRAFTS, { id });
+  const state = useQuery<{ facility: { id: string; name: string; cersId: number; complianceStatus: string; drafts: Draft[] | null } | null }>(DRAFTS, { id });
   const submit = useMutation<{ submitDrafts: { elements: Submitted[]; userErrors: UserError[] } }>(SUBMIT);
   const [errors, setErrors] = useState<UserError[] | null>(null);
   const [done, setDone] = useState<Submitted[] | null>(null);
@@ -44,15 +44,17 @@ export function SubmitAll({ id }: { id: string }) {
       <Loaded state={state}>{(data) => {
         const f = data.facility;
         if (!f) return <ErrorNotice error="This facility was not found, or it is not yours to see." />;
-        if (!f.drafts.length) return <Empty><p>There are no drafts to submit. <Link to={`/facilities/${id}`}>Start one on the facility page</Link>.</p></Empty>;
-        const blocking = f.drafts.reduce((n, d) => n + d.validation.filter((v) => v.severity === "ERROR").length, 0);
+        if (!f.drafts) return <ErrorNotice error="Drafts cannot be loaded right now; try again in a moment." />;
+        const drafts = f.drafts;
+        if (!drafts.length) return <Empty><p>There are no drafts to submit. <Link to={`/facilities/${id}`}>Start one on the facility page</Link>.</p></Empty>;
+        const blocking = drafts.reduce((n, d) => n + d.validation.filter((v) => v.severity === "ERROR").length, 0);
         return (
           <>
-            <p>You are about to submit <strong>{f.drafts.length} element{f.drafts.length > 1 ? "s" : ""}</strong> for <strong>{f.name}</strong> (CERS ID {f.cersId})
+            <p>You are about to submit <strong>{drafts.length} element{drafts.length > 1 ? "s" : ""}</strong> for <strong>{f.name}</strong> (CERS ID {f.cersId})
               to the regulator, all together. Submitted elements cannot be changed; a correction is a new draft.</p>
             <div className="table-wrap"><table>
               <thead><tr><th scope="col">Element</th><th scope="col">Based on</th><th scope="col">Errors</th><th scope="col">Warnings</th></tr></thead>
-              <tbody>{f.drafts.map((d) => {
+              <tbody>{drafts.map((d) => {
                 const errs = d.validation.filter((v) => v.severity === "ERROR");
                 const warns = d.validation.filter((v) => v.severity === "WARNING");
                 return (
@@ -70,7 +72,7 @@ export function SubmitAll({ id }: { id: string }) {
             <UserErrors errors={errors} />
             <div className="row">
               <button type="button" onClick={() => void run()} disabled={submit.busy || blocking > 0}>
-                {submit.busy ? "Submitting…" : `Submit all ${f.drafts.length} drafts`}</button>
+                {submit.busy ? "Submitting…" : `Submit all ${drafts.length} drafts`}</button>
               <Link to={`/facilities/${id}`}>Cancel</Link>
             </div>
           </>
