@@ -22,7 +22,7 @@ from services.identity.domain.clients import PEOPLE_SCOPES, ClientSpec
 from services.identity.migrate import migrate
 from services.identity.oauth.keys import rotate
 from services.identity.service_layer.accounts import Registration
-from services.identity.service_layer.clients import save_client
+from services.identity.service_layer.clients import InvalidClient, check_spec, save_client
 from services.identity.service_layer.deps import Deps
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
@@ -66,7 +66,14 @@ async def create_client(settings: Settings, args: argparse.Namespace) -> int:
                                     else list(PEOPLE_SCOPES))),
         grant_types=tuple(args.grant or (["client_credentials"] if secret and not args.redirect_uri
                                          else ["authorization_code", "refresh_token"])),
+        post_logout_redirect_uris=tuple(args.post_logout_redirect_uri),
+        web_origins=tuple(args.web_origin),
     )
+    try:
+        check_spec(spec)
+    except InvalidClient as exc:
+        print(f"client {spec.client_id} not saved: {exc}", file=sys.stderr)
+        return 1
     deps = _deps(settings)
     try:
         if settings.auto_migrate:
@@ -130,7 +137,15 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("create-client", help="register an OAuth client")
     c.add_argument("client_id")
     c.add_argument("--name")
-    c.add_argument("--redirect-uri", action="append", default=[])
+    c.add_argument("--redirect-uri", action="append", default=[],
+                   help="where authorization answers go (repeat); matched exactly, loopback "
+                        "URIs on any port (RFC 8252)")
+    c.add_argument("--post-logout-redirect-uri", action="append", default=[],
+                   help="where /logout may return to (repeat); default: the redirect URIs "
+                        "and the portal's root")
+    c.add_argument("--web-origin", action="append", default=[],
+                   help="browser origin (scheme://host[:port]) allowed to call /token, "
+                        "/userinfo and /revoke for this client (repeat)")
     c.add_argument("--portal", choices=["business", "regulator"],
                    help="fixed portal; omit for a client that passes portal= itself")
     c.add_argument("--scope", action="append", help="allowed scope (repeat)")

@@ -8,6 +8,7 @@ per-account lockout (in the database) still bounds guessing against any one acco
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -38,15 +39,20 @@ class AddressThrottle:
 
     def allow(self, address: str) -> bool:
         """Count one attempt from ``address``; False once it is over the limit."""
+        return self.attempt(address) is None
+
+    def attempt(self, address: str) -> int | None:
+        """Count one attempt from ``address``: None when allowed, else the whole seconds
+        until the next attempt will be (for a ``Retry-After`` header)."""
         now = self.clock()
         hits = self._hits.setdefault(address, deque())
         while hits and now - hits[0] > self.window:
             hits.popleft()
         if len(hits) >= self.limit:
-            return False
+            return max(1, math.ceil(self.window - (now - hits[0])))
         hits.append(now)
         if len(self._hits) > 100_000:
             # Bound memory under a spray of addresses: forget the quiet ones.
             for key in [k for k, v in self._hits.items() if not v or now - v[-1] > self.window]:
                 del self._hits[key]
-        return True
+        return None
