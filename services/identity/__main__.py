@@ -1,5 +1,5 @@
 """``python -m services.identity [serve|migrate|schema|create-client|create-state-account|
-rotate-keys|seed-demo]``."""
+rotate-keys|seed-demo|resync]``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from services.identity.service_layer.clients import InvalidClient, check_spec, s
 from services.identity.service_layer.deps import Deps
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
+RESYNC_TIMEOUT_SECONDS = 600
 
 
 def _deps(settings: Settings) -> Deps:
@@ -126,6 +127,41 @@ async def seed_demo_command(settings: Settings) -> int:
     return 0
 
 
+async def resync(settings: Settings) -> int:
+    """Rebuild the relationship read model from the first FACILITY event."""
+    from sqlalchemy import delete
+
+    from services.identity.adapters.read_model import READ_MODEL_TABLES
+    from services.identity.worker import FACILITY_DURABLE, create_bus
+
+    db = Database(settings.database_url("identity"))
+    bus = create_bus(db, settings, relay=False)
+    try:
+        # Replay first: it fails (changing nothing) when NATS is unreachable.
+        await bus.replay(FACILITY_DURABLE)
+        async with db.transaction() as session:
+            for table in READ_MODEL_TABLES:
+                await session.execute(delete(table))
+        await bus.start()
+        consumer = bus.consumers[FACILITY_DURABLE]
+        for _ in range(RESYNC_TIMEOUT_SECONDS * 2):
+            if consumer.caught_up and not consumer.pending:
+                break
+            await asyncio.sleep(0.5)  # noqa: ASYNC110 - the consumer reports only by fields
+        else:
+            print(f"resync did not catch up within {RESYNC_TIMEOUT_SECONDS}s; check NATS and "
+                  "the identity logs, then run it again", file=sys.stderr)
+            return 1
+    except ConnectionError as exc:
+        print(f"resync changed nothing: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await bus.stop()
+        await db.dispose()
+    print("relationship read model rebuilt from the FACILITY stream")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m services.identity")
     sub = p.add_subparsers(dest="command")
@@ -134,6 +170,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help=f"write the subgraph SDL to {SCHEMA_FILE.name}")
     sub.add_parser("rotate-keys", help="make the signing key the previous one; add a new one")
     sub.add_parser("seed-demo", help="create the demo accounts that are missing")
+    sub.add_parser("resync", help="rebuild the read model of facility's events (who may read "
+                                  "whose name) from the FACILITY stream")
     c = sub.add_parser("create-client", help="register an OAuth client")
     c.add_argument("client_id")
     c.add_argument("--name")
@@ -183,6 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "seed-demo":
         return asyncio.run(seed_demo_command(settings))
+    if command == "resync":
+        return asyncio.run(resync(settings))
     if command == "create-client":
         return asyncio.run(create_client(settings, args))
     return asyncio.run(create_state_account(settings, args))

@@ -117,7 +117,8 @@ def create_app(
 
     routes = [
         graphql_route("/graphql", schema, identity.verifier,
-                      {"deps": deps, "sign_ups": sign_ups},
+                      {"deps": deps, "sign_ups": sign_ups,
+                       "read_model_fresh": bus.read_model_fresh},
                       graphiql=not settings.production),
         Route("/authorize", signin.authorize, methods=["GET"]),
         Route("/account/signin/username", signin.username_step, methods=["POST"]),

@@ -197,8 +197,10 @@ async def test_me_shows_email_and_phone_only_to_the_owner(env: Env) -> None:
     entities = """query($r: [_Any!]!) { _entities(representations: $r) {
       ... on User { id username email phone } } }"""
     reps = {"r": [{"__typename": "User", "id": bob}, {"__typename": "User", "id": alice}]}
-    seen = (await env.gql(entities, reps, token=alice_token))["data"]["_entities"]
-    assert seen[0] == {"id": bob, "username": "bob", "email": None, "phone": None}
+    answer = await env.gql(entities, reps, token=alice_token)
+    seen = answer["data"]["_entities"]
+    # Alice and Bob share no business or agency (test_visibility has who may read whom).
+    assert seen[0] is None and answer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert seen[1]["email"] == "alice@example.com"
     anonymous = (await env.gql(entities, reps))["data"]["_entities"]
     assert anonymous == [None, None]
