@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,15 @@ def visibility_loader(
     return context.loader("identity.visible", lambda: DataLoader(load_fn=load))
 
 
+def is_account_id(value: str) -> bool:
+    """Accounts have UUIDs; anything else (a system actor's name) is no account at all. An
+    unknown UUID is answered like an account you may not read, so nothing tells them apart."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
 NOT_RELATED = (
     "You can read the account of someone you work with only: the members of your businesses, "
     "the staff of your agency, the regulators of your facilities and the businesses your "
@@ -120,6 +130,9 @@ class User:
         principal = context.principal
         if principal is None:
             raise coded_error("UNAUTHENTICATED", "Sign in to read people's accounts.")
+        if not is_account_id(str(id)):
+            # A system actor ("seed", an operator's script): no one's account, nothing hidden.
+            return None
         deps = deps_of(info)
         # Everyone but yourself is decided by the read model of facility's events; a stale
         # one never grants (DESIGN §3: fail closed).
