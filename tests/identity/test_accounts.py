@@ -240,6 +240,26 @@ async def test_profile_changes_wait_for_the_new_email_to_be_verified(env: Env) -
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
+async def test_changing_to_another_accounts_address_looks_the_same_and_never_takes_effect(
+    env: Env,
+) -> None:
+    await env.active_user("hana")
+    await env.active_user("ivo")
+    token = (await tokens_for(env, "ivo"))["access_token"]
+    update = """mutation($input: UpdateProfileInput!) { updateProfile(input: $input) {
+      user { email pendingEmail } userErrors { field code } } }"""
+    body = await env.gql(update, {"input": {"email": "HANA@example.com"}}, token)
+    result = body["data"]["updateProfile"]
+    assert result == {"user": {"email": "ivo@example.com", "pendingEmail": "HANA@example.com"},
+                      "userErrors": []}
+    # No link goes anywhere; the address's owner is told, and it stays theirs.
+    notice = env.mails("hana@example.com")[-1]
+    assert "asked to use your CERS email address" in str(notice["Subject"])
+    assert "/account/confirm-email" not in notice.get_content()
+    me = (await env.gql(ME, token=token))["data"]["me"]
+    assert me["email"] == "ivo@example.com"
+
+
 async def test_change_password_requires_the_current_one(env: Env) -> None:
     await env.active_user("gil")
     token = (await tokens_for(env, "gil"))["access_token"]

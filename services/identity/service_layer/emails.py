@@ -98,3 +98,16 @@ async def send_registration_attempt(
                  "account was created.")
     await _send(deps, to, "Someone tried to sign up with your CERS email address",
                 "\n".join(lines) + "\n")
+
+
+async def send_address_in_use(deps: Deps, to: str, username: str) -> None:
+    """Another account asked to use this address; it stays this account's."""
+    await _send(
+        deps,
+        to,
+        "Someone asked to use your CERS email address",
+        f"Hello {username},\n\nA signed-in CERS user asked to change their account's email "
+        "address to this one. It already belongs to your account, so nothing changed and "
+        "their change will never take effect.\n\nIf you want to move this address to another "
+        "account, first give your own account another address.\n",
+    )
