@@ -55,6 +55,8 @@ ERROR_CODES = frozenset(
         "UNAVAILABLE",
         "COMPLIANCE_NOT_CURRENT",
         "DUPLICATE_FACILITY",
+        # Throttled: extensions.retryAfter says in how many seconds to try again.
+        "TOO_MANY_REQUESTS",
     }
 )
 FEDERATION_VERSION = "2.9"
@@ -149,6 +151,8 @@ class Context:
     principal: Principal | None
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Strawberry's response stand-in: a resolver may set its status_code and headers.
+    response: Any = None
 
     def loader(self, name: str, factory: Callable[[], L]) -> L:
         """This request's DataLoader called ``name``, created on first use."""
@@ -360,7 +364,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             extra.update(self._extra)
         principal = request.scope.get("state", {}).get("principal")
         extra.setdefault("introspection", self._introspection)
-        return Context(request=request, principal=principal, extra=extra)
+        return Context(request=request, principal=principal, extra=extra, response=response)
 
 
 def _auth_failure(exc: AuthError) -> Response:

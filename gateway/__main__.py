@@ -18,6 +18,9 @@ def main() -> None:
         ops_port=settings.ops_port("gateway"),
         log_level=settings.log_level.lower(),
         access_log=False,
+        # The address we pass on in X-Forwarded-For (to identity's per-client throttles) is the
+        # peer we saw; uvicorn would otherwise take it from a loopback client's own header.
+        proxy_headers=False,
     )
 
 

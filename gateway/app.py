@@ -90,6 +90,24 @@ def _json(body: Any, status: int) -> Response:
     )
 
 
+def _answer(gateway: Any, body: Any, status: int) -> Response:
+    """The encoded answer (within the response byte limit). A subgraph's TOO_MANY_REQUESTS
+    (say, identity's sign-up throttle) is the client's HTTP 429 with Retry-After, as the
+    subgraph itself answered it."""
+    results = body if isinstance(body, list) else [body]
+    waits = [
+        (e.get("extensions") or {}).get("retryAfter")
+        for r in results if isinstance(r, dict)
+        for e in r.get("errors") or () if isinstance(e, dict)
+        and (e.get("extensions") or {}).get("code") == "TOO_MANY_REQUESTS"
+    ]
+    seconds = [w for w in waits if isinstance(w, int) and w > 0]
+    response = _encoded(*gateway.encode(body, 429 if waits else status))
+    if seconds:
+        response.headers["retry-after"] = str(max(seconds))
+    return response
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -130,6 +148,13 @@ def create_app(
             value = request.headers.get(name)
             if value is not None:
                 headers[name] = value
+        if request.client:
+            # Like any proxy: the chain so far plus the address we saw, so a subgraph that
+            # throttles per client (identity's sign-ups) can find the client behind us.
+            chain = ", ".join(request.headers.getlist("x-forwarded-for"))
+            headers["x-forwarded-for"] = (
+                f"{chain}, {request.client.host}" if chain else request.client.host
+            )
         return headers
 
     async def authenticate(request: Request) -> Response | None:
@@ -166,9 +191,9 @@ def create_app(
                     f"{len(payload)}.", "BAD_USER_INPUT", limit="batch", max=config.max_batch,
                     actual=len(payload)), 400)
             results = [await gateway().execute(p, headers) for p in payload]
-            return _encoded(*gateway().encode([r for r, _ in results], 200))
+            return _answer(gateway(), [r for r, _ in results], 200)
         result, status = await gateway().execute(payload, headers)
-        return _encoded(*gateway().encode(result, status))
+        return _answer(gateway(), result, status)
 
     async def graphql_get(request: Request) -> Response:
         query = request.query_params.get("query")

@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 # DESIGN §4: paths that belong to identity and submittal.
 IDENTITY_PATHS = (
     "/.well-known/openid-configuration",
+    "/.well-known/oauth-authorization-server",
     "/jwks.json",
     "/authorize",
     "/token",

@@ -1,5 +1,5 @@
 """``python -m services.identity [serve|migrate|schema|create-client|create-state-account|
-rotate-keys|seed-demo|events]``."""
+rotate-keys|seed-demo|resync|events]``."""
 
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ from services.identity.domain.clients import PEOPLE_SCOPES, ClientSpec
 from services.identity.migrate import migrate
 from services.identity.oauth.keys import rotate
 from services.identity.service_layer.accounts import Registration
-from services.identity.service_layer.clients import save_client
+from services.identity.service_layer.clients import InvalidClient, check_spec, save_client
 from services.identity.service_layer.deps import Deps
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
+RESYNC_TIMEOUT_SECONDS = 600
 
 
 def _deps(settings: Settings) -> Deps:
@@ -65,7 +66,14 @@ async def create_client(settings: Settings, args: argparse.Namespace) -> int:
                                     else list(PEOPLE_SCOPES))),
         grant_types=tuple(args.grant or (["client_credentials"] if secret and not args.redirect_uri
                                          else ["authorization_code", "refresh_token"])),
+        post_logout_redirect_uris=tuple(args.post_logout_redirect_uri),
+        web_origins=tuple(args.web_origin),
     )
+    try:
+        check_spec(spec)
+    except InvalidClient as exc:
+        print(f"client {spec.client_id} not saved: {exc}", file=sys.stderr)
+        return 1
     deps = _deps(settings)
     try:
         if settings.auto_migrate:
@@ -118,6 +126,41 @@ async def seed_demo_command(settings: Settings) -> int:
     return 0
 
 
+async def resync(settings: Settings) -> int:
+    """Rebuild the relationship read model from the first FACILITY event."""
+    from sqlalchemy import delete
+
+    from services.identity.adapters.read_model import READ_MODEL_TABLES
+    from services.identity.worker import FACILITY_DURABLE, create_bus
+
+    db = Database(settings.database_url("identity"))
+    bus = create_bus(db, settings, relay=False)
+    try:
+        # Replay first: it fails (changing nothing) when NATS is unreachable.
+        await bus.replay(FACILITY_DURABLE)
+        async with db.transaction() as session:
+            for table in READ_MODEL_TABLES:
+                await session.execute(delete(table))
+        await bus.start()
+        consumer = bus.consumers[FACILITY_DURABLE]
+        for _ in range(RESYNC_TIMEOUT_SECONDS * 2):
+            if consumer.caught_up and not consumer.pending:
+                break
+            await asyncio.sleep(0.5)  # noqa: ASYNC110 - the consumer reports only by fields
+        else:
+            print(f"resync did not catch up within {RESYNC_TIMEOUT_SECONDS}s; check NATS and "
+                  "the identity logs, then run it again", file=sys.stderr)
+            return 1
+    except ConnectionError as exc:
+        print(f"resync changed nothing: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await bus.stop()
+        await db.dispose()
+    print("relationship read model rebuilt from the FACILITY stream")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m services.identity")
     sub = p.add_subparsers(dest="command")
@@ -126,10 +169,20 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("schema", help=f"write the subgraph SDL to {SCHEMA_FILE.name}")
     sub.add_parser("rotate-keys", help="make the signing key the previous one; add a new one")
     sub.add_parser("seed-demo", help="create the demo accounts that are missing")
+    sub.add_parser("resync", help="rebuild the read model of facility's events (who may read "
+                                  "whose name) from the FACILITY stream")
     c = sub.add_parser("create-client", help="register an OAuth client")
     c.add_argument("client_id")
     c.add_argument("--name")
-    c.add_argument("--redirect-uri", action="append", default=[])
+    c.add_argument("--redirect-uri", action="append", default=[],
+                   help="where authorization answers go (repeat); matched exactly, loopback "
+                        "URIs on any port (RFC 8252)")
+    c.add_argument("--post-logout-redirect-uri", action="append", default=[],
+                   help="where /logout may return to (repeat); default: the redirect URIs "
+                        "and the portal's root")
+    c.add_argument("--web-origin", action="append", default=[],
+                   help="browser origin (scheme://host[:port]) allowed to call /token, "
+                        "/userinfo and /revoke for this client (repeat)")
     c.add_argument("--portal", choices=["business", "regulator"],
                    help="fixed portal; omit for a client that passes portal= itself")
     c.add_argument("--scope", action="append", help="allowed scope (repeat)")
@@ -181,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "seed-demo":
         return asyncio.run(seed_demo_command(settings))
+    if command == "resync":
+        return asyncio.run(resync(settings))
     if command == "create-client":
         return asyncio.run(create_client(settings, args))
     if command == "events":

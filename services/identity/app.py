@@ -28,7 +28,7 @@ from services.identity.oauth.endpoints import Endpoints, LocalVerifier
 from services.identity.oauth.keys import KeyStore
 from services.identity.oauth.server import IdentityServer
 from services.identity.oauth.signin_pages import SignInPages
-from services.identity.oauth.throttle import AddressThrottle
+from services.identity.oauth.throttle import AddressThrottle, RequestThrottle
 from services.identity.service_layer.clients import seed_clients
 from services.identity.service_layer.deps import Deps, MailSender
 from services.identity.service_layer.seed import seed_demo
@@ -93,6 +93,11 @@ def create_app(
         identity.config.trusted_proxy_hops,
     )
     pages = AccountPages(deps)
+    # GraphQL requests come through the gateway: one proxy more than the hosted pages.
+    sign_ups = RequestThrottle(
+        AddressThrottle(identity.config.registrations_per_hour, window_seconds=3600),
+        identity.config.trusted_proxy_hops + 1,
+    )
     endpoints = Endpoints(deps, identity.server, identity.keys, identity.verifier)
 
     @asynccontextmanager
@@ -111,7 +116,9 @@ def create_app(
         return True, "ok"
 
     routes = [
-        graphql_route("/graphql", schema, identity.verifier, {"deps": deps},
+        graphql_route("/graphql", schema, identity.verifier,
+                      {"deps": deps, "sign_ups": sign_ups,
+                       "read_model_fresh": bus.read_model_fresh},
                       graphiql=not settings.production),
         Route("/authorize", signin.authorize, methods=["GET"]),
         Route("/account/signin/username", signin.username_step, methods=["POST"]),

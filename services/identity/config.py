@@ -8,6 +8,7 @@
 | IDENTITY_LOCKOUT_WINDOW_SECONDS | 900 | the window |
 | IDENTITY_LOCKOUT_SECONDS | 900 | how long the lock lasts |
 | IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE | 30 | password attempts per client address per minute |
+| IDENTITY_REGISTRATIONS_PER_HOUR | 30 | sign-ups (registerAccount) per client address per hour |
 | IDENTITY_TRUSTED_PROXY_HOPS | 0 | proxies in front whose X-Forwarded-For entries are believed |
 | IDENTITY_ARGON2_MEMORY_KIB | 65536 | argon2id memory cost of new password hashes |
 | IDENTITY_ARGON2_TIME_COST | 3 | argon2id passes |
@@ -32,6 +33,7 @@ ENV_VARS: dict[str, str] = {
     "IDENTITY_LOCKOUT_WINDOW_SECONDS": "900",
     "IDENTITY_LOCKOUT_SECONDS": "900",
     "IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE": "30",
+    "IDENTITY_REGISTRATIONS_PER_HOUR": "30",
     "IDENTITY_TRUSTED_PROXY_HOPS": "0",
     "IDENTITY_ARGON2_MEMORY_KIB": "65536",
     "IDENTITY_ARGON2_TIME_COST": "3",
@@ -48,6 +50,7 @@ class IdentityConfig:
     keys: KeyPaths
     lockout: LockoutPolicy
     address_attempts_per_minute: int
+    registrations_per_hour: int
     trusted_proxy_hops: int
     hash_cost: HashCost
 
@@ -61,6 +64,7 @@ class IdentityConfig:
                 lock_for=timedelta(seconds=_int("IDENTITY_LOCKOUT_SECONDS")),
             ),
             address_attempts_per_minute=_int("IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE"),
+            registrations_per_hour=_int("IDENTITY_REGISTRATIONS_PER_HOUR"),
             trusted_proxy_hops=_int("IDENTITY_TRUSTED_PROXY_HOPS"),
             hash_cost=HashCost(
                 memory_kib=_int("IDENTITY_ARGON2_MEMORY_KIB"),

@@ -125,6 +125,7 @@ ONE_ORIGIN = {
     "/": "gateway",
     "/graphql": "gateway",
     "/.well-known/openid-configuration": "identity",
+    "/.well-known/oauth-authorization-server": "identity",
     "/jwks.json": "identity",
     "/authorize": "identity",
     "/token": "identity",

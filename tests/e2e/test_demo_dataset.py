@@ -128,7 +128,7 @@ def test_demo_0_or_production_configuration_seeds_nothing(
                 "portal": "BUSINESS", "username": username, "password": password,
                 "email": f"{username}@example.org", "firstName": "Not", "lastName": "Demo",
             }})
-            assert client.payload(taken, "registerAccount")["user"]["username"] == username
+            assert client.payload(taken, "registerAccount")["userErrors"] == [], taken
         assert client.client_credentials(running, "state-demo", "state-demo-secret"
                                          ).status_code == 401
         assert client.data(running.graphql(AGENCIES)) == {"regulatorAgencies": []}

@@ -30,7 +30,10 @@ class ServerThread:
         sock.bind(("127.0.0.1", 0))
         sock.listen(256)
         port = sock.getsockname()[1]
-        config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False)
+        # As the processes run (gateway/__main__.py): the peer is the peer, whatever a client
+        # writes in X-Forwarded-For.
+        config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False,
+                                proxy_headers=False)
         server = uvicorn.Server(config)
 
         async def start() -> Any:

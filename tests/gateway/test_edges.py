@@ -71,6 +71,32 @@ async def test_only_authorization_request_id_and_allow_listed_headers_are_forwar
     assert response.headers["x-request-id"] == "req-42"
 
 
+async def test_subgraphs_get_the_forwarded_for_chain_with_the_address_the_gateway_saw(
+    core: Federation, http: httpx.AsyncClient
+) -> None:
+    base = core.gateway()
+    query = '{ me { chain: forwarded(name: "x-forwarded-for") } }'
+    alone = await http.post(base + "/graphql", json={"query": query})
+    proxied = await http.post(base + "/graphql", json={"query": query},
+                              headers={"x-forwarded-for": "203.0.113.9, 10.0.0.2"})
+    assert alone.json()["data"]["me"]["chain"] == "127.0.0.1"
+    assert proxied.json()["data"]["me"]["chain"] == "203.0.113.9, 10.0.0.2, 127.0.0.1"
+
+
+def test_a_subgraphs_too_many_requests_is_the_clients_429_with_retry_after() -> None:
+    from gateway.app import _throttled
+
+    error = {"message": "slow down", "path": ["registerAccount"],
+             "extensions": {"code": "TOO_MANY_REQUESTS", "retryAfter": 120}}
+    single = _throttled({"data": None, "errors": [error]}, 200)
+    assert single.status_code == 429 and single.headers["retry-after"] == "120"
+    batch = _throttled([{"data": {"a": 1}}, {"data": None, "errors": [error]}], 200)
+    assert batch.status_code == 429 and batch.headers["retry-after"] == "120"
+    other = _throttled({"data": None, "errors": [{"message": "x",
+                                                  "extensions": {"code": "FORBIDDEN"}}]}, 200)
+    assert other.status_code == 200 and "retry-after" not in other.headers
+
+
 @pytest.mark.parametrize(("config", "query", "limit"), [
     ({"max_depth": 3}, "{ me { memberships { organization { facilities { name } } } } }",
      "depth"),

@@ -91,11 +91,11 @@ class Env:
         token = self.last_link(f"{username}@example.com", "/account/activate")
         body = await self.gql(ACTIVATE, {"input": {"token": token}})
         assert body["data"]["activateAccount"]["userErrors"] == []
-        return str(payload["user"]["id"])
+        return str(body["data"]["activateAccount"]["user"]["id"])
 
 
 REGISTER = """mutation($input: RegisterAccountInput!) { registerAccount(input: $input) {
-  user { id username email status portal } userErrors { field code message } } }"""
+  message userErrors { field code message } } }"""
 ACTIVATE = """mutation($input: ActivateAccountInput!) { activateAccount(input: $input) {
   user { id status } userErrors { field code message } } }"""
 ME = "{ me { id username email phone firstName portal status } }"

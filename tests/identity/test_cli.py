@@ -73,3 +73,35 @@ async def test_demo_mode_seeds_activated_accounts_and_the_state_demo_client(
     # A second start finds the accounts and seeds nothing twice.
     async with open_env(settings) as env:
         await tokens_for(env, "demo.business", "Demo-Business-2026!")
+
+
+async def test_operators_register_web_origins_and_post_logout_uris_and_bad_ones_are_refused(
+    database_url: str, tmp_path: Path, nats_server: Any
+) -> None:
+    where: dict[str, Any] = {"data_dir": tmp_path, "database_url": database_url}
+    out = await cli("create-client", "planner-web", "--name", "Planner", "--portal", "business",
+                    "--redirect-uri", "https://planner.example.org/callback",
+                    "--post-logout-redirect-uri", "https://planner.example.org/",
+                    "--web-origin", "https://planner.example.org", **where)
+    assert "client planner-web" in out
+    refused = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.identity", "create-client", "bad-web",
+        "--redirect-uri", "https://bad.example.org/cb",
+        "--web-origin", "https://Bad.example.org/app",
+        env={**os.environ, "DATA_DIR": str(tmp_path), "IDENTITY_DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await refused.communicate()
+    assert refused.returncode == 1 and "not an origin" in err.decode()
+
+    async with open_env(make_settings(database_url, tmp_path, nats_server.url)) as env:
+        preflight = await env.http.options("/token", headers={
+            "origin": "https://planner.example.org", "access-control-request-method": "POST"})
+        assert preflight.status_code == 204
+        unregistered = await env.http.options("/token", headers={
+            "origin": "https://bad.example.org", "access-control-request-method": "POST"})
+        assert unregistered.status_code == 403
+        back = await env.http.get("/logout", params={
+            "client_id": "planner-web", "post_logout_redirect_uri": "https://planner.example.org/"})
+        assert back.status_code == 302
+        assert back.headers["location"] == "https://planner.example.org/"

@@ -141,8 +141,8 @@ async def test_revoke_and_logout_end_refresh_tokens(env: Env) -> None:
             "grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK,
             "client_id": "business-web", "code_verifier": verifier})
         logout = await browser.get("/logout", params={
-            "client_id": "business-web", "post_logout_redirect_uri": CALLBACK, "state": "s1"})
-        assert logout.status_code == 302 and logout.headers["location"] == CALLBACK + "?state=s1"
+            "client_id": "business-web", "post_logout_redirect_uri": BASE + "/", "state": "s1"})
+        assert logout.status_code == 302 and logout.headers["location"] == BASE + "/?state=s1"
         after = await browser.post("/token", data={
             "grant_type": "refresh_token", "client_id": "business-web",
             "refresh_token": token.json()["refresh_token"]})

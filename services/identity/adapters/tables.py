@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Text
+from sqlalchemy import DateTime, Index, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -74,7 +74,22 @@ class OAuthClient(Base, table=True):
     portal: str | None = Field(default=None, max_length=16)
     scopes: str = Field(default="", sa_type=Text)
     grant_types: str = Field(default="", sa_type=Text)
+    # Where RP-initiated logout may send the browser back to (matched exactly).
+    post_logout_redirect_uris: str = Field(default="", sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=TZ)
+
+
+class ClientWebOrigin(Base, table=True):
+    """An origin whose browser code may call the token, userinfo and revocation endpoints
+    for this client (CORS). A table, not a list column, so a preflight (which names no
+    client) finds whether any client registered its origin with one index lookup."""
+
+    __tablename__ = "oauth_client_web_origins"
+
+    origin: str = Field(primary_key=True, max_length=300)
+    client_id: str = Field(
+        primary_key=True, max_length=64, foreign_key="oauth_clients.client_id", index=True
+    )
 
 
 class SignInSession(Base, table=True):
@@ -121,6 +136,49 @@ class RefreshToken(Base, table=True):
     expires_at: datetime = Field(sa_type=TZ)
     rotated_at: datetime | None = Field(default=None, sa_type=TZ)
     revoked_at: datetime | None = Field(default=None, sa_type=TZ)
+
+
+# Read model of facility's events (docs/events/facility.md): only what identity needs to decide
+# whose names a caller may read. Keys are ids; facility owns everything else about them.
+
+
+class MembershipView(Base, table=True):
+    __tablename__ = "rm_memberships"
+
+    organization_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(primary_key=True, max_length=36, index=True)
+
+
+class StaffView(Base, table=True):
+    __tablename__ = "rm_staff"
+
+    agency_id: str = Field(primary_key=True, max_length=36)
+    user_id: str = Field(primary_key=True, max_length=36, index=True)
+
+
+class FacilityView(Base, table=True):
+    """Which business owns a facility and which agency regulates it."""
+
+    __tablename__ = "rm_facilities"
+    __table_args__ = (
+        Index("ix_rm_facilities_organization_agency", "organization_id", "agency_id"),
+        Index("ix_rm_facilities_agency_organization", "agency_id", "organization_id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    organization_id: str = Field(max_length=36)
+    agency_id: str | None = Field(default=None, max_length=36)
+
+
+class AccessRequestView(Base, table=True):
+    """Someone asked a business (or, without a lead user, its regulator) for access."""
+
+    __tablename__ = "rm_access_requests"
+
+    id: str = Field(primary_key=True, max_length=36)
+    requester_id: str = Field(max_length=36, index=True)
+    organization_id: str = Field(max_length=36)
+    routed_to_agency_id: str | None = Field(default=None, max_length=36)
 
 
 EVENTS = event_tables(Base.metadata)

@@ -21,6 +21,11 @@ class ClientSpec:
     scopes: tuple[str, ...] = PEOPLE_SCOPES
     grant_types: tuple[str, ...] = ("authorization_code", "refresh_token")
     secret_hash: str | None = None
+    # Where RP-initiated logout may return to; none registered means the redirect URIs and
+    # the portal's root (what clients registered before this setting existed rely on).
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    # Browser origins allowed to call /token, /userinfo and /revoke for this client (CORS).
+    web_origins: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -53,6 +58,33 @@ def redirect_uri_matches(registered: tuple[str, ...], candidate: str) -> bool:
         ):
             return True
     return False
+
+
+def normalize_origin(value: str) -> str | None:
+    """``scheme://host[:port]`` in lower case, or None when ``value`` is not such an origin.
+
+    A web origin is compared with the browser's ``Origin`` header, which never has a path,
+    a query, user info or a default port spelled out.
+    """
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment or "@" in parts.netloc:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def unknown_scopes(client_scopes: tuple[str, ...], requested: str | None) -> list[str]:
+    """The requested scopes this client may not have, in request order."""
+    return [s for s in dict.fromkeys((requested or "").split()) if s not in client_scopes]
 
 
 def allowed_scope(client_scopes: tuple[str, ...], requested: str | None) -> str:

@@ -82,8 +82,15 @@ class AcknowledgementPayload:
 
 
 @strawberry.type
-class RegisterAccountPayload(UserPayload):
-    pass
+class RegisterAccountPayload:
+    user: User | None = strawberry.field(deprecation_reason=(
+        "Always null: sign-up answers the same whether or not the address already has an "
+        "account. The account's id comes with activateAccount."
+    ))
+    message: str = strawberry.field(
+        description="What to do next (check your email); empty when userErrors say why not."
+    )
+    user_errors: list[UserError]
 
 
 @strawberry.type

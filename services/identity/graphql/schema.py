@@ -57,6 +57,29 @@ ALWAYS_SENT = (
 )
 
 
+CHECK_EMAIL = (
+    "Check your email: we have sent a link to the address you gave. It may take a few "
+    "minutes."
+)
+
+
+def throttled(info: Info) -> None:
+    """Count one sign-up from the caller's address; refuse it past the limit (HTTP 429)."""
+    context = context_of(info)
+    wait = context.extra["sign_ups"].attempt(context.request)
+    if wait is None:
+        return
+    if context.response is not None:
+        context.response.status_code = 429
+        context.response.headers["retry-after"] = str(wait)
+    minutes = max(1, round(wait / 60))
+    raise coded_error(
+        "TOO_MANY_REQUESTS",
+        f"Too many sign-ups from your network. Try again in about {minutes} minute"
+        f"{'s' if minutes != 1 else ''}.", retryAfter=wait,
+    )
+
+
 U = TypeVar("U", bound=UserPayload)
 A = TypeVar("A", bound=AcknowledgementPayload)
 
@@ -95,21 +118,30 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        description="Sign up. The answer is the same whether or not the email address "
+        "already has an account (its owner is told by email instead), so it never says "
+        "which addresses are registered; a taken user name is reported. Throttled per "
+        "client address (TOO_MANY_REQUESTS with extensions.retryAfter, HTTP 429)."
+    )
     async def register_account(
         self, info: Info, input: RegisterAccountInput
     ) -> RegisterAccountPayload:
+        throttled(info)
         if input.portal is Portal.STATE:
-            return RegisterAccountPayload(user=None, user_errors=[UserError(
+            return RegisterAccountPayload(user=None, message="", user_errors=[UserError(
                 field=["portal"], code="INVALID_PORTAL",
                 message="STATE accounts are created by an operator, not by sign-up.",
             )])
-        result = await accounts.register(deps_of(info), Registration(
+        result = await accounts.sign_up(deps_of(info), Registration(
             portal=input.portal.value, username=input.username, email=input.email,
             password=input.password, first_name=input.first_name, last_name=input.last_name,
             title=input.title, phone=input.phone,
         ))
-        return _user_payload(RegisterAccountPayload, result, viewer_id(info))
+        return RegisterAccountPayload(
+            user=None, message="" if result.problems else CHECK_EMAIL,
+            user_errors=user_errors(result.problems),
+        )
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         description="Redeem an activation link, or confirm a changed email."

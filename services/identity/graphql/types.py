@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -10,9 +11,11 @@ from typing import TYPE_CHECKING, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from common.graphql import Context, UserError, context_of
+from common.auth import Principal
+from common.graphql import Context, UserError, coded_error, context_of
 from services.identity.adapters import repository as repo
 from services.identity.domain.accounts import Problem
+from services.identity.service_layer.visibility import visible_users
 
 if TYPE_CHECKING:
     from services.identity.adapters.tables import User as UserRow
@@ -52,16 +55,49 @@ def user_loader(context: Context, deps: Deps) -> DataLoader[str, UserRow | None]
     return context.loader("identity.users", lambda: DataLoader(load_fn=load))
 
 
-@strawberry.federation.type(keys=["id"])
+def visibility_loader(
+    context: Context, deps: Deps, principal: Principal
+) -> DataLoader[str, bool]:
+    async def load(ids: list[str]) -> Sequence[bool]:
+        async with deps.db.read() as session:
+            visible = await visible_users(session, principal, ids)
+        return [i in visible for i in ids]
+
+    return context.loader("identity.visible", lambda: DataLoader(load_fn=load))
+
+
+def is_account_id(value: str) -> bool:
+    """Accounts have UUIDs; anything else (a system actor's name) is no account at all. An
+    unknown UUID is answered like an account you may not read, so nothing tells them apart."""
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+NOT_RELATED = (
+    "You can read the account of someone you work with only: the members of your businesses, "
+    "the staff of your agency, the regulators of your facilities and the businesses your "
+    "agency regulates, and people who asked you for access."
+)
+
+
+@strawberry.federation.type(
+    keys=["id"],
+    description="A person's account. Another person's fields are null (with a FORBIDDEN error) "
+    "unless you work with them: see Query.me for your own.",
+)
 class User:
     id: strawberry.ID
-    username: str
-    first_name: str
-    last_name: str
+    # Nullable: a User reached through another subgraph's field (a reviewer, a history
+    # actor) may be someone the caller must not read; the rest of the answer stays.
+    username: str | None
+    first_name: str | None
+    last_name: str | None
     title: str | None
-    portal: Portal
-    status: AccountStatus
-    created_at: datetime
+    portal: Portal | None
+    status: AccountStatus | None
+    created_at: datetime | None
     # Private to the owner; None for everyone else.
     email: str | None
     phone: str | None
@@ -90,11 +126,24 @@ class User:
     async def resolve_reference(
         cls, info: strawberry.Info[Context, None], id: strawberry.ID, **_: Any
     ) -> User | None:
-        principal = context_of(info).principal
-        # Anonymous callers see no one: an absent answer, as for anything not visible.
+        context = context_of(info)
+        principal = context.principal
         if principal is None:
+            raise coded_error("UNAUTHENTICATED", "Sign in to read people's accounts.")
+        if not is_account_id(str(id)):
+            # A system actor ("seed", an operator's script): no one's account, nothing hidden.
             return None
-        row = await user_loader(context_of(info), deps_of(info)).load(str(id))
+        deps = deps_of(info)
+        # Everyone but yourself is decided by the read model of facility's events; a stale
+        # one never grants (DESIGN §3: fail closed).
+        if str(id) != principal.user_id and not context.extra["read_model_fresh"]():
+            raise coded_error(
+                "UNAVAILABLE", "Identity is catching up with recent changes to businesses and "
+                "agencies; try again in a moment.")
+        # Yourself too goes through the batch, so a batch loads its accounts in one query.
+        if not await visibility_loader(context, deps, principal).load(str(id)):
+            raise coded_error("FORBIDDEN", NOT_RELATED)
+        row = await user_loader(context, deps).load(str(id))
         return cls.from_domain(row, principal.user_id) if row else None
 
 

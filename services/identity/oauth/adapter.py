@@ -7,6 +7,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from starlette.datastructures import Headers
@@ -84,6 +85,13 @@ async def in_thread(deps: Deps, work: Callable[[], T]) -> T:
             return await asyncio.to_thread(work)
         finally:
             current_unit.reset(token)
+
+
+def with_params(uri: str, params: list[tuple[str, str]]) -> str:
+    """``uri`` with ``params`` added to its query, each encoded (RFC 3986), whatever it holds."""
+    parts = urlsplit(uri)
+    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
+    return urlunsplit(parts._replace(query=query))
 
 
 def to_response(result: OAuthResult) -> Response:

@@ -5,12 +5,13 @@ Their callbacks run in a worker thread and reach the database through ``unit()``
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, OAuth2Error
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from sqlalchemy import update
@@ -20,6 +21,7 @@ from sqlmodel import col
 from services.identity.adapters import repository as repo
 from services.identity.adapters.tables import AuthorizationCode, RefreshToken
 from services.identity.domain.accounts import Status
+from services.identity.domain.clients import unknown_scopes
 from services.identity.domain.lockout import as_utc, utcnow
 from services.identity.domain.tokens import hash_secret
 from services.identity.oauth.models import Client, Code, Refresh, SignedIn
@@ -27,6 +29,20 @@ from services.identity.oauth.unit import unit
 
 CODE_LIFETIME = timedelta(minutes=5)
 PUBLIC_AND_CONFIDENTIAL = ["none", "client_secret_basic", "client_secret_post"]
+RESPONSE_MODES = ("query",)
+OFFLINE_ACCESS = "offline_access"
+
+
+def parse_max_age(value: str | None) -> int | None:
+    """OIDC's max_age in seconds, or None when absent or not a non-negative integer."""
+    if value is None or not re.fullmatch(r"[0-9]{1,12}", value):
+        return None
+    return int(value)
+
+
+def printable(value: str, limit: int = 40) -> str:
+    """A client-sent value, safe to quote in error_description (RFC 6749 §5.2's charset)."""
+    return re.sub(r"[^A-Za-z0-9_.:/+-]", "?", value[:limit])
 
 
 class S256Challenge(CodeChallenge):  # type: ignore[misc]
@@ -45,6 +61,47 @@ class S256Challenge(CodeChallenge):  # type: ignore[misc]
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = PUBLIC_AND_CONFIDENTIAL
+
+    def validate_authorization_request(self) -> str:
+        redirect_uri: str = super().validate_authorization_request()
+        data = self.request.payload.data
+        mode = data.get("response_mode")
+        if mode is not None and mode not in RESPONSE_MODES:
+            # The client is waiting for the answer somewhere else (a fragment, a form post);
+            # answering in the query anyway would hand the code to a page that ignores it.
+            raise InvalidRequestError(
+                f"response_mode={printable(mode)} is not supported; this server answers in "
+                "the query (response_mode=query, the default for response_type=code).",
+                redirect_uri=redirect_uri,
+            )
+        if data.get("max_age") is not None and parse_max_age(data["max_age"]) is None:
+            raise InvalidRequestError(
+                "max_age must be a whole number of seconds (0 or more).",
+                redirect_uri=redirect_uri,
+            )
+        # OIDC Core §6: request objects are not supported (discovery says so), so say it
+        # instead of silently ignoring parameters the client believes it sent.
+        for name, error in (("request", "request_not_supported"),
+                            ("request_uri", "request_uri_not_supported")):
+            if data.get(name):
+                raise OAuth2Error(
+                    error=error, redirect_uri=redirect_uri,
+                    description=f"The '{name}' parameter is not supported; send the "
+                    "authorization parameters in the query.",
+                )
+        return redirect_uri
+
+    def generate_token(
+        self, user: Any = None, scope: str | None = None, grant_type: str | None = None,
+        expires_in: int | None = None, include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        # OIDC Core §11: a refresh token is for offline access, and only when it was granted.
+        offline = OFFLINE_ACCESS in (scope or "").split()
+        token: dict[str, Any] = super().generate_token(
+            user=user, scope=scope, grant_type=grant_type, expires_in=expires_in,
+            include_refresh_token=include_refresh_token and offline,
+        )
+        return token
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         signed_in: SignedIn = request.user
@@ -66,29 +123,36 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mis
         unit().run(save())
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
+        """The code, spent by this very attempt: a code is good for one redemption attempt,
+        so one that failed (a wrong code_verifier or redirect_uri) cannot be tried again."""
+
         async def find() -> AuthorizationCode | None:
-            row = await unit().session.get(AuthorizationCode, hash_secret(code))
-            if row is not None and row.used_at is not None:
+            session = unit().session
+            row = await session.get(AuthorizationCode, hash_secret(code))
+            if row is None:
+                return None
+            spent = await session.execute(
+                update(AuthorizationCode)
+                .where(col(AuthorizationCode.code_hash) == row.code_hash,
+                       col(AuthorizationCode.used_at).is_(None))
+                .values(used_at=utcnow())
+            )
+            if spent.rowcount != 1:  # type: ignore[attr-defined]
                 # A code came back a second time: what it bought is compromised (RFC 6749 §4.1.2).
-                await revoke_family(unit().session, family_of_code(row.code_hash))
+                await revoke_family(session, family_of_code(row.code_hash))
+                return None
             return row
 
         row = unit().run(find())
-        if row is None or row.client_id != client.get_client_id() or row.used_at is not None:
+        if row is None or row.client_id != client.get_client_id():
             return None
         if as_utc(row.expires_at) <= utcnow():
             return None
         return Code(row)
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
-        async def spend() -> None:
-            await unit().session.execute(
-                update(AuthorizationCode)
-                .where(col(AuthorizationCode.code_hash) == authorization_code.row.code_hash)
-                .values(used_at=utcnow())
-            )
-
-        unit().run(spend())
+        # Spent when it was looked up (query_authorization_code), in this same transaction.
+        return None
 
     def authenticate_user(self, authorization_code: Code) -> SignedIn | None:
         row = authorization_code.row
@@ -142,6 +206,18 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def validate_requested_scope(self) -> None:
+        super().validate_requested_scope()
+        # RFC 6749 §5.2: no user narrows this request, so a scope the client lacks is an
+        # error, not a silently smaller (even empty) token.
+        client: Client = self.request.client
+        unknown = unknown_scopes(client.spec.scopes, self.request.payload.scope)
+        if unknown:
+            raise InvalidScopeError(
+                f"This client may not ask for {' '.join(unknown)}; "
+                f"it may ask for: {' '.join(client.spec.scopes) or 'nothing'}."
+            )
 
 
 def family_of_code(code_hash: str) -> str:

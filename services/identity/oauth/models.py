@@ -22,6 +22,7 @@ class Client(ClientMixin):  # type: ignore[misc]
             scopes=tuple(row.scopes.split()),
             grant_types=tuple(row.grant_types.split()),
             secret_hash=row.secret_hash,
+            post_logout_redirect_uris=tuple(row.post_logout_redirect_uris.split()),
         )
 
     @property

@@ -7,7 +7,6 @@ and authlib validates it again before a code is issued, so a tampered field gain
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -20,11 +19,14 @@ from services.identity.domain.lockout import SignInOutcome, as_utc
 from services.identity.oauth import web
 from services.identity.oauth.adapter import (
     FormRequest,
+    OAuthResult,
     in_thread,
     oauth_request,
     query_request,
     to_response,
+    with_params,
 )
+from services.identity.oauth.grants import parse_max_age
 from services.identity.oauth.models import Client, SignedIn
 from services.identity.oauth.server import IdentityServer
 from services.identity.oauth.throttle import AddressThrottle, client_address
@@ -52,6 +54,17 @@ class SignInPages:
         self.throttle = throttle
         self.trusted_hops = trusted_hops
         self.secure = deps.public_base_url.startswith("https://")
+        self.issuer = deps.public_base_url.rstrip("/")
+
+    def _redirect(self, result: OAuthResult) -> Response:
+        """An authorization response (a code or an error) with RFC 9207's ``iss``, so a client
+        talking to several providers can tell which one answered (mix-up attacks)."""
+        status, body, headers = result
+        headers = [
+            (k, with_params(v, [("iss", self.issuer)]) if k.lower() == "location" else v)
+            for k, v in headers
+        ]
+        return to_response((status, body, headers))
 
     async def _validate(
         self, request: Request, pairs: list[tuple[str, str]], end_user: SignedIn | None = None
@@ -69,7 +82,7 @@ class SignInPages:
         outcome = await in_thread(self.deps, work)
         if isinstance(outcome, OAuth2Error):
             if outcome.redirect_uri:
-                return to_response(self.server.handle_error_response(req, outcome))
+                return self._redirect(self.server.handle_error_response(req, outcome))
             log.info("refused authorization request: %s", outcome.description or outcome.error)
             return web.message(
                 request, portal="business", title="This sign-in link is not valid",
@@ -94,14 +107,18 @@ class SignInPages:
     async def authorize(self, request: Request) -> Response:
         pairs = list(request.query_params.multi_items())
         current = await signin.current_session(self.deps, request.cookies.get(web.SESSION_COOKIE))
-        prompt = dict(pairs).get("prompt", "").split()
+        params = dict(pairs)
+        prompt = params.get("prompt", "").split()
         signed_in = None
         if current and "login" not in prompt:
             session_row, user = current
-            signed_in = SignedIn(
-                user, session_row.portal, session_row.id,
-                int(as_utc(session_row.created_at).timestamp()),
-            )
+            auth_time = int(as_utc(session_row.created_at).timestamp())
+            # OIDC Core §3.1.2.1: a sign-in older than max_age must be made again (and with
+            # prompt=none that is login_required, which authlib answers for end_user None).
+            max_age = parse_max_age(params.get("max_age"))
+            now = self.deps.clock().timestamp()
+            if max_age is None or now - auth_time <= max_age:
+                signed_in = SignedIn(user, session_row.portal, session_row.id, auth_time)
         validated = await self._validate(request, pairs, signed_in)
         if not isinstance(validated, Validated):
             return validated
@@ -156,12 +173,15 @@ class SignInPages:
         q, username = form.get("q", ""), form.get("username", "").strip()
         portal = validated.portal
         address = client_address(request, self.trusted_hops)
-        if not self.throttle.allow(address):
+        wait = self.throttle.attempt(address)
+        if wait is not None:
             log.warning("sign-in throttled for address %s", address)
-            return self._password_page(
+            response = self._password_page(
                 request, portal, q, username, status=429,
                 error="Too many sign-in attempts from your network. Wait a minute and try again.",
             )
+            response.headers["retry-after"] = str(wait)
+            return response
         result = await signin.check_credentials(
             self.deps, username, form.get("password", ""), portal
         )
@@ -197,7 +217,8 @@ class SignInPages:
         cookie = await signin.start_session(self.deps, result.user)
         current = await signin.current_session(self.deps, cookie)
         assert current is not None
-        signed_in = SignedIn(result.user, portal, current[0].id, int(time.time()))
+        signed_in = SignedIn(result.user, portal, current[0].id,
+                             int(as_utc(current[0].created_at).timestamp()))
         response = await self._issue_code(validated.request, signed_in)
         web.set_cookie(response, web.SESSION_COOKIE, cookie, secure=self.secure,
                        max_age=int(signin.SESSION_LIFETIME.total_seconds()))
@@ -211,4 +232,4 @@ class SignInPages:
                 return self.server.handle_error_response(req, error)
             return self.server.create_authorization_response(req, signed_in, grant)
 
-        return to_response(await in_thread(self.deps, work))
+        return self._redirect(await in_thread(self.deps, work))

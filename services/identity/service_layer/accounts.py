@@ -62,11 +62,8 @@ class Registration:
     phone: str | None = None
 
 
-def _taken(exc: IntegrityError) -> Problem:
-    text = str(exc.orig).lower()
-    if "email" in text:
-        return Problem("email", "EMAIL_TAKEN", "An account already uses this email address.")
-    return Problem("username", "USERNAME_TAKEN", "This user name is taken; choose another.")
+EMAIL_TAKEN = Problem("email", "EMAIL_TAKEN", "An account already uses this email address.")
+USERNAME_TAKEN = Problem("username", "USERNAME_TAKEN", "This user name is taken; choose another.")
 
 
 async def issue_token(
@@ -107,6 +104,7 @@ async def register(deps: Deps, reg: Registration, *, allow_state: bool = False) 
     )
     if problems:
         return Result(problems=problems)
+    # Hashed before anything is looked up, so a taken address costs the same time as a new one.
     password_hash = await asyncio.to_thread(hash_password, reg.password)
     now = deps.clock()
     user = User(
@@ -119,6 +117,8 @@ async def register(deps: Deps, reg: Registration, *, allow_state: bool = False) 
     )
     try:
         async with deps.db.transaction() as session:
+            if taken := await _taken(session, user):
+                return Result(problems=[taken])
             session.add(user)
             await session.flush()
             secret = await issue_token(session, deps, user, EmailTokenPurpose.ACTIVATION)
@@ -126,10 +126,48 @@ async def register(deps: Deps, reg: Registration, *, allow_state: bool = False) 
                 user_id=user.id, username=user.username, portal=reg.portal,
                 first_name=user.first_name, last_name=user.last_name, registered_at=now,
             ), actor=user.id)
-    except IntegrityError as exc:
-        return Result(problems=[_taken(exc)])
+    except IntegrityError:
+        # Another sign-up took the name or the address between our check and our insert.
+        async with deps.db.read() as session:
+            taken = await _taken(session, user)
+        return Result(problems=[taken or USERNAME_TAKEN])
     await emails.send_activation(deps, user.email, user.username, user.portal, secret)
     return Result(user=user)
+
+
+async def _taken(session: AsyncSession, user: User) -> Problem | None:
+    """The user name first: reporting it says nothing about anyone's email address."""
+    if await repo.user_by_username(session, user.username_key):
+        return USERNAME_TAKEN
+    if await repo.user_by_email(session, user.email_key):
+        return EMAIL_TAKEN
+    return None
+
+
+async def sign_up(deps: Deps, reg: Registration) -> Result:
+    """Registration as the public sees it: an address already in use gets the same answer as
+    a new one ("check your email"), and its owner gets an email about the attempt instead of
+    an activation link. A taken user name is still reported: people must pick another."""
+    result = await register(deps, reg)
+    if result.problems != [EMAIL_TAKEN]:
+        return result
+    await notify_registration_attempt(deps, reg.email)
+    return Result()
+
+
+async def notify_registration_attempt(deps: Deps, email: str) -> None:
+    async with deps.db.transaction() as session:
+        user = await repo.user_by_email(session, email)
+        if user is None:
+            return
+        reset = activation = None
+        if user.status != Status.DEACTIVATED.value:
+            reset = await issue_token(session, deps, user, EmailTokenPurpose.PASSWORD_RESET)
+        if user.status == Status.PENDING.value:
+            activation = await issue_token(session, deps, user, EmailTokenPurpose.ACTIVATION)
+    await emails.send_registration_attempt(
+        deps, user.email, user.username, user.portal, user.status, reset, activation
+    )
 
 
 def token_problem(token: EmailToken | None, deps: Deps, field: str = "token") -> Problem | None:

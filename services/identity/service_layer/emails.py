@@ -63,3 +63,51 @@ async def send_email_change(deps: Deps, to: str, username: str, secret: str) -> 
         f"Hello {username},\n\nOpen this link within 24 hours to use this address for your "
         f"CERS account:\n\n{link}\n\nUntil then your previous address stays in use.\n",
     )
+
+
+async def send_registration_attempt(
+    deps: Deps, to: str, username: str, portal: str, status: str, reset_secret: str | None,
+    activation_secret: str | None,
+) -> None:
+    """Someone signed up with an address that already has an account. Only the mailbox owner
+    learns that; the sign-up itself answered as for a new address."""
+    lines = [
+        "Someone just tried to create a new CERS account with this email address, which "
+        f"already belongs to the account with user name {username} on the "
+        f"{PORTAL_NAMES.get(portal, portal)}.",
+        "",
+    ]
+    if activation_secret:
+        lines += [
+            "That account is not activated yet. To activate it, open this link within 24 "
+            "hours:", "", deps.link(f"/account/activate?token={activation_secret}"), "",
+        ]
+    elif reset_secret:
+        lines += [f"If it was you, sign in instead: {deps.link('/')}", ""]
+    if reset_secret:
+        lines += [
+            "Forgot your password? Choose a new one with this link within 1 hour (it works "
+            "once):", "", deps.link(f"/account/reset?token={reset_secret}"), "",
+        ]
+    if not reset_secret:
+        lines += [
+            "That account is closed, so this address cannot be used for a new account. Sign "
+            "up with another address.", "",
+        ]
+    lines.append("If this was not you, ignore this email: nothing was changed and no new "
+                 "account was created.")
+    await _send(deps, to, "Someone tried to sign up with your CERS email address",
+                "\n".join(lines) + "\n")
+
+
+async def send_address_in_use(deps: Deps, to: str, username: str) -> None:
+    """Another account asked to use this address; it stays this account's."""
+    await _send(
+        deps,
+        to,
+        "Someone asked to use your CERS email address",
+        f"Hello {username},\n\nA signed-in CERS user asked to change their account's email "
+        "address to this one. It already belongs to your account, so nothing changed and "
+        "their change will never take effect.\n\nIf you want to move this address to another "
+        "account, first give your own account another address.\n",
+    )

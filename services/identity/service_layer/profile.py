@@ -57,12 +57,13 @@ async def update_profile(deps: Deps, user_id: str, change: ProfileChange) -> Res
             title=values["title"], phone=values["phone"],
         )
         new_email = change.email.strip() if change.email is not None else None
+        owner = None
         if new_email is not None and normalize_email(new_email) != user.email_key:
             problems += check_email(new_email)
-            if not problems and await repo.user_by_email(session, new_email):
-                problems.append(
-                    Problem("email", "EMAIL_TAKEN", "An account already uses this email address.")
-                )
+            # Like sign-up, an address another account uses is not reported (that would tell
+            # any signed-in person which addresses are registered): it stays pending forever,
+            # and its owner is told instead of being sent a link.
+            owner = None if problems else await repo.user_by_email(session, new_email)
         else:
             new_email = None
         if problems:
@@ -80,11 +81,17 @@ async def update_profile(deps: Deps, user_id: str, change: ProfileChange) -> Res
             await updated_event(session, user, changed, now)
         if new_email:
             user.pending_email = new_email
-            secret = await issue_token(
-                session, deps, user, EmailTokenPurpose.EMAIL_CHANGE, email=new_email
-            )
+            if owner is None:
+                secret = await issue_token(
+                    session, deps, user, EmailTokenPurpose.EMAIL_CHANGE, email=new_email
+                )
+            else:
+                await repo.spend_open_tokens(session, user.id, EmailTokenPurpose.EMAIL_CHANGE,
+                                             now)
     if secret and user.pending_email:
         await emails.send_email_change(deps, user.pending_email, user.username, secret)
+    elif owner is not None:
+        await emails.send_address_in_use(deps, owner.email, owner.username)
     return Result(user=user)
 
 

@@ -6,7 +6,7 @@ import { ErrorNotice, Loaded, Page, Success, UserErrors, useMutation, useQuery }
 
 const REGISTER = gql`
   mutation Register($input: RegisterAccountInput!) {
-    registerAccount(input: $input) { user { id username } userErrors { field message code severity } }
+    registerAccount(input: $input) { message userErrors { field message code severity } }
   }`;
 
 const ACTIVATE = gql`
@@ -60,7 +60,7 @@ export function Signup() {
   const [form, setForm] = useState<Form>({});
   const [errors, setErrors] = useState<UserError[] | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const register = useMutation<{ registerAccount: { user: { username: string } | null; userErrors: UserError[] } }>(REGISTER);
+  const register = useMutation<{ registerAccount: { message: string; userErrors: UserError[] } }>(REGISTER);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const result = await register.run({ input: {
@@ -70,14 +70,16 @@ export function Signup() {
     } });
     if (!result) return;
     setErrors(result.registerAccount.userErrors);
-    if (result.registerAccount.user) setDone(result.registerAccount.user.username);
+    // The same answer whether or not the address already has an account (its owner is mailed).
+    if (!result.registerAccount.userErrors.length) setDone(form.username ?? "");
   };
   const name = portal === "business" ? "Business Portal" : "Regulator Portal";
   if (done) {
     return (
       <Page title="Check your email">
-        <Success>Your account <strong>{done}</strong> is created. We sent an activation link to {form.email}.
-          Open it to activate the account, then sign in.</Success>
+        <Success>We sent an email to {form.email} about the account <strong>{done}</strong>.
+          Open the activation link in it, then sign in. If that address already has an account,
+          the email says so instead.</Success>
         <p><a href={`/account/resend-activation?portal=${portal}`}>Did not get the email? Send a new link.</a></p>
       </Page>
     );

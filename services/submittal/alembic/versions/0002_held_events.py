@@ -1,6 +1,6 @@
 """held events: what a consumer received but could not apply yet
 
-Revision ID: 0002_held_events
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-01 09:00:00
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 from common.events.tables import HELD, create_event_tables_op, drop_event_tables_op
 
-revision = "0002_held_events"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
