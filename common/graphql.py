@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
@@ -30,6 +31,7 @@ from strawberry.types import ExecutionContext
 
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
 from common.settings import load_settings
+from common.timestamps import DATETIME_SCALAR
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +184,7 @@ def federation_schema(
         types=list(types),
         extensions=[_mask_unexpected_errors, *extensions],
         federation_version="2.9",
+        scalar_overrides={datetime: DATETIME_SCALAR, **options.pop("scalar_overrides", {})},
         **options,
     )
 

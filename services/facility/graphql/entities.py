@@ -28,7 +28,6 @@ from services.facility.graphql.values import (
     StaffRole,
     UpdateRequiredReason,
 )
-from services.facility.service_layer.people import aware
 
 Info = strawberry.Info[Any, Any]
 
@@ -102,7 +101,7 @@ class Invitation:
 
     @classmethod
     def from_domain(cls, row: t.Invitation, now: datetime | None = None) -> Invitation:
-        expired = row.status == "PENDING" and now is not None and aware(row.expires_at) <= now
+        expired = row.status == "PENDING" and now is not None and row.expires_at <= now
         return cls(
             id=strawberry.ID(row.id),
             email=row.email,

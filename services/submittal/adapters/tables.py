@@ -6,11 +6,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, text
+from sqlalchemy import JSON, Column, Index, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from common.events.tables import event_tables
+from common.timestamps import UTCDateTime
 
 
 class Base(SQLModel, registry=registry()):
@@ -26,7 +27,7 @@ def now() -> datetime:
 
 
 def _ts(nullable: bool = False, **kwargs: Any) -> Any:
-    return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable, **kwargs))
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, **kwargs))
 
 
 def _json() -> Any:
