@@ -26,6 +26,7 @@ def build_facilities(settings: Settings) -> Facilities:
         db=Database(settings.database_url("facility")),
         mailer=Mailer(settings),
         public_base_url=settings.public_base_url,
+        demo=settings.seed_demo,
     )
 
 

@@ -21,9 +21,13 @@ from services.facility.worker import (
     dispatcher,
 )
 
-from .helpers import activate, business
+from .helpers import activate, agency, business
 
 STATUS = "query($id: ID!) { facility(id: $id) { annualDueDate lastAnnualUpdateAt complianceStatus updateRequiredReasons { reason dueBy } } }"  # noqa: E501
+
+
+HISTORY = """query($id: ID!) { facility(id: $id) {
+  history { action changes actor { id } systemActor { kind name } } } }"""
 
 
 def submittal(type_: str, facility_id: str, sequence: int, **data) -> Envelope:
@@ -82,7 +86,7 @@ async def test_compliance_moves_through_due_soon_and_overdue_and_certification_r
     assert after["lastAnnualUpdateAt"].startswith("2027-03-05")
 
 
-async def test_a_second_certification_in_the_cycle_and_a_mid_year_one_keep_the_anniversary(
+async def test_a_second_certification_and_one_before_the_next_cycle_opens_move_nothing(
     api, app, clock
 ):
     fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
@@ -94,18 +98,70 @@ async def test_a_second_certification_in_the_cycle_and_a_mid_year_one_keep_the_a
         app, submittal("submittal.hmbp.certified", fid, 2, certified_at="2027-02-20T00:00:00+00:00")
     )
     assert (await status(api, fid))["annualDueDate"] == "2028-03-01"
+    # The 2028 cycle opens 90 days before 2028-03-01, on 2027-12-02.
     await apply(
         app, submittal("submittal.hmbp.certified", fid, 3, certified_at="2027-08-15T00:00:00+00:00")
     )
+    assert (await status(api, fid))["annualDueDate"] == "2028-03-01"
+    await apply(
+        app, submittal("submittal.hmbp.certified", fid, 4, certified_at="2027-12-02T08:00:00+00:00")
+    )
     assert (await status(api, fid))["annualDueDate"] == "2029-03-01"
+    history = await api(HISTORY, as_="ann", id=fid)
+    certified = [
+        e for e in history["data"]["facility"]["history"] if e["action"] == "HMBP_CERTIFIED"
+    ]
+    assert [e["changes"]["moved"] for e in certified] == [True, False, False, True]
+    assert all(e["changes"]["cycle_opens_on"] for e in certified)
+
+
+async def test_a_late_certification_and_another_seconds_later_do_not_skip_a_year(api, app, clock):
+    # Issue 15: an overdue facility due 2026-11-28, certified twice on 2026-12-01.
+    await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
+    set_due = """mutation($id: ID!) { setAnnualDueDate(input: {facilityId: $id,
+      annualDueDate: "2026-11-28"}) { userErrors { code } } }"""
+    assert "errors" not in await api(set_due, as_="pat", portal="regulator", id=fid)
+    clock.now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    assert (await status(api, fid))["complianceStatus"] == "OVERDUE"
+    for sequence, at in ((1, "2026-12-01T09:00:00+00:00"), (2, "2026-12-01T09:00:05+00:00")):
+        certified = submittal("submittal.hmbp.certified", fid, sequence, certified_at=at)
+        assert await apply(app, certified) is Outcome.APPLIED
+    after = await status(api, fid)
+    assert (after["annualDueDate"], after["complianceStatus"]) == ("2027-11-28", "CURRENT")
+
+
+async def test_an_agency_sets_how_early_a_cycle_opens(api, app, clock):
+    await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
+    agency_id = (await api('{ regulatorAgencies(county: "Plumas") { id } }'))["data"][
+        "regulatorAgencies"
+    ][0]["id"]
+    window = """mutation($id: ID!, $days: Int) { updateAgency(input: {agencyId: $id,
+      certificationWindowDays: $days}) { agency { certificationWindowDays }
+      userErrors { field code } } }"""
+    answer = await api(window, as_="pat", portal="regulator", id=agency_id, days=180)
+    assert answer["data"]["updateAgency"]["agency"] == {"certificationWindowDays": 180}
+    opens = "query($id: ID!) { facility(id: $id) { annualDueDate certificationOpensOn } }"
+    seen = (await api(opens, as_="ann", id=fid))["data"]["facility"]
+    assert seen == {"annualDueDate": "2027-03-01", "certificationOpensOn": "2026-09-02"}
+    # On 2026-09-10 the cycle is open with the agency's 180 days (it would not be with 90).
+    certified = submittal("submittal.hmbp.certified", fid, 1, certified_at="2026-09-10T00:00:00Z")
+    assert await apply(app, certified) is Outcome.APPLIED
+    assert (await status(api, fid))["annualDueDate"] == "2028-03-01"
+    for days in (0, 181):
+        refused = await api(window, as_="pat", portal="regulator", id=agency_id, days=days)
+        assert refused["data"]["updateAgency"]["userErrors"] == [
+            {"field": ["certificationWindowDays"], "code": "BAD_USER_INPUT"}
+        ]
 
 
 async def test_a_replayed_or_older_event_changes_nothing(api, app):
     fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
-    second = submittal("submittal.hmbp.certified", fid, 2, certified_at="2026-07-01T00:00:00Z")
+    second = submittal("submittal.hmbp.certified", fid, 2, certified_at="2026-12-15T00:00:00Z")
     assert await apply(app, second) is Outcome.APPLIED
     assert await apply(app, second) is Outcome.DUPLICATE
-    first = submittal("submittal.hmbp.certified", fid, 1, certified_at="2026-06-15T00:00:00Z")
+    first = submittal("submittal.hmbp.certified", fid, 1, certified_at="2026-12-10T00:00:00Z")
     assert await apply(app, first) is Outcome.STALE
     # Certified once, for the cycle due 2027-03-01: moved one year, not two.
     assert (await status(api, fid))["annualDueDate"] == "2028-03-01"

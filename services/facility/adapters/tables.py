@@ -64,6 +64,8 @@ class Agency(Base, table=True):
     website: str | None = Field(default=None, max_length=300)
     default_due_month: int = 3
     default_due_day: int = 1
+    # A cycle opens for certification this many days before its due date.
+    certification_window_days: int = 90
     created_at: datetime = _ts(nullable=False)
 
 
@@ -138,7 +140,10 @@ class HistoryEntry(Base, table=True):
     )
     facility_id: str = Field(foreign_key="facilities.id", max_length=36)
     at: datetime = _ts(nullable=False)
+    # A person's account id, or else the system actor's kind and name (domain/actors.py).
     actor: str | None = Field(default=None, max_length=100)
+    system_actor_kind: str | None = Field(default=None, max_length=20)
+    system_actor_name: str | None = Field(default=None, max_length=60)
     action: str = Field(max_length=40)
     changes: dict[str, Any] = _json()
 

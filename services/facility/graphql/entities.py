@@ -26,8 +26,10 @@ from services.facility.graphql.values import (
     Contacts,
     OwnerOperator,
     StaffRole,
+    SystemActorKind,
     UpdateRequiredReason,
 )
+from services.facility.service_layer.records import actor_of
 
 Info = strawberry.Info[Any, Any]
 
@@ -189,20 +191,37 @@ class PermitNode:
         )
 
 
+@strawberry.type(description="A part of the system that made a change no person made.")
+class SystemActor:
+    kind: SystemActorKind
+    name: str = strawberry.field(
+        description="The operator command (e.g. set-jurisdiction), or the service, that acted."
+    )
+
+
 @strawberry.type(name="HistoryEntry")
 class HistoryNode:
     id: strawberry.ID
     at: datetime
-    actor: User | None
+    actor: User | None = strawberry.field(
+        description="The person who made the change; null when a system actor made it."
+    )
+    system_actor: SystemActor | None = strawberry.field(
+        description="Set exactly when no person made the change."
+    )
     action: str
     changes: JSON
 
     @classmethod
     def from_domain(cls, row: t.HistoryEntry) -> HistoryNode:
+        actor = actor_of(row)
         return cls(
             id=strawberry.ID(str(row.id)),
             at=row.at,
-            actor=user(row.actor),
+            actor=user(actor.user_id),
+            system_actor=SystemActor(kind=actor.system_kind, name=actor.system_name or "")
+            if actor.system_kind
+            else None,
             action=row.action,
             changes=JSON(row.changes),
         )
@@ -277,6 +296,17 @@ class Facility:
         ]
         today = loaders.app_of(info).today()
         return compliance.compliance_status(self.row.annual_due_date, open_reasons, today)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The day the cycle due on annualDueDate opens: a certification counts for "
+        "it from that day until it is certified; an earlier one is recorded and moves nothing."
+    )
+    async def certification_opens_on(self, info: Info) -> date:
+        window = compliance.DEFAULT_CERTIFICATION_WINDOW_DAYS
+        if self.row.agency_id:
+            agency = await loaders.agencies(info).load(self.row.agency_id)
+            window = agency.certification_window_days if agency else window
+        return compliance.cycle_opens_on(self.row.annual_due_date, window)
 
     @strawberry.field
     async def permits(self, info: Info) -> list[PermitNode]:
@@ -405,6 +435,9 @@ class RegulatorAgency:
     address: str | None
     website: str | None
     default_due_date: str = strawberry.field(description="Month and day, as MM-DD.")
+    certification_window_days: int = strawberry.field(
+        description="A cycle opens for certification this many days before its due date."
+    )
 
     @classmethod
     def from_domain(cls, row: t.Agency) -> RegulatorAgency:
@@ -419,6 +452,7 @@ class RegulatorAgency:
             address=row.address,
             website=row.website,
             default_due_date=f"{row.default_due_month:02d}-{row.default_due_day:02d}",
+            certification_window_days=row.certification_window_days,
         )
 
     @classmethod

@@ -15,12 +15,14 @@ from common.contracts import facility as contract
 from common.contracts import submittal
 from common.events.envelope import Envelope
 from services.facility.adapters.tables import (
+    Agency,
     Facility,
     FacilityReason,
     Permit,
     ReminderSent,
 )
 from services.facility.domain import compliance as rules
+from services.facility.domain.actors import Actor
 from services.facility.domain.roles import StaffRole
 from services.facility.service_layer.access import load_caller, require_user
 from services.facility.service_layer.context import Facilities
@@ -90,7 +92,12 @@ async def issue_permit(
         session.add(permit)
         await session.flush()
         add_history(
-            session, facility.id, app.now(), actor, "PERMIT_ISSUED", {"number": permit.number}
+            session,
+            facility.id,
+            app.now(),
+            Actor.person(actor),
+            "PERMIT_ISSUED",
+            {"number": permit.number},
         )
         await app.emit(
             session,
@@ -109,8 +116,14 @@ async def issue_permit(
         return permit
 
 
+async def certification_window(session: AsyncSession, facility: Facility) -> int:
+    agency = await session.get(Agency, facility.agency_id) if facility.agency_id else None
+    return agency.certification_window_days if agency else rules.DEFAULT_CERTIFICATION_WINDOW_DAYS
+
+
 async def hmbp_certified(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
-    """Certify the open cycle: the next due date is the anniversary a year on."""
+    """Certify the earliest uncertified cycle when it is open: its due date moves to the
+    anniversary a year on. Otherwise the certification is recorded and moves nothing."""
     event = submittal.HmbpCertified.model_validate(envelope.data)
     facility = await session.get(Facility, event.facility_id)
     if facility is None:
@@ -118,7 +131,8 @@ async def hmbp_certified(app: Facilities, session: AsyncSession, envelope: Envel
             "certification %s for unknown facility %s ignored", envelope.id, event.facility_id
         )
         return
-    result = rules.certify(facility.annual_due_date, event.certified_at.date())
+    window = await certification_window(session, facility)
+    result = rules.certify(facility.annual_due_date, event.certified_at.date(), window)
     facility.last_annual_update_at = event.certified_at
     facility.updated_at = app.now()
     previous = facility.annual_due_date
@@ -126,12 +140,13 @@ async def hmbp_certified(app: Facilities, session: AsyncSession, envelope: Envel
         session,
         facility.id,
         app.now(),
-        event.certified_by,
+        Actor.of_event(event.certified_by, "submittal"),
         "HMBP_CERTIFIED",
         {
             "kind": event.kind,
             "certified_at": event.certified_at.isoformat(),
             "cycle_due": previous.isoformat(),
+            "cycle_opens_on": rules.cycle_opens_on(previous, window).isoformat(),
             "moved": result.certified_cycle,
         },
     )
@@ -197,7 +212,7 @@ async def element_submitted(app: Facilities, session: AsyncSession, envelope: En
         session,
         facility.id,
         app.now(),
-        event.submitted_by,
+        Actor.of_event(event.submitted_by, "submittal"),
         "ELEMENT_SUBMITTED",
         {"element": event.element, "change": event.change_from_previous, "cleared": cleared},
     )
@@ -216,7 +231,7 @@ async def element_reviewed(app: Facilities, session: AsyncSession, envelope: Env
         session,
         facility.id,
         app.now(),
-        event.reviewed_by,
+        Actor.of_event(event.reviewed_by, "submittal"),
         "CORRECTION_REQUIRED",
         {"element": event.element, "comments": comments},
     )

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 async def user_activated(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
     """Remember the verified email and redeem what was waiting for it."""
+    from services.facility.seed import seed_demo_business
     from services.facility.service_layer.people import redeem_invitations_for
 
     event = identity.UserActivated.model_validate(envelope.data)
@@ -37,6 +38,7 @@ async def user_activated(app: Facilities, session: AsyncSession, envelope: Envel
         member.user_id = event.user_id
         await emit_staff_granted(app, session, member, event.user_id)
     await redeem_invitations_for(app, session, event.user_id, key)
+    await seed_demo_business(app, session, event.user_id, event.email)
 
 
 async def user_updated(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:

@@ -33,8 +33,9 @@ from services.submittal.adapters.tables import (
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
-# Called after a facility appears in the read model (the demo seed hooks in here).
-FacilityHook = Callable[[AsyncSession, FacilityView], Awaitable[None]]
+# Called after a facility appears in the read model, with its facility.created event (the
+# demo seed hooks in here).
+FacilityHook = Callable[[AsyncSession, FacilityView, Envelope], Awaitable[None]]
 
 # The facility record's names that differ from ours beyond snake_case -> camelCase.
 _RENAMES = {"phone24h": "phone24Hour", "zip": "zipCode"}
@@ -109,7 +110,7 @@ class ReadModelConsumer:
         row = FacilityView(id=snapshot.facility_id, **values)
         await _upsert(session, row, **values)
         if not existed and self.on_facility_created is not None:
-            await self.on_facility_created(session, row)
+            await self.on_facility_created(session, row, e)
 
     async def _facility_updated(self, session: AsyncSession, e: Envelope) -> None:
         snapshot = facility.FacilityUpdated.model_validate(e.data).facility
