@@ -366,3 +366,47 @@ async def test_the_worker_consumes_identity_events_and_publishes_facility_events
         await worker.stop()
     async with app.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(Facility)) == 1
+
+
+async def test_every_review_outcome_is_mailed_to_the_lead_users_and_the_submitter(api, app):
+    created = await business(api, "ann", "1 Main St")
+    fid, org = created["facility"]["id"], created["organization"]["id"]
+    await activate(app, "ann", "ann@example.com")
+    await activate(app, "ed", "ed@example.com")
+    add = """mutation($org: ID!) { addPerson(input: {organizationId: $org,
+      email: "ed@example.com", role: APPROVER}) { userErrors { code } } }"""
+    assert "errors" not in await api(add, as_="ann", org=org)
+    outcomes = (
+        ("UNDER_REVIEW", None, "Under review: Hazardous Materials Inventory of Feather River"),
+        ("ACCEPT", "Thank you.", "Accepted: Hazardous Materials Inventory of Feather River"),
+        ("NOT_ACCEPT", "Diesel maximum is missing.", "Correction needed: Hazardous Materials"),
+    )
+    for sequence, (action, comments, _) in enumerate(outcomes, start=1):
+        reviewed = submittal(
+            "submittal.element.reviewed",
+            fid,
+            sequence,
+            element="HAZARDOUS_MATERIALS_INVENTORY",
+            element_id="element-7",
+            action=action,
+            comments=comments,
+            submitted_by="ed",
+        )
+        assert await apply(app, reviewed) is Outcome.APPLIED
+    async with app.db.read() as session:
+        mails = list((await session.execute(select(OutgoingMail))).scalars())
+    reviews = [m for m in mails if "Hazardous Materials Inventory of" in m.subject]
+    assert len(reviews) == 3
+    for _action, comments, subject in outcomes:
+        [mail] = [m for m in reviews if m.subject.startswith(subject)]
+        assert mail.recipients == ["ann@example.com", "ed@example.com"]
+        assert (comments or "(no comments)") in mail.body
+        assert "http://127.0.0.1:8000/elements/element-7" in mail.body
+    [correction] = [m for m in reviews if m.subject.startswith("Correction needed")]
+    assert "Submit a corrected Hazardous Materials Inventory by 2026-07-01" in correction.body
+    history = (await api(HISTORY, as_="ann", id=fid))["data"]["facility"]["history"]
+    assert [(e["action"], e["changes"]["action"], e["actor"]) for e in history[1:]] == [
+        ("ELEMENT_REVIEWED", "UNDER_REVIEW", {"id": "pat"}),
+        ("ELEMENT_REVIEWED", "ACCEPT", {"id": "pat"}),
+        ("CORRECTION_REQUIRED", "NOT_ACCEPT", {"id": "pat"}),
+    ]

@@ -18,6 +18,7 @@ from services.facility.adapters.tables import (
     Agency,
     Facility,
     FacilityReason,
+    KnownUser,
     Permit,
     ReminderSent,
 )
@@ -218,31 +219,71 @@ async def element_submitted(app: Facilities, session: AsyncSession, envelope: En
     )
 
 
+ELEMENT_NAMES = {
+    "FACILITY_INFORMATION": "Facility Information",
+    "HAZARDOUS_MATERIALS_INVENTORY": "Hazardous Materials Inventory",
+    "EMERGENCY_RESPONSE_TRAINING_PLANS": "Emergency Response and Training Plans",
+    "UST": "UST",
+    "TIERED_PERMITTING": "Tiered Permitting",
+    "RECYCLABLE_MATERIALS_REPORT": "Recyclable Materials Report",
+    "REMOTE_WASTE_CONSOLIDATION": "Remote Waste Consolidation Site",
+    "HAZARDOUS_WASTE_TANK_CLOSURE": "Hazardous Waste Tank Closure Certification",
+    "APSA": "APSA",
+    "CALARP": "CalARP",
+}
+REVIEW_OUTCOMES = {
+    "UNDER_REVIEW": ("Under review", "is reviewing"),
+    "ACCEPT": ("Accepted", "accepted"),
+    "NOT_ACCEPT": ("Correction needed", "did not accept"),
+}
+
+
 async def element_reviewed(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
-    """NOT_ACCEPT opens a CORRECTION for that element and emails the lead users."""
+    """Every review outcome is recorded and mailed to the business's lead users and the
+    submitter; NOT_ACCEPT also opens a CORRECTION for that element."""
     event = submittal.ElementReviewed.model_validate(envelope.data)
     facility = await session.get(Facility, event.facility_id)
-    if facility is None or event.action != "NOT_ACCEPT":
+    if facility is None:
+        log.warning("review %s of unknown facility %s ignored", envelope.id, event.facility_id)
         return
-    reviewed_at = event.reviewed_at
-    await raise_reason(session, facility, rules.UpdateReason.CORRECTION, reviewed_at, event.element)
+    reviewer = Actor.of_event(event.reviewed_by, "submittal")
     comments = event.comments or "(no comments)"
+    name = ELEMENT_NAMES.get(event.element, event.element)
+    due_line = ""
+    if event.action == "NOT_ACCEPT":
+        await raise_reason(
+            session, facility, rules.UpdateReason.CORRECTION, event.reviewed_at, event.element
+        )
+        due_line = f"Submit a corrected {name} by {rules.reason_due_by(event.reviewed_at)}.\n\n"
     add_history(
         session,
         facility.id,
         app.now(),
-        Actor.of_event(event.reviewed_by, "submittal"),
-        "CORRECTION_REQUIRED",
-        {"element": event.element, "comments": comments},
+        reviewer,
+        "CORRECTION_REQUIRED" if event.action == "NOT_ACCEPT" else "ELEMENT_REVIEWED",
+        {"element": event.element, "action": event.action, "comments": comments},
     )
+    headline, verb = REVIEW_OUTCOMES[event.action]
     app.mail(
         session,
-        await lead_emails(session, facility.organization_id),
-        f"Correction needed: {event.element} of {facility.name} (CERS ID {facility.cers_id})",
-        f"Your regulator did not accept the {event.element} submission of {facility.name}.\n\n"
-        f"Comments:\n{comments}\n\nSubmit a corrected {event.element} by "
-        f"{rules.reason_due_by(reviewed_at)}.\n",
+        await review_recipients(session, facility.organization_id, event.submitted_by),
+        f"{headline}: {name} of {facility.name} (CERS ID {facility.cers_id})",
+        f"Your regulator {verb} the {name} submission of {facility.name} "
+        f"(CERS ID {facility.cers_id}).\n\nComments:\n{comments}\n\n{due_line}"
+        f"See it in the Business Portal: {app.public_base_url}/elements/{event.element_id}\n",
     )
+
+
+async def review_recipients(
+    session: AsyncSession, organization_id: str, submitted_by: str | None
+) -> list[str]:
+    """The business's lead users, and whoever submitted the element if still an account."""
+    recipients = await lead_emails(session, organization_id)
+    if submitted_by:
+        submitter = await session.get(KnownUser, submitted_by)
+        if submitter is not None and submitter.active:
+            recipients.append(submitter.email)
+    return recipients
 
 
 async def send_reminders(app: Facilities, limit: int = 500) -> int:

@@ -61,7 +61,7 @@ async def review_element(
             element_id=element.id, element=element.element_type,
             action=action,
             comments=comments, reviewed_by=caller.user_id, reviewed_at=stamp,
-            agency_id=facility.agency_id,
+            agency_id=facility.agency_id, submitted_by=element.submitted_by,
         )
         await record_event(session, EVENTS, type=contract.ELEMENT_REVIEWED,
                            aggregate_id=facility.id, data=payload.model_dump(mode="json"),
