@@ -31,6 +31,7 @@ from services.identity.oauth.signin_pages import SignInPages
 from services.identity.oauth.throttle import AddressThrottle
 from services.identity.service_layer.clients import seed_clients
 from services.identity.service_layer.deps import Deps, MailSender
+from services.identity.service_layer.profile import refuse_closed_accounts
 from services.identity.service_layer.seed import seed_demo
 from services.identity.worker import create_bus
 
@@ -112,7 +113,8 @@ def create_app(
 
     routes = [
         graphql_route("/graphql", schema, identity.verifier, {"deps": deps},
-                      graphiql=not settings.production),
+                      graphiql=not settings.production,
+                      admit=refuse_closed_accounts(deps)),
         Route("/authorize", signin.authorize, methods=["GET"]),
         Route("/account/signin/username", signin.username_step, methods=["POST"]),
         Route("/account/signin/password", signin.password_step, methods=["POST"]),

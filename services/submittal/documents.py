@@ -18,7 +18,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
-from services.submittal.adapters.tables import Document, FacilityView, new_id, now
+from common.closed_accounts import refuse_if_closed
+from services.submittal.adapters.tables import (
+    CLOSED_ACCOUNTS,
+    Document,
+    FacilityView,
+    new_id,
+    now,
+)
 from services.submittal.domain.hmi_csv import TEMPLATE
 from services.submittal.domain.sniff import check_declared
 from services.submittal.service_layer.access import Caller, load_caller
@@ -54,6 +61,8 @@ async def _caller(deps: Deps, verifier: JWKSVerifier, request: Request, session:
                   ) -> tuple[Principal | None, Caller]:
     token = bearer_token(request.headers.get("authorization"))
     principal = await verifier.verify(token) if token else None
+    if principal is not None:
+        await refuse_if_closed(session, CLOSED_ACCOUNTS, principal)
     return principal, await load_caller(session, principal)
 
 

@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 from common.contracts.facility import EVENT_MODELS
 from common.events.consumer import Outcome, apply_once
 from common.events.envelope import Envelope
-from services.facility.adapters.tables import EVENTS, Facility, KnownUser, OutgoingMail
+from services.facility.adapters.tables import (
+    EVENTS,
+    Facility,
+    KnownUser,
+    Membership,
+    OutgoingMail,
+)
 from services.facility.service_layer import compliance
 from services.facility.worker import (
     IDENTITY_HANDLERS,
@@ -192,12 +198,14 @@ async def test_a_deactivation_is_not_undone_by_a_late_activation(api, app):
         },
     )
     assert await apply(app, late, "facility-identity") is Outcome.STALE
-    query = "query($id: ID!) { organization(id: $id) { name } }"
-    assert (await api(query, as_="vic", id=created["organization"]["id"]))["data"][
-        "organization"
-    ] is None
     async with app.db.read() as session:
         assert (await session.get(KnownUser, "vic")).active is False
+        membership = select(Membership).where(Membership.user_id == "vic")
+        assert (await session.execute(membership)).first() is None
+    # Its tokens are refused outright.
+    query = "query($id: ID!) { organization(id: $id) { name } }"
+    refused = await api(query, as_="vic", id=created["organization"]["id"])
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_a_rejected_element_requires_a_correction_until_it_is_submitted_again(api, app):

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstrain
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from common.closed_accounts import closed_accounts_table
 from common.events.tables import event_tables
 from common.timestamps import UTCDateTime
 
@@ -260,3 +261,4 @@ class OutgoingMail(Base, table=True):
 
 
 EVENTS = event_tables(Base.metadata)
+CLOSED_ACCOUNTS = closed_accounts_table(Base.metadata)

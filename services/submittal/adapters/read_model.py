@@ -50,10 +50,15 @@ def camel_record(value: Any) -> Any:
     return value
 
 
+def county_key(county: str | None) -> str:
+    return " ".join((county or "").lower().split())
+
+
 def _view_values(snapshot: facility.Facility) -> dict[str, Any]:
     return {
         "organization_id": snapshot.organization_id, "agency_id": snapshot.agency_id,
         "cers_id": snapshot.cers_id, "name": snapshot.record.name,
+        "county_key": county_key(snapshot.record.county),
         "record": camel_record(snapshot.record.model_dump(mode="json")), "updated_at": now(),
     }
 

@@ -1,9 +1,11 @@
-"""system actors in the history, and each agency's certification window
+"""system actors in the history, each agency's certification window, closed accounts
 
 History entries named system actors with made-up user ids ("seed", "demo-seed", "operator")
 that identity cannot resolve. A person is now only a real account id in ``actor``; anything
 else is a system actor of a kind and a name. A cycle opens for certification
-``certification_window_days`` (default 90) before its due date.
+``certification_window_days`` (default 90) before its due date. ``closed_accounts`` lists the
+accounts identity closed, whose tokens are refused; it starts from the known accounts already
+marked inactive.
 
 Revision ID: 0002
 Revises: 0001
@@ -44,6 +46,16 @@ def upgrade() -> None:
     for old, kind, name in LEGACY_ACTORS:
         op.execute(history.update().where(history.c.actor == old).values(
             actor=None, system_actor_kind=kind, system_actor_name=name))
+    op.create_table(
+        'closed_accounts',
+        sa.Column('user_id', sa.String(length=100), nullable=False),
+        sa.Column('closed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('user_id'),
+    )
+    op.execute(
+        "INSERT INTO closed_accounts (user_id, closed_at) "
+        "SELECT user_id, updated_at FROM known_users WHERE active = false"
+    )
     # Entries with no actor at all came from events that named no person.
     op.execute(history.update().where(
         history.c.actor.is_(None), history.c.system_actor_kind.is_(None),
@@ -51,6 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('closed_accounts')
     with op.batch_alter_table('agencies', schema=None) as batch_op:
         batch_op.drop_column('certification_window_days')
     with op.batch_alter_table('facility_history', schema=None) as batch_op:
