@@ -24,6 +24,8 @@ def standard_clients(public_base_url: str, *, demo: bool) -> list[tuple[ClientSp
     clients: list[tuple[ClientSpec, str | None]] = [
         (ClientSpec("business-web", "Business Portal (web)", (callback,), "business"), None),
         (ClientSpec("regulator-web", "Regulator Portal (web)", (callback,), "regulator"), None),
+        # STATE accounts (made by an operator) redraw agency jurisdictions in the portal.
+        (ClientSpec("state-web", "State Portal (web)", (callback,), "state"), None),
         (ClientSpec("mobile", "CERS mobile app", MOBILE_REDIRECTS, None), None),
     ]
     if demo:
