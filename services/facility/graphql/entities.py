@@ -425,6 +425,12 @@ class OrganizationConnection:
     total_count: int
 
 
+@strawberry.type(name="JurisdictionPlace")
+class Place:
+    county: str
+    city: str | None = strawberry.field(description="Null: the whole county.")
+
+
 @strawberry.federation.type(keys=["id"])
 class RegulatorAgency:
     id: strawberry.ID
@@ -471,6 +477,12 @@ class RegulatorAgency:
     async def cities(self, info: Info) -> list[str]:
         rows = await loaders.jurisdictions(info).load(str(self.id)) or []
         return sorted({j.city for j in rows if j.city})
+
+    @strawberry.field(description="Each place of the jurisdiction: a whole county, or a city.")  # type: ignore[untyped-decorator]
+    async def places(self, info: Info) -> list[Place]:
+        rows = await loaders.jurisdictions(info).load(str(self.id)) or []
+        places = [Place(county=counties()[j.county_id], city=j.city) for j in rows]
+        return sorted(places, key=lambda p: (p.county, p.city or ""))
 
     @strawberry.field(description="The agency's staff; visible to its own staff only.")  # type: ignore[untyped-decorator]
     async def staff(self, info: Info) -> list[StaffMember] | None:
