@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
@@ -43,6 +44,7 @@ from common.limits import (
     measure,
 )
 from common.settings import load_settings
+from common.timestamps import DATETIME_SCALAR
 
 log = logging.getLogger(__name__)
 
@@ -304,6 +306,7 @@ def federation_schema(
         types=list(types),
         extensions=[OperationLimits, _mask_unexpected_errors, *extensions],
         federation_version="2.9",
+        scalar_overrides={datetime: DATETIME_SCALAR, **options.pop("scalar_overrides", {})},
         **options,
     )
 
@@ -374,6 +377,9 @@ def _auth_failure(exc: AuthError) -> Response:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+Admit = Callable[[Principal], Awaitable[None]]
+
+
 def graphql_route(
     path: str,
     schema: strawberry.federation.Schema,
@@ -381,17 +387,20 @@ def graphql_route(
     context_extra: ContextExtra | None = None,
     *,
     graphiql: bool | None = None,
+    admit: Admit | None = None,
 ) -> Route:
     """POST ``path`` (and GET with GraphiQL unless production) serving ``schema``.
 
     A bearer token is verified first: no header means an anonymous caller (principal None);
     an invalid token answers HTTP 401 with a GraphQL-shaped UNAUTHENTICATED error.
+    ``admit`` then sees the verified principal and raises AuthError to refuse it (a closed
+    account's token: common/closed_accounts.py).
     ``context_extra`` is a dict, or a (sync or async) function of the request giving one,
     copied into ``Context.extra`` for every request. ``graphiql`` defaults to not production.
     """
     if graphiql is None:
         graphiql = not load_settings().production
-    app = _AuthenticatingApp(_GraphQLApp(schema, context_extra, graphiql), verifier)
+    app = _AuthenticatingApp(_GraphQLApp(schema, context_extra, graphiql), verifier, admit)
     return Route(path, app, methods=["GET", "POST"] if graphiql else ["POST"])
 
 
@@ -445,9 +454,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 class _AuthenticatingApp:
-    def __init__(self, app: _GraphQLApp, verifier: JWKSVerifier) -> None:
+    def __init__(self, app: _GraphQLApp, verifier: JWKSVerifier, admit: Admit | None) -> None:
         self.app = app
         self.verifier = verifier
+        self.admit = admit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -460,6 +470,8 @@ class _AuthenticatingApp:
         try:
             token = bearer_token(request.headers.get("authorization"))
             principal = await self.verifier.verify(token) if token is not None else None
+            if principal is not None and self.admit is not None:
+                await self.admit(principal)
         except AuthError as exc:
             log.info("rejected credentials: %s", exc.message)
             await _auth_failure(exc)(scope, receive, send)

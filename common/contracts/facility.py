@@ -82,12 +82,20 @@ class OrganizationCreated(_Payload):
     org_code: int
 
 
+
+
 class OrganizationUpdated(OrganizationCreated):
-    pass
+    """The business as it is now (a lead user renamed it), and its previous name."""
+
+    previous_name: str | None = None
 
 
 class FacilityCreated(_Payload):
+    """``demo`` is true only for the facilities the embedded run's demo dataset creates (never
+    in production), so a consumer seeding demo data of its own seeds those and no others."""
+
     facility: Facility
+    demo: bool = False
 
 
 class FacilityUpdated(_Payload):
@@ -155,14 +163,25 @@ class Jurisdiction(_Payload):
 
 
 class AgencyCreated(_Payload):
+    """A new agency, with its public contact details."""
+
     agency_id: str
     name: str
     kind: Literal["CUPA", "PA"]
     jurisdictions: list[Jurisdiction]
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    website: str | None = None
 
 
 class AgencyUpdated(AgencyCreated):
-    pass
+    """The agency's contact details or certification window changed: the agency as it is now,
+    and ``changes``, the fields that changed (``phone``, ``email``, ``address``, ``website``,
+    ``certification_window_days``)."""
+
+    certification_window_days: int = 90
+    changes: list[str] = []
 
 
 class AgencyJurisdictionChanged(_Payload):

@@ -70,7 +70,11 @@ class ElementSubmitted(_Payload):
 
 
 class ElementReviewed(_Payload):
-    """A regulator moved a submitted element to UNDER_REVIEW, ACCEPTED or NOT_ACCEPTED."""
+    """A regulator moved a submitted element to UNDER_REVIEW, ACCEPTED or NOT_ACCEPTED.
+
+    ``submitted_by`` is who submitted the reviewed element (null for a submission no person
+    made), so the review can be mailed to them.
+    """
 
     facility_id: str
     organization_id: str
@@ -81,6 +85,7 @@ class ElementReviewed(_Payload):
     reviewed_by: str | None
     reviewed_at: datetime
     agency_id: str | None
+    submitted_by: str | None = None
 
 
 class ElementNotApplicable(_Payload):

@@ -48,6 +48,7 @@ def schema() -> int:
 
 async def _with_app(settings: Settings, work: str, args: argparse.Namespace) -> int:
     from services.facility.app import build_facilities
+    from services.facility.domain.actors import Actor
     from services.facility.migrate import migrate
     from services.facility.service_layer import agencies
 
@@ -86,7 +87,9 @@ async def _with_app(settings: Settings, work: str, args: argparse.Namespace) -> 
         elif work == "set-jurisdiction":
             places = _places(args)
             try:
-                moved = await agencies.change_jurisdiction(app, args.agency_id, places, "operator")
+                moved = await agencies.change_jurisdiction(
+                    app, args.agency_id, places, Actor.operator("set-jurisdiction")
+                )
             except ServiceError as error:
                 return _refused(work, error.message)
             except IntegrityError:
@@ -105,6 +108,7 @@ def _refused(work: str, reason: str) -> int:
 
 
 async def _create_agency(app: Facilities, args: argparse.Namespace) -> int:
+    from services.facility.domain.actors import Actor
     from services.facility.domain.roles import AgencyKind
     from services.facility.service_layer import agencies
 
@@ -122,7 +126,7 @@ async def _create_agency(app: Facilities, args: argparse.Namespace) -> int:
                 address=args.address,
                 website=args.website,
             ),
-            actor="operator",
+            actor=Actor.operator("create-agency"),
         )
     except ServiceError as error:
         return _refused("create-agency", error.message)

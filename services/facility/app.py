@@ -10,10 +10,12 @@ from starlette.applications import Starlette
 
 from common.asgi import create_app as create_base_app
 from common.auth import JWKSVerifier
+from common.closed_accounts import refuse_closed
 from common.db import Database
 from common.graphql import graphql_route
 from common.mail import Mailer
 from common.settings import Settings, load_settings
+from services.facility.adapters.tables import CLOSED_ACCOUNTS
 from services.facility.graphql.schema import schema
 from services.facility.migrate import migrate
 from services.facility.service_layer.context import Facilities
@@ -26,6 +28,7 @@ def build_facilities(settings: Settings) -> Facilities:
         db=Database(settings.database_url("facility")),
         mailer=Mailer(settings),
         public_base_url=settings.public_base_url,
+        demo=settings.seed_demo,
     )
 
 
@@ -34,7 +37,12 @@ def graphql_app(
 ) -> Starlette:
     """Just the subgraph, for tests and embedding: POST /graphql."""
     route = graphql_route(
-        "/graphql", schema, verifier, context_extra={"app": facilities}, graphiql=graphiql
+        "/graphql",
+        schema,
+        verifier,
+        context_extra={"app": facilities},
+        graphiql=graphiql,
+        admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS),
     )
     return Starlette(routes=[route])
 
@@ -76,6 +84,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         verifier,
         context_extra={"app": facilities, "bus": worker.bus},
         graphiql=not settings.production,
+        admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS),
     )
     return create_base_app(
         "facility",

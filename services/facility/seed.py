@@ -1,22 +1,24 @@
-"""The demo dataset: real-named CUPAs, and a Plumas County business waiting for its lead user."""
+"""The demo dataset: real-named CUPAs, and a Plumas County business its lead user makes."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from common.contracts import facility as contract
 from services.facility.adapters.ids import allocate_org_code
-from services.facility.adapters.tables import Agency, Invitation, Organization
+from services.facility.adapters.tables import Agency, Organization
+from services.facility.domain.actors import Actor
 from services.facility.domain.record import FacilityRecord
 from services.facility.domain.roles import AgencyKind, BusinessRole
 from services.facility.service_layer import agencies
 from services.facility.service_layer.agencies import email_key
-from services.facility.service_layer.businesses import _insert_facility
+from services.facility.service_layer.businesses import insert_facility
 from services.facility.service_layer.context import Facilities
-from services.facility.service_layer.people import PENDING, _hash
+from services.facility.service_layer.people import Person, grant_membership
 
 log = logging.getLogger(__name__)
 
@@ -86,80 +88,77 @@ SITES = (
 
 
 async def seed_demo(app: Facilities) -> bool:
-    """Seed once, on an empty database; False when there was already data."""
+    """Seed the agencies once, on an empty database; False when there was already data.
+
+    The demo business is not made here: its lead user makes it, when identity reports the
+    demo business account activated (``seed_demo_business``), so every change to its
+    facilities is made by a real account.
+    """
     async with app.db.read() as session:
         if await session.scalar(select(func.count()).select_from(Agency)):
             return False
     for agency in AGENCIES:
-        await agencies.create_agency(app, agency)
-    async with app.db.transaction() as session:
-        now = app.now()
-        org = Organization(
-            name=DEMO_BUSINESS,
-            org_code=await allocate_org_code(session),
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(org)
-        await session.flush()
-        await app.emit(
-            session,
-            contract.ORGANIZATION_CREATED,
-            org.id,
-            contract.OrganizationCreated(
-                organization_id=org.id, name=org.name, org_code=org.org_code
-            ),
-            None,
-        )
-        for name, street, city, zip_code in SITES:
-            record = FacilityRecord(
-                name=name,
-                site_address={"street": street, "city": city, "state": "CA", "zip": zip_code},
-                county="Plumas",
-                city=city,
-                mailing_address={
-                    "street": "PO Box 1776",
-                    "city": "Quincy",
-                    "state": "CA",
-                    "zip": "95971",
-                },
-                contacts={
-                    "environmental": {
-                        "name": "Dana Business",
-                        "phone": "(530) 555-0100",
-                        "email": DEMO_BUSINESS_EMAIL,
-                    }
-                },
-                owner_operator={
-                    "owner_name": DEMO_BUSINESS,
-                    "owner_phone": "(530) 555-0100",
-                    "operator_name": "Dana Business",
-                    "operator_phone": "(530) 555-0100",
-                },
-            )
-            await _insert_facility(app, session, org, record, "seed")
-        # The lead user arrives like any invited person: when identity reports an activated
-        # account with this verified email. No mail: the demo account's password is known.
-        session.add(
-            Invitation(
-                organization_id=org.id,
-                email=DEMO_BUSINESS_EMAIL,
-                email_key=email_key(DEMO_BUSINESS_EMAIL),
-                role=BusinessRole.LEAD_USER.value,
-                first_name="Dana",
-                last_name="Business",
-                title="Environmental Manager",
-                phone="(530) 555-0100",
-                token_hash=_hash(f"demo-seed-{org.id}"),
-                status=PENDING,
-                expires_at=now + timedelta(days=3650),
-                created_at=now,
-            )
-        )
-    log.info(
-        "seeded the facility demo: %d agencies, %s with %d facilities",
-        len(AGENCIES),
-        DEMO_BUSINESS,
-        len(SITES),
+        await agencies.create_agency(app, agency, Actor.demo_seed())
+    log.info("seeded the facility demo: %d agencies", len(AGENCIES))
+    return True
+
+
+def _record(name: str, street: str, city: str, zip_code: str) -> FacilityRecord:
+    return FacilityRecord(
+        name=name,
+        site_address={"street": street, "city": city, "state": "CA", "zip": zip_code},
+        county="Plumas",
+        city=city,
+        mailing_address={"street": "PO Box 1776", "city": "Quincy", "state": "CA", "zip": "95971"},
+        contacts={
+            "environmental": {
+                "name": "Dana Business",
+                "phone": "(530) 555-0100",
+                "email": DEMO_BUSINESS_EMAIL,
+            }
+        },
+        owner_operator={
+            "owner_name": DEMO_BUSINESS,
+            "owner_phone": "(530) 555-0100",
+            "operator_name": "Dana Business",
+            "operator_phone": "(530) 555-0100",
+        },
     )
+
+
+async def seed_demo_business(
+    app: Facilities, session: AsyncSession, user_id: str, email: str
+) -> bool:
+    """The demo business and its four facilities, made by the demo business account itself as
+    if it had called createBusiness and addFacility; once, and only in a DEMO run."""
+    if not app.demo or email_key(email) != DEMO_BUSINESS_EMAIL:
+        return False
+    exists = await session.scalar(
+        select(func.count())
+        .select_from(Organization)
+        .where(col(Organization.name) == DEMO_BUSINESS)
+    )
+    if exists:
+        return False
+    now = app.now()
+    org = Organization(
+        name=DEMO_BUSINESS,
+        org_code=await allocate_org_code(session),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(org)
+    await session.flush()
+    await app.emit(
+        session,
+        contract.ORGANIZATION_CREATED,
+        org.id,
+        contract.OrganizationCreated(organization_id=org.id, name=org.name, org_code=org.org_code),
+        user_id,
+    )
+    dana = Person(email, "Dana", "Business", "Environmental Manager", "(530) 555-0100")
+    await grant_membership(app, session, org.id, user_id, BusinessRole.LEAD_USER, dana, user_id)
+    for site in SITES:
+        await insert_facility(app, session, org, _record(*site), Actor.person(user_id), demo=True)
+    log.info("seeded the demo business %s with %d facilities", DEMO_BUSINESS, len(SITES))
     return True

@@ -31,6 +31,7 @@ from services.identity.oauth.signin_pages import SignInPages
 from services.identity.oauth.throttle import AddressThrottle, RequestThrottle
 from services.identity.service_layer.clients import seed_clients
 from services.identity.service_layer.deps import Deps, MailSender
+from services.identity.service_layer.profile import refuse_closed_accounts
 from services.identity.service_layer.seed import seed_demo
 from services.identity.worker import create_bus
 
@@ -119,7 +120,8 @@ def create_app(
         graphql_route("/graphql", schema, identity.verifier,
                       {"deps": deps, "sign_ups": sign_ups,
                        "read_model_fresh": bus.read_model_fresh},
-                      graphiql=not settings.production),
+                      graphiql=not settings.production,
+                      admit=refuse_closed_accounts(deps)),
         Route("/authorize", signin.authorize, methods=["GET"]),
         Route("/account/signin/username", signin.username_step, methods=["POST"]),
         Route("/account/signin/password", signin.password_step, methods=["POST"]),

@@ -11,10 +11,12 @@ from starlette.applications import Starlette
 
 from common.asgi import create_app as create_base_app
 from common.auth import JWKSVerifier
+from common.closed_accounts import refuse_closed
 from common.db import Database
 from common.graphql import graphql_route
 from common.settings import Settings, load_settings
 from services.submittal.adapters.storage import FolderStorage
+from services.submittal.adapters.tables import CLOSED_ACCOUNTS
 from services.submittal.documents import document_routes
 from services.submittal.graphql.schema import schema
 from services.submittal.migrate import migrate
@@ -59,7 +61,8 @@ def create_app(
         return True, "ok"
 
     graphql = graphql_route("/graphql", schema, verifier, {"deps": deps, "bus": bus},
-                            graphiql=not settings.production)
+                            graphiql=not settings.production,
+                            admit=refuse_closed(db, CLOSED_ACCOUNTS))
     app = create_base_app(
         "submittal",
         routes=[graphql, *document_routes(deps, verifier)],

@@ -20,7 +20,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
-from services.submittal.adapters.tables import Document, FacilityView, new_id, now
+from common.closed_accounts import refuse_if_closed
+from services.submittal.adapters.tables import (
+    CLOSED_ACCOUNTS,
+    Document,
+    FacilityView,
+    new_id,
+    now,
+)
 from services.submittal.domain.hmi_csv import TEMPLATE
 from services.submittal.domain.sniff import check_declared
 from services.submittal.service_layer.access import Caller, load_caller
@@ -56,6 +63,8 @@ async def _caller(deps: Deps, verifier: JWKSVerifier, request: Request, session:
                   ) -> tuple[Principal | None, Caller]:
     token = bearer_token(request.headers.get("authorization"))
     principal = await verifier.verify(token) if token else None
+    if principal is not None:
+        await refuse_if_closed(session, CLOSED_ACCOUNTS, principal)
     return principal, await load_caller(session, principal, fresh=deps.fresh)
 
 
@@ -69,6 +78,11 @@ def document_routes(deps: Deps, verifier: JWKSVerifier) -> list[Route]:
             return _error(401, error.code, error.message)
         if principal is None:
             return _error(401, "UNAUTHENTICATED", "Sign in first: send a Bearer token.")
+        try:
+            async with deps.db.read() as session:
+                await refuse_if_closed(session, CLOSED_ACCOUNTS, principal)
+        except AuthError as error:
+            return _error(401, error.code, error.message)
         try:
             filename, declared, content, facility_id = await _upload_parts(request)
         except TooLarge:

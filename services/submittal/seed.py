@@ -1,9 +1,11 @@
-"""Demo data: a full, submitted HMBP for the demo business's facilities.
+"""Demo data: a full, submitted HMBP for each facility of the demo dataset.
 
-The read model is built from facility events, so seeding happens when a facility of the demo
-business arrives (``facility.facility.created``), inside that event's transaction: exactly
-once per facility, and only when DEMO is on. It emits the same events a real submission does,
-so the facility service sees the demo HMBP as certified.
+The read model is built from facility events, so seeding happens when a demo facility arrives
+(``facility.facility.created`` with ``demo: true``), inside that event's transaction: exactly
+once per facility, only when DEMO is on, and never for a facility someone adds to the demo
+business later. The HMBP is submitted by the account that made the facility (the demo business
+account), with the same events a real submission sends, so the facility service sees it as
+certified and its history names a real person.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from common.contracts import submittal as contract
+from common.contracts.facility import FacilityCreated
+from common.events.envelope import Envelope
 from common.events.outbox import record_event
-from services.submittal.adapters.tables import EVENTS, Element, FacilityView, OrganizationView, now
+from services.submittal.adapters.tables import EVENTS, Element, FacilityView, now
 from services.submittal.domain.changes import classify
 from services.submittal.domain.element_data import parse
 from services.submittal.domain.elements import HMBP, ElementType
@@ -24,7 +28,6 @@ from services.submittal.domain.facility_info import FacilityInformation, prefill
 from services.submittal.service_layer.events import facility_information_values
 
 DEMO_BUSINESS = "Feather River Fuel & Supply"
-SEED_ACTOR = "demo-seed"
 
 # (common name, CAS, EHS, type, state, max, avg, units, location, containers, fire classes)
 MATERIALS: list[tuple[Any, ...]] = [
@@ -156,10 +159,12 @@ def facility_information(facility: FacilityView) -> dict[str, Any]:
     return {"businessActivities": activities, "ownerOperator": owner_operator}
 
 
-async def seed_facility(session: AsyncSession, facility: FacilityView) -> None:
-    """Submit a complete HMBP for a new facility of the demo business (nothing otherwise)."""
-    organization = await session.get(OrganizationView, facility.organization_id)
-    if organization is None or organization.name != DEMO_BUSINESS:
+async def seed_facility(session: AsyncSession, facility: FacilityView, created: Envelope) -> None:
+    """Submit a complete HMBP for a facility the demo dataset made (nothing for any other), as
+    the demo account that made it."""
+    event = FacilityCreated.model_validate(created.data)
+    account = created.actor
+    if not event.demo or account is None:
         return
     existing = await session.execute(
         select(col(Element.id)).where(col(Element.facility_id) == facility.id).limit(1))
@@ -176,8 +181,8 @@ async def seed_facility(session: AsyncSession, facility: FacilityView) -> None:
         model = parse(element, data[element])
         change = classify(None, model)
         row = Element(facility_id=facility.id, element_type=element.value, status="SUBMITTED",
-                      data=model.to_json(), created_by=SEED_ACTOR, created_at=stamp,
-                      updated_at=stamp, submitted_by=SEED_ACTOR, submitted_at=stamp,
+                      data=model.to_json(), created_by=account, created_at=stamp,
+                      updated_at=stamp, submitted_by=account, submitted_at=stamp,
                       change_from_previous=change.value)
         session.add(row)
         await session.flush()
@@ -187,12 +192,13 @@ async def seed_facility(session: AsyncSession, facility: FacilityView) -> None:
             facility_id=facility.id, organization_id=facility.organization_id, element_id=row.id,
             element=element.value,
             change_from_previous=change.value,
-            submitted_by=None, submitted_at=stamp, facility_information=info)
+            submitted_by=account, submitted_at=stamp, facility_information=info)
         await record_event(session, EVENTS, type=contract.ELEMENT_SUBMITTED,
-                           aggregate_id=facility.id, data=payload.model_dump(mode="json"))
+                           aggregate_id=facility.id, data=payload.model_dump(mode="json"),
+                           actor=account)
         rows.append(row)
     certified = contract.HmbpCertified(
         facility_id=facility.id, organization_id=facility.organization_id, kind="SUBMISSION",
-        certified_by=None, certified_at=stamp, element_ids=[r.id for r in rows])
+        certified_by=account, certified_at=stamp, element_ids=[r.id for r in rows])
     await record_event(session, EVENTS, type=contract.HMBP_CERTIFIED, aggregate_id=facility.id,
-                       data=certified.model_dump(mode="json"))
+                       data=certified.model_dump(mode="json"), actor=account)

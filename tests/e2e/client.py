@@ -20,7 +20,7 @@ from common.mail import read_mail_drop
 from tests.e2e.system import RunningSystem, eventually
 
 SCOPES = "openid profile email offline_access"
-CLIENTS = {"business": "business-web", "regulator": "regulator-web"}
+CLIENTS = {"business": "business-web", "regulator": "regulator-web", "state": "state-web"}
 
 
 @dataclass

@@ -92,6 +92,18 @@ class Actors:
         # one); the account's owner learns its id by signing in.
         return str(client.data(self.gql(username, ME))["me"]["id"])
 
+    def state_account(self, username: str, first: str = "Stacy", last: str = "State") -> None:
+        """A STATE account, made the only way there is: an operator's command."""
+        self.names[username] = f"{username}.{self.suffix}"
+        run_operator_command(
+            self.system, "-m", "services.identity", "create-state-account",
+            "--username", self.username(username), "--email", self.email(username),
+            "--first-name", first, "--last-name", last,
+            env={"IDENTITY_NEW_PASSWORD": PASSWORD},
+        )
+        self.passwords[username] = PASSWORD
+        self.portals[username] = "state"
+
     def business(self, username: str, name: str, county: str = "Plumas",
                  street: str | None = None, city: str | None = None) -> dict[str, Any]:
         """A new business (and its first facility) of an existing business account."""
@@ -113,11 +125,12 @@ def activate(system: RunningSystem, email: str) -> None:
     assert done.status_code == 200 and "Your account is active" in done.text, done.text
 
 
-def run_operator_command(system: RunningSystem, *args: str) -> str:
+def run_operator_command(system: RunningSystem, *args: str,
+                         env: dict[str, str] | None = None) -> str:
     """An operator's CLI command against the running system's data, as `make run` sets it."""
     result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=system.env, capture_output=True, text=True,
-        timeout=120,
+        [sys.executable, *args], cwd=ROOT, env={**system.env, **(env or {})},
+        capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout

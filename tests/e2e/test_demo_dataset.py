@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 
@@ -16,7 +17,7 @@ from tests.e2e.conftest import (
     own_nats,
     run_operator_command,
 )
-from tests.e2e.system import RunningSystem, eventually
+from tests.e2e.system import ROOT, RunningSystem, eventually
 
 COUNTIES = (
     "Alameda", "Alpine", "Amador", "Butte", "Calaveras", "Colusa", "Contra Costa", "Del Norte",
@@ -134,3 +135,77 @@ def test_demo_0_or_production_configuration_seeds_nothing(
         assert client.data(running.graphql(AGENCIES)) == {"regulatorAgencies": []}
         assert "Demo accounts" not in running.banner()
         assert "Demo-Business-2026!" not in "".join(running.output)
+
+
+def facility_page_query() -> str:
+    """The query the portal's Facility page sends, read from its source."""
+    source = (ROOT / "web" / "src" / "pages" / "Facility.tsx").read_text()
+    found = re.search(r"const FACILITY = gql`(.*?)`;", source, re.DOTALL)
+    assert found, "web/src/pages/Facility.tsx no longer defines its FACILITY query"
+    return found.group(1)
+
+
+DEMO_IDS = """{ myBusinesses { edges { node { facilities(first: 50) {
+  edges { node { id cersId name } } } } } } }"""
+HISTORY_ACTORS = """query($id: ID!) { facility(id: $id) {
+  history { action actor { username } systemActor { kind name } } } }"""
+
+
+def test_the_facility_page_of_every_demo_facility_answers_without_errors(
+    system: RunningSystem, actors: Actors
+) -> None:
+    query = facility_page_query()
+    [business] = client.data(actors.gql(DEMO_BUSINESS[0], DEMO_IDS))["myBusinesses"]["edges"]
+    demo = [e["node"] for e in business["node"]["facilities"]["edges"]
+            if e["node"]["name"].startswith("Feather River")]
+    assert len(demo) >= 4
+    for facility in demo:
+        for reader in (DEMO_BUSINESS[0], DEMO_REGULATOR[0]):
+            answer = actors.gql(reader, query, {"id": facility["id"]})
+            assert "errors" not in answer, (reader, facility["name"], answer["errors"])
+            page = answer["data"]["facility"]
+            assert page["id"] == facility["id"] and page["history"], reader
+        # Every entry names a real person (the demo accounts made the demo data) or a system
+        # actor by kind and name; none names an id no account has.
+        history = client.data(actors.gql(DEMO_BUSINESS[0], HISTORY_ACTORS,
+                                         {"id": facility["id"]}))["facility"]["history"]
+        for entry in history:
+            assert (entry["actor"] is None) != (entry["systemActor"] is None), entry
+        made = [e for e in history if e["action"] in ("CREATED", "ELEMENT_SUBMITTED",
+                                                       "HMBP_CERTIFIED")]
+        assert made and {e["actor"]["username"] for e in made if e["actor"]} <= {
+            DEMO_BUSINESS[0], DEMO_REGULATOR[0]} | set(actors.names.values())
+        assert made[0]["actor"] == {"username": DEMO_BUSINESS[0]}
+
+
+ADD_FACILITY = """mutation Add($input: AddFacilityInput!) {
+  addFacility(input: $input) { facility { id cersId } userErrors { code message } } }"""
+HMBP_NOW = """query($id: ID!) { facility(id: $id) { submittalElements { status } currentHmbp {
+  facilityInformation { id } } } }"""
+START_BLANK = """mutation($input: StartSubmittalInput!) { startSubmittal(input: $input) {
+  element { id status } userErrors { code } } }"""
+
+
+def test_a_facility_added_to_the_demo_business_gets_no_made_up_inventory(
+    system: RunningSystem, actors: Actors
+) -> None:
+    org_id = client.data(actors.gql(DEMO_BUSINESS[0], "{ myBusinesses { edges { node { id } } } }"
+                                    ))["myBusinesses"]["edges"][0]["node"]["id"]
+    added = client.payload(actors.gql(DEMO_BUSINESS[0], ADD_FACILITY, {"input": {
+        "organizationId": org_id, "facility": {
+            "name": f"Feather River Fuel - Taylorsville {actors.suffix}", "county": "Plumas",
+            "city": "Taylorsville",
+            "siteAddress": {"street": f"{len(actors.suffix)}0 Nelson Street",
+                            "city": "Taylorsville"}}}}), "addFacility")["facility"]
+
+    def known_to_submittal() -> bool:
+        body = actors.gql(DEMO_BUSINESS[0], START_BLANK, {"input": {
+            "facilityId": added["id"], "element": "EMERGENCY_RESPONSE_TRAINING_PLANS",
+            "basedOn": "BLANK"}})
+        return not client.errors(body)
+
+    # Once submittal has the facility (a draft can be started), it has nothing submitted.
+    eventually(known_to_submittal, timeout=30)
+    seen = client.data(actors.gql(DEMO_BUSINESS[0], HMBP_NOW, {"id": added["id"]}))["facility"]
+    assert seen["currentHmbp"] is None or seen["currentHmbp"]["facilityInformation"] is None
+    assert [e for e in seen["submittalElements"] if e["status"] != "DRAFT"] == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from common.events.envelope import Envelope
+from services.facility.domain.actors import Actor
 from services.facility.domain.roles import AgencyKind
 from services.facility.service_layer import agencies, consumers
 
@@ -46,6 +47,7 @@ async def agency(app, name: str, county: str, admin: str, kind=AgencyKind.CUPA, 
             places=[agencies.Place(county, city)],
             admin_email=f"{admin}@example.gov",
         ),
+        Actor.operator("create-agency"),
     )
     await activate(app, admin, f"{admin}@example.gov")
     return created

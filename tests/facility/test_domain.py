@@ -5,11 +5,13 @@ from datetime import date
 import pytest
 
 from services.facility.domain.compliance import (
+    Certification,
     ComplianceStatus,
     OpenReason,
     UpdateReason,
     certify,
     compliance_status,
+    cycle_opens_on,
     first_due_date,
     permit_refusal,
     status_range,
@@ -73,26 +75,41 @@ def test_certifying_the_open_cycle_moves_the_due_date_one_year_on_the_anniversar
     assert certify(DUE, date(2027, 2, 10)).next_due_date == date(2028, 3, 1)
 
 
-def test_a_mid_year_certification_of_an_already_certified_cycle_moves_nothing():
+def test_a_cycle_opens_90_days_before_its_due_date_and_an_earlier_certification_moves_nothing():
+    assert cycle_opens_on(DUE, 90) == date(2026, 12, 1)
+    early = certify(DUE, date(2026, 11, 30))
+    assert early == Certification(next_due_date=DUE, certified_cycle=False)
+    assert certify(DUE, date(2026, 12, 1)) == Certification(date(2028, 3, 1), True)
+
+
+def test_an_agency_window_decides_when_the_cycle_opens():
+    assert not certify(DUE, date(2027, 1, 15), window_days=30).certified_cycle
+    assert certify(DUE, date(2027, 1, 30), window_days=30).certified_cycle
+    assert certify(DUE, date(2026, 9, 2), window_days=180).certified_cycle
+
+
+def test_a_second_certification_in_the_same_cycle_moves_nothing():
     after_first = certify(DUE, date(2027, 2, 10)).next_due_date
     second = certify(after_first, date(2027, 2, 20))
-    assert second.next_due_date == date(2028, 3, 1)
-    assert not second.certified_cycle
+    assert second == Certification(next_due_date=date(2028, 3, 1), certified_cycle=False)
 
 
-def test_a_certification_in_the_next_window_certifies_that_cycle_on_the_anniversary():
-    # Certified in February 2027 for the 2027 cycle; July 2027 falls in the 2028 cycle's year.
-    result = certify(date(2028, 3, 1), date(2027, 7, 15))
-    assert result.certified_cycle
-    assert result.next_due_date == date(2029, 3, 1)
+def test_a_late_certification_keeps_the_anniversary_and_a_second_one_cannot_skip_a_year():
+    # Issue 15: due 2026-11-28, certified on 2026-12-01, and again seconds later.
+    first = certify(date(2026, 11, 28), date(2026, 12, 1))
+    assert first == Certification(next_due_date=date(2027, 11, 28), certified_cycle=True)
+    second = certify(first.next_due_date, date(2026, 12, 1))
+    assert second == Certification(next_due_date=date(2027, 11, 28), certified_cycle=False)
 
 
-def test_a_late_certification_keeps_the_anniversary():
-    assert certify(DUE, date(2027, 4, 20)).next_due_date == date(2028, 3, 1)
-
-
-def test_a_certification_after_a_lapse_of_years_is_not_left_overdue():
-    assert certify(DUE, date(2029, 6, 1)).next_due_date == date(2030, 3, 1)
+def test_a_facility_years_behind_certifies_each_lapsed_cycle_in_turn():
+    first = certify(DUE, date(2029, 6, 1))
+    assert first == Certification(next_due_date=date(2028, 3, 1), certified_cycle=True)
+    second = certify(first.next_due_date, date(2029, 6, 1))
+    third = certify(second.next_due_date, date(2029, 6, 1))
+    assert (second.next_due_date, third.next_due_date) == (date(2029, 3, 1), date(2030, 3, 1))
+    # The 2030 cycle opens in December 2029: a fourth certification in June counts for nothing.
+    assert not certify(third.next_due_date, date(2029, 6, 1)).certified_cycle
 
 
 def test_the_first_due_date_is_the_next_anniversary_of_the_default():

@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 from common.contracts.facility import EVENT_MODELS
 from common.events.consumer import Outcome, apply_once
 from common.events.envelope import Envelope
-from services.facility.adapters.tables import EVENTS, Facility, KnownUser, OutgoingMail
+from services.facility.adapters.tables import (
+    EVENTS,
+    Facility,
+    KnownUser,
+    Membership,
+    OutgoingMail,
+)
 from services.facility.service_layer import compliance
 from services.facility.worker import (
     IDENTITY_HANDLERS,
@@ -21,9 +27,13 @@ from services.facility.worker import (
     dispatcher,
 )
 
-from .helpers import activate, business
+from .helpers import activate, agency, business
 
 STATUS = "query($id: ID!) { facility(id: $id) { annualDueDate lastAnnualUpdateAt complianceStatus updateRequiredReasons { reason dueBy } } }"  # noqa: E501
+
+
+HISTORY = """query($id: ID!) { facility(id: $id) {
+  history { action changes actor { id } systemActor { kind name } } } }"""
 
 
 def submittal(type_: str, facility_id: str, sequence: int, **data) -> Envelope:
@@ -82,7 +92,7 @@ async def test_compliance_moves_through_due_soon_and_overdue_and_certification_r
     assert after["lastAnnualUpdateAt"].startswith("2027-03-05")
 
 
-async def test_a_second_certification_in_the_cycle_and_a_mid_year_one_keep_the_anniversary(
+async def test_a_second_certification_and_one_before_the_next_cycle_opens_move_nothing(
     api, app, clock
 ):
     fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
@@ -94,18 +104,70 @@ async def test_a_second_certification_in_the_cycle_and_a_mid_year_one_keep_the_a
         app, submittal("submittal.hmbp.certified", fid, 2, certified_at="2027-02-20T00:00:00+00:00")
     )
     assert (await status(api, fid))["annualDueDate"] == "2028-03-01"
+    # The 2028 cycle opens 90 days before 2028-03-01, on 2027-12-02.
     await apply(
         app, submittal("submittal.hmbp.certified", fid, 3, certified_at="2027-08-15T00:00:00+00:00")
     )
+    assert (await status(api, fid))["annualDueDate"] == "2028-03-01"
+    await apply(
+        app, submittal("submittal.hmbp.certified", fid, 4, certified_at="2027-12-02T08:00:00+00:00")
+    )
     assert (await status(api, fid))["annualDueDate"] == "2029-03-01"
+    history = await api(HISTORY, as_="ann", id=fid)
+    certified = [
+        e for e in history["data"]["facility"]["history"] if e["action"] == "HMBP_CERTIFIED"
+    ]
+    assert [e["changes"]["moved"] for e in certified] == [True, False, False, True]
+    assert all(e["changes"]["cycle_opens_on"] for e in certified)
+
+
+async def test_a_late_certification_and_another_seconds_later_do_not_skip_a_year(api, app, clock):
+    # Issue 15: an overdue facility due 2026-11-28, certified twice on 2026-12-01.
+    await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
+    set_due = """mutation($id: ID!) { setAnnualDueDate(input: {facilityId: $id,
+      annualDueDate: "2026-11-28"}) { userErrors { code } } }"""
+    assert "errors" not in await api(set_due, as_="pat", portal="regulator", id=fid)
+    clock.now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    assert (await status(api, fid))["complianceStatus"] == "OVERDUE"
+    for sequence, at in ((1, "2026-12-01T09:00:00+00:00"), (2, "2026-12-01T09:00:05+00:00")):
+        certified = submittal("submittal.hmbp.certified", fid, sequence, certified_at=at)
+        assert await apply(app, certified) is Outcome.APPLIED
+    after = await status(api, fid)
+    assert (after["annualDueDate"], after["complianceStatus"]) == ("2027-11-28", "CURRENT")
+
+
+async def test_an_agency_sets_how_early_a_cycle_opens(api, app, clock):
+    await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
+    agency_id = (await api('{ regulatorAgencies(county: "Plumas") { id } }'))["data"][
+        "regulatorAgencies"
+    ][0]["id"]
+    window = """mutation($id: ID!, $days: Int) { updateAgency(input: {agencyId: $id,
+      certificationWindowDays: $days}) { agency { certificationWindowDays }
+      userErrors { field code } } }"""
+    answer = await api(window, as_="pat", portal="regulator", id=agency_id, days=180)
+    assert answer["data"]["updateAgency"]["agency"] == {"certificationWindowDays": 180}
+    opens = "query($id: ID!) { facility(id: $id) { annualDueDate certificationOpensOn } }"
+    seen = (await api(opens, as_="ann", id=fid))["data"]["facility"]
+    assert seen == {"annualDueDate": "2027-03-01", "certificationOpensOn": "2026-09-02"}
+    # On 2026-09-10 the cycle is open with the agency's 180 days (it would not be with 90).
+    certified = submittal("submittal.hmbp.certified", fid, 1, certified_at="2026-09-10T00:00:00Z")
+    assert await apply(app, certified) is Outcome.APPLIED
+    assert (await status(api, fid))["annualDueDate"] == "2028-03-01"
+    for days in (0, 181):
+        refused = await api(window, as_="pat", portal="regulator", id=agency_id, days=days)
+        assert refused["data"]["updateAgency"]["userErrors"] == [
+            {"field": ["certificationWindowDays"], "code": "BAD_USER_INPUT"}
+        ]
 
 
 async def test_events_delivered_twice_or_out_of_order_apply_once_in_order(api, app):
     fid = (await business(api, "ann", "1 Main St"))["facility"]["id"]
-    second = submittal("submittal.hmbp.certified", fid, 2, certified_at="2026-07-01T00:00:00Z")
+    second = submittal("submittal.hmbp.certified", fid, 2, certified_at="2026-12-15T00:00:00Z")
     assert await apply(app, second) is Outcome.HELD
     assert await apply(app, second) is Outcome.HELD
-    first = submittal("submittal.hmbp.certified", fid, 1, certified_at="2026-06-15T00:00:00Z")
+    first = submittal("submittal.hmbp.certified", fid, 1, certified_at="2026-12-10T00:00:00Z")
     assert await apply(app, first) is Outcome.APPLIED  # and the held second one right after
     assert await apply(app, second) is Outcome.DUPLICATE
     assert await apply(app, first) is Outcome.DUPLICATE
@@ -138,12 +200,14 @@ async def test_a_deactivation_is_not_undone_by_a_redelivered_activation(api, app
     )
     assert await apply(app, gone, "facility-identity") is Outcome.APPLIED
     assert await apply(app, activated, "facility-identity") is Outcome.DUPLICATE
-    query = "query($id: ID!) { organization(id: $id) { name } }"
-    assert (await api(query, as_="vic", id=created["organization"]["id"]))["data"][
-        "organization"
-    ] is None
     async with app.db.read() as session:
         assert (await session.get(KnownUser, "vic")).active is False
+        membership = select(Membership).where(Membership.user_id == "vic")
+        assert (await session.execute(membership)).first() is None
+    # Its tokens are refused outright.
+    query = "query($id: ID!) { organization(id: $id) { name } }"
+    refused = await api(query, as_="vic", id=created["organization"]["id"])
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 async def test_a_rejected_element_requires_a_correction_until_it_is_submitted_again(api, app):
@@ -312,3 +376,47 @@ async def test_the_worker_consumes_identity_events_and_publishes_facility_events
         await worker.stop()
     async with app.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(Facility)) == 1
+
+
+async def test_every_review_outcome_is_mailed_to_the_lead_users_and_the_submitter(api, app):
+    created = await business(api, "ann", "1 Main St")
+    fid, org = created["facility"]["id"], created["organization"]["id"]
+    await activate(app, "ann", "ann@example.com")
+    await activate(app, "ed", "ed@example.com")
+    add = """mutation($org: ID!) { addPerson(input: {organizationId: $org,
+      email: "ed@example.com", role: APPROVER}) { userErrors { code } } }"""
+    assert "errors" not in await api(add, as_="ann", org=org)
+    outcomes = (
+        ("UNDER_REVIEW", None, "Under review: Hazardous Materials Inventory of Feather River"),
+        ("ACCEPT", "Thank you.", "Accepted: Hazardous Materials Inventory of Feather River"),
+        ("NOT_ACCEPT", "Diesel maximum is missing.", "Correction needed: Hazardous Materials"),
+    )
+    for sequence, (action, comments, _) in enumerate(outcomes, start=1):
+        reviewed = submittal(
+            "submittal.element.reviewed",
+            fid,
+            sequence,
+            element="HAZARDOUS_MATERIALS_INVENTORY",
+            element_id="element-7",
+            action=action,
+            comments=comments,
+            submitted_by="ed",
+        )
+        assert await apply(app, reviewed) is Outcome.APPLIED
+    async with app.db.read() as session:
+        mails = list((await session.execute(select(OutgoingMail))).scalars())
+    reviews = [m for m in mails if "Hazardous Materials Inventory of" in m.subject]
+    assert len(reviews) == 3
+    for _action, comments, subject in outcomes:
+        [mail] = [m for m in reviews if m.subject.startswith(subject)]
+        assert mail.recipients == ["ann@example.com", "ed@example.com"]
+        assert (comments or "(no comments)") in mail.body
+        assert "http://127.0.0.1:8000/elements/element-7" in mail.body
+    [correction] = [m for m in reviews if m.subject.startswith("Correction needed")]
+    assert "Submit a corrected Hazardous Materials Inventory by 2026-07-01" in correction.body
+    history = (await api(HISTORY, as_="ann", id=fid))["data"]["facility"]["history"]
+    assert [(e["action"], e["changes"]["action"], e["actor"]) for e in history[1:]] == [
+        ("ELEMENT_REVIEWED", "UNDER_REVIEW", {"id": "pat"}),
+        ("ELEMENT_REVIEWED", "ACCEPT", {"id": "pat"}),
+        ("CORRECTION_REQUIRED", "NOT_ACCEPT", {"id": "pat"}),
+    ]

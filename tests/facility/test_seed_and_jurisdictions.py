@@ -2,30 +2,68 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.facility.adapters.tables import OutgoingMail
+from services.facility.adapters.tables import EVENTS, OutgoingMail
+from services.facility.domain.actors import Actor
 from services.facility.seed import seed_demo
 from services.facility.service_layer import agencies
 
 from .helpers import activate, agency, business
 
+DEMO_HISTORY = """{ facilities(first: 10) { edges { node {
+  history { action actor { id } systemActor { kind name } } } } } }"""
 LIST = "{ facilities(first: 50) { totalCount edges { node { county regulator { name } } } } }"
 
 
 async def test_the_demo_business_and_regulator_find_their_data_when_their_accounts_activate(
     api, app
 ):
+    app.demo = True
     assert await seed_demo(app) is True
     assert await seed_demo(app) is False
     await activate(app, "dana", "demo.business@example.com")
     await activate(app, "pat", "demo.plumas@example.com")
+    # A replay of the activation (a resync) makes no second business.
+    await activate(app, "dana", "demo.business@example.com", sequence=2)
     mine = await api("{ myBusinesses { edges { node { name people { role } } } } }", as_="dana")
-    node = mine["data"]["myBusinesses"]["edges"][0]["node"]
-    assert node == {"name": "Feather River Fuel & Supply", "people": [{"role": "LEAD_USER"}]}
+    [edge] = mine["data"]["myBusinesses"]["edges"]
+    assert edge["node"] == {
+        "name": "Feather River Fuel & Supply",
+        "people": [{"role": "LEAD_USER"}],
+    }
     seen = (await api(LIST, as_="pat", portal="regulator"))["data"]["facilities"]
     assert seen["totalCount"] == 4
     assert {e["node"]["regulator"]["name"] for e in seen["edges"]} == {
         "Plumas County Environmental Health"
     }
+    # Every change is by a real account: the demo business account made its facilities.
+    history = await api(DEMO_HISTORY, as_="dana")
+    for edge in history["data"]["facilities"]["edges"]:
+        [created] = edge["node"]["history"]
+        assert (created["action"], created["actor"], created["systemActor"]) == (
+            "CREATED",
+            {"id": "dana"},
+            None,
+        )
+    async with app.db.read() as session:
+        created = [
+            e
+            for e in (
+                await session.execute(select(EVENTS.outbox.c.subject, EVENTS.outbox.c.payload))
+            ).all()
+            if e[0] == "facility.facility.created"
+        ]
+    assert len(created) == 4
+    assert all(
+        '"demo":true' in p.replace(" ", "") and '"actor":"dana"' in p.replace(" ", "")
+        for _, p in created
+    )
+
+
+async def test_outside_a_demo_run_an_account_with_the_demo_email_gets_no_business(api, app):
+    assert await seed_demo(app) is True
+    await activate(app, "dana", "demo.business@example.com")
+    mine = await api("{ myBusinesses { totalCount } }", as_="dana")
+    assert mine["data"]["myBusinesses"]["totalCount"] == 0
     agencies_in_alameda = await api('{ regulatorAgencies(county: "Alameda") { name cities } }')
     assert {a["name"] for a in agencies_in_alameda["data"]["regulatorAgencies"]} == {
         "Alameda County Department of Environmental Health",
@@ -45,7 +83,9 @@ async def test_a_city_agency_wins_over_the_county_and_a_jurisdiction_change_reas
         "City of Berkeley Toxics"
     )
     assert oakland["data"]["createBusiness"]["facility"]["regulator"]["name"].startswith("Alameda")
-    moved = await agencies.change_jurisdiction(app, city.id, [agencies.Place("Alameda", "Albany")])
+    moved = await agencies.change_jurisdiction(
+        app, city.id, [agencies.Place("Alameda", "Albany")], Actor.operator("set-jurisdiction")
+    )
     assert moved == [berkeley["data"]["createBusiness"]["facility"]["id"]]
     seen = await api(LIST, as_="ber", portal="regulator")
     assert seen["data"]["facilities"]["totalCount"] == 0

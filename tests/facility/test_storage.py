@@ -84,3 +84,66 @@ async def test_concurrent_adds_of_one_address_create_exactly_one_facility(app):
 def test_the_counties_table_is_a_file_in_the_repo():
     path = Path(__file__).resolve().parents[2] / "services/facility/data/counties.csv"
     assert path.read_text().splitlines()[1] == "1,Alameda"
+
+
+async def test_the_migration_names_the_old_made_up_actors_and_lists_closed_accounts(
+    database_url: str,
+):
+    from sqlalchemy import text
+
+    from common.db import Database
+    from common.migrations import upgrade
+    from services.facility.migrate import SCRIPT_LOCATION
+
+    await asyncio.to_thread(upgrade, SCRIPT_LOCATION, database_url, "0001")
+    db = Database(database_url)
+    now = "CURRENT_TIMESTAMP"
+    async with db.transaction() as session:
+        await session.execute(
+            text(
+                "INSERT INTO organizations (id, name, org_code, created_at, updated_at) "
+                f"VALUES ('o1', 'Org', 10000001, {now}, {now})"
+            )
+        )
+        await session.execute(
+            text(
+                "INSERT INTO facilities (id, cers_id, organization_id, name, county_id, city_key,"
+                " site_address, mailing_address, contacts, owner_operator, address_key,"
+                " annual_due_date, due_date_overridden, created_at, updated_at) VALUES ('f1',"
+                " 10000001, 'o1', 'F', 32, '', '{}', '{}', '{}', '{}', 'k', '2027-03-01', false,"
+                f" {now}, {now})"
+            )
+        )
+        for actor in ("'seed'", "'demo-seed'", "'operator'", "NULL", "'u-1'"):
+            await session.execute(
+                text(
+                    "INSERT INTO facility_history (facility_id, at, actor, action, changes) "
+                    f"VALUES ('f1', {now}, {actor}, 'X', '{{}}')"
+                )
+            )
+        await session.execute(
+            text(
+                "INSERT INTO known_users (user_id, email_key, email, active, updated_at) VALUES "
+                f"('gone', 'g@x', 'g@x', false, {now}), ('here', 'h@x', 'h@x', true, {now})"
+            )
+        )
+    await asyncio.to_thread(upgrade, SCRIPT_LOCATION, database_url, "head")
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                text(
+                    "SELECT actor, system_actor_kind, system_actor_name FROM facility_history "
+                    "ORDER BY id"
+                )
+            )
+        ).all()
+        closed = (await session.execute(text("SELECT user_id FROM closed_accounts"))).all()
+    await db.dispose()
+    assert [tuple(r) for r in rows] == [
+        (None, "DEMO_SEED", "demo-seed"),
+        (None, "DEMO_SEED", "demo-seed"),
+        (None, "OPERATOR_COMMAND", "operator"),
+        (None, "SERVICE", "unrecorded"),
+        ("u-1", None, None),
+    ]
+    assert [tuple(r) for r in closed] == [("gone",)]

@@ -91,3 +91,30 @@ def test_our_gateway_answers_like_apollo_gateway_over_the_real_services(
     assert ours.status_code == 200, ours.text
     assert ours.json().get("data") == theirs.json().get("data")
     assert has_errors(ours.json()) == has_errors(theirs.json()), (ours.json(), theirs.json())
+
+
+def test_the_portals_facility_page_of_every_demo_facility_answers_without_errors_in_both(
+    real_system: tuple[RunningSystem, str], apollo: str,
+) -> None:
+    """Issue 15: the history of demo data named made-up actors, and every gateway failed it."""
+    from tests.e2e.system import eventually
+    from tests.e2e.test_demo_dataset import facility_page_query
+
+    system, token = real_system
+    headers = {"authorization": f"Bearer {token}"}
+    find = "query($c: Int!) { facilityByCersId(cersId: $c) { id } }"
+
+    def facility_id(cers_id: int) -> str | None:
+        answer = httpx.post(system.base_url + "/graphql", headers=headers, timeout=30, json={
+            "query": find, "variables": {"c": cers_id}}).json()
+        found = (answer.get("data") or {}).get("facilityByCersId")
+        return found["id"] if found else None
+
+    page = {"query": facility_page_query()}
+    for cers_id in range(10000001, 10000005):
+        page["variables"] = {"id": eventually(lambda c=cers_id: facility_id(c), timeout=60)}
+        for gateway in (system.base_url, apollo):
+            answer = httpx.post(gateway + "/graphql", json=page, headers=headers, timeout=30)
+            body = answer.json()
+            assert not has_errors(body), (gateway, cers_id, body.get("errors"))
+            assert body["data"]["facility"]["history"], (gateway, cers_id)

@@ -120,8 +120,13 @@ async def test_a_deactivated_account_cannot_sign_in_or_refresh(env: Env) -> None
     async with env.new_client() as browser:
         refused = await sign_in(browser, "dan", STRONG)
     assert refused.status_code == 401  # reads like any wrong password
+    # The access token is not expired, but identity refuses it at once.
     me = await env.gql(ME, token=tokens["access_token"])
-    assert me["data"]["me"]["status"] == "DEACTIVATED"
+    assert [e["extensions"]["code"] for e in me["errors"]] == ["UNAUTHENTICATED"]
+    assert "closed" in me["errors"][0]["message"]
+    profile = await env.gql("""mutation { updateProfile(input: {title: "Gone"}) {
+      userErrors { code } } }""", token=tokens["access_token"])
+    assert [e["extensions"]["code"] for e in profile["errors"]] == ["UNAUTHENTICATED"]
 
     from tests.identity.test_accounts import outbox
 

@@ -113,12 +113,13 @@ class Harness:
         return body
 
     async def publish(self, type: str, aggregate_id: str, data: dict[str, Any],
-                      envelope: Envelope | None = None, msg_id: str | None = None) -> Envelope:
+                      envelope: Envelope | None = None, msg_id: str | None = None,
+                      actor: str | None = "facility-test") -> Envelope:
         if envelope is None:
             sequence = self.sequences.get(aggregate_id, 0) + 1
             self.sequences[aggregate_id] = sequence
             envelope = Envelope(type=type, aggregate_id=aggregate_id, sequence=sequence,
-                                data=data, actor="facility-test")
+                                data=data, actor=actor)
         await self.js.publish(envelope.type, envelope.to_json(),
                               headers={"Nats-Msg-Id": msg_id or envelope.id})
         self.last_event = envelope.id
@@ -144,10 +145,12 @@ class Harness:
         return org
 
     async def facility(self, org: str, agency: str | None, name: str = "Acme Fuel #1",
-                       facility_id: str | None = None, **record: Any) -> str:
+                       facility_id: str | None = None, *, demo: bool = False,
+                       created_by: str = "facility-test", **record: Any) -> str:
         facility_id = facility_id or str(uuid.uuid4())
         await self.publish(contract.FACILITY_CREATED, facility_id, contract.FacilityCreated(
-            facility=snapshot(facility_id, org, agency, name, **record)).model_dump(mode="json"))
+            facility=snapshot(facility_id, org, agency, name, **record), demo=demo,
+        ).model_dump(mode="json"), actor=created_by)
         return facility_id
 
     async def member(self, org: str, user: str, role: str) -> None:

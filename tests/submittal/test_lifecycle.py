@@ -85,6 +85,8 @@ async def test_the_whole_lifecycle_from_drafts_to_review_and_no_change_certifica
     assert event["type"] == "submittal.element.reviewed"
     assert event["data"]["action"] == "NOT_ACCEPT"
     assert event["data"]["comments"] == "Site map lacks the north tank."
+    # Who submitted it, so facility mails the review to them as well as to the lead users.
+    assert event["data"]["submitted_by"] == "approver"
 
     certified = ok(await h.gql(CERTIFY, world.t("lead"), f=world.facility,
                                s="I certify nothing changed."), "certifyNoChange")

@@ -69,3 +69,30 @@ async def test_statewide_readers_see_trade_secrets_and_confidential_locations_wi
     # Another county's regulator does not see the element at all.
     assert ok(await h.gql(ELEMENT, world.t("other-inspector"), id=inventory),
               "submittalElement") is None
+
+
+async def test_a_cupa_covering_several_counties_filters_its_queue_by_county(world: World):
+    h = world.h
+    sierra = await h.facility(world.org, world.agency, name="Sierra Site", county="Sierra",
+                              site_address={"street": "9 Main St", "city": "Downieville"})
+    await h.settle()
+    await submit_hmbp(world, world.facility, "editor", "approver")
+    await submit_hmbp(world, sierra, "editor", "approver")
+    await submit_hmbp(world, world.other_facility, "outsider", "outsider")
+
+    def facilities(page: dict) -> list[str]:
+        return sorted({e["node"]["facility"]["id"] for e in page["edges"]})
+
+    inspector = world.t("inspector")
+    for county, expected in (("Sierra", [sierra]), ("plumas", [world.facility]),
+                             ("Atlantis", [])):
+        page = ok(await h.gql(QUEUE, inspector, first=20, filter={"county": county}),
+                  "reviewQueue")
+        assert facilities(page) == expected, county
+    # The filter narrows the caller's jurisdiction, never widens it.
+    other = ok(await h.gql(QUEUE, world.t("other-inspector"), first=20,
+                           filter={"county": "Sierra"}), "reviewQueue")
+    assert other["edges"] == []
+    state = ok(await h.gql(QUEUE, h.token("state-reader", "state"), first=20,
+                           filter={"county": "Plumas"}), "reviewQueue")
+    assert facilities(state) == sorted([world.facility, world.other_facility])

@@ -115,7 +115,7 @@ class Portal:
         page.get_by_role("button", name="Next").click()
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Next").click()
-        page.wait_for_url(re.compile(r"/(businesses|review)"))
+        page.wait_for_url(re.compile(r"/(businesses|review|jurisdictions)"))
 
     def check_accessibility(self, screen: str) -> None:
         page = self.page

@@ -1,5 +1,5 @@
 import { useEffect, useState, type ReactNode } from "react";
-import { currentSession, signOut, type Portal, type Session } from "./auth";
+import { currentSession, PORTAL_NAMES, signOut, type Portal, type Session } from "./auth";
 import { Link, match, useLocation } from "./router";
 import { Callback, Home, SignInNeeded } from "./pages/Home";
 import { Activate, Profile, Signup } from "./pages/Account";
@@ -11,6 +11,7 @@ import { ElementPage } from "./pages/Element";
 import { ReviewQueue, Search } from "./pages/Regulator";
 import { Agencies, AgencyPage } from "./pages/Agency";
 import { AcceptInvitation } from "./pages/Invitation";
+import { Jurisdictions } from "./pages/Jurisdictions";
 
 type Render = (params: Record<string, string>) => ReactNode;
 
@@ -36,6 +37,7 @@ const PRIVATE: [string, Render][] = [
   ["/search", () => <Search />],
   ["/agencies", () => <Agencies />],
   ["/agencies/:id", (p) => <AgencyPage id={p.id} />],
+  ["/jurisdictions", () => <Jurisdictions />],
 ];
 
 function useSession(): Session | null {
@@ -49,13 +51,15 @@ function useSession(): Session | null {
 }
 
 function Nav({ portal }: { portal: Portal }) {
-  const links = portal === "business"
-    ? [["/businesses", "My businesses"], ["/request-access", "Request access"]]
-    : [["/review", "Review queue"], ["/search", "Facilities"], ["/agencies", "My agency"]];
+  const links: Record<Portal, string[][]> = {
+    business: [["/businesses", "My businesses"], ["/request-access", "Request access"]],
+    regulator: [["/review", "Review queue"], ["/search", "Facilities"], ["/agencies", "My agency"]],
+    state: [["/jurisdictions", "Jurisdictions"], ["/search", "Facilities"]],
+  };
   return (
     <nav aria-label="Main">
       <ul>
-        {links.map(([to, label]) => <li key={to}><Link to={to}>{label}</Link></li>)}
+        {links[portal].map(([to, label]) => <li key={to}><Link to={to}>{label}</Link></li>)}
         <li><Link to="/profile">Profile</Link></li>
         <li><button type="button" className="link" onClick={signOut}>Sign out</button></li>
       </ul>
@@ -66,8 +70,9 @@ function Nav({ portal }: { portal: Portal }) {
 export function App() {
   const location = useLocation();
   const session = useSession();
+  const asked = location.query.get("portal");
   const portal: Portal = session?.portal
-    ?? (location.query.get("portal") === "regulator" ? "regulator" : "business");
+    ?? (asked === "regulator" || asked === "state" ? asked : "business");
   useEffect(() => { document.documentElement.dataset.portal = portal; }, [portal]);
 
   let content: ReactNode = null;
@@ -93,7 +98,7 @@ export function App() {
       <header className="top">
         <Link to="/" className="brand">
           <span className="brand-mark" aria-hidden="true">CERS</span>
-          <span>{portal === "business" ? "Business Portal" : "Regulator Portal"}</span>
+          <span>{PORTAL_NAMES[portal]}</span>
         </Link>
         {session ? <Nav portal={session.portal} /> : null}
       </header>

@@ -1,7 +1,9 @@
-// Sign-in with authorization code + PKCE (S256) as the public clients business-web / regulator-web.
-export type Portal = "business" | "regulator";
+// Sign-in with authorization code + PKCE (S256) as the public clients business-web / regulator-web
+// (and state-web, for the STATE accounts an operator creates).
+export type Portal = "business" | "regulator" | "state";
 
-export const CLIENTS: Record<Portal, string> = { business: "business-web", regulator: "regulator-web" };
+export const CLIENTS: Record<Portal, string> = { business: "business-web", regulator: "regulator-web", state: "state-web" };
+export const PORTAL_NAMES: Record<Portal, string> = { business: "Business Portal", regulator: "Regulator Portal", state: "State Portal" };
 const SESSION_KEY = "cers.session";
 const PENDING_KEY = "cers.pkce";
 const SCOPE = "openid profile email offline_access";

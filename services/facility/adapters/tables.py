@@ -6,11 +6,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from common.closed_accounts import closed_accounts_table
 from common.events.tables import event_tables
+from common.timestamps import UTCDateTime
 
 
 class Base(SQLModel, registry=registry()):
@@ -22,7 +24,7 @@ def new_id() -> str:
 
 
 def _ts(**kwargs: Any) -> Any:
-    return Field(sa_column=Column(DateTime(timezone=True), **kwargs))
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
 
 
 def _json() -> Any:
@@ -63,6 +65,8 @@ class Agency(Base, table=True):
     website: str | None = Field(default=None, max_length=300)
     default_due_month: int = 3
     default_due_day: int = 1
+    # A cycle opens for certification this many days before its due date.
+    certification_window_days: int = 90
     created_at: datetime = _ts(nullable=False)
 
 
@@ -137,7 +141,10 @@ class HistoryEntry(Base, table=True):
     )
     facility_id: str = Field(foreign_key="facilities.id", max_length=36)
     at: datetime = _ts(nullable=False)
+    # A person's account id, or else the system actor's kind and name (domain/actors.py).
     actor: str | None = Field(default=None, max_length=100)
+    system_actor_kind: str | None = Field(default=None, max_length=20)
+    system_actor_name: str | None = Field(default=None, max_length=60)
     action: str = Field(max_length=40)
     changes: dict[str, Any] = _json()
 
@@ -254,3 +261,4 @@ class OutgoingMail(Base, table=True):
 
 
 EVENTS = event_tables(Base.metadata)
+CLOSED_ACCOUNTS = closed_accounts_table(Base.metadata)

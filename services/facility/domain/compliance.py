@@ -16,6 +16,9 @@ Clock = Callable[[], datetime]
 UPDATE_WINDOW = timedelta(days=30)
 DUE_SOON_WINDOW = timedelta(days=30)
 DEFAULT_DUE_MONTH_DAY = (3, 1)
+# A cycle opens for certification this many days before its due date (an agency may change it).
+DEFAULT_CERTIFICATION_WINDOW_DAYS = 90
+MAX_CERTIFICATION_WINDOW_DAYS = 180
 
 
 def utc_now() -> datetime:
@@ -91,20 +94,28 @@ class Certification:
     certified_cycle: bool
 
 
-def certify(annual_due_date: date, certified_on: date) -> Certification:
-    """Certify the open cycle, which ends on ``annual_due_date``.
+def cycle_opens_on(annual_due_date: date, window_days: int) -> date:
+    """The first day a certification counts for the cycle due on ``annual_due_date``."""
+    return annual_due_date - timedelta(days=window_days)
 
-    The cycle is open once its window (the year before its due date) has begun. A certification
-    earlier than that means the cycle it falls in was already certified: nothing moves. The next
-    due date stays on the anniversary; after a lapse of more than a year it skips to the first
-    anniversary still ahead, so a facility that just certified is never left overdue.
+
+def certify(
+    annual_due_date: date,
+    certified_on: date,
+    window_days: int = DEFAULT_CERTIFICATION_WINDOW_DAYS,
+) -> Certification:
+    """Count a certification for the earliest uncertified cycle, if that cycle is open.
+
+    The stored due date always belongs to the earliest uncertified cycle. It opens
+    ``window_days`` before its due date and stays open until certified. A certification made
+    while it is not open yet counts for nothing: it is recorded and moves nothing. One that
+    counts moves the due date exactly one year on, to the next anniversary, and certifies that
+    one cycle only; so a late certification followed by another cannot skip a year, and a
+    facility several cycles behind certifies each of them.
     """
-    if certified_on <= add_years(annual_due_date, -1):
+    if certified_on < cycle_opens_on(annual_due_date, window_days):
         return Certification(next_due_date=annual_due_date, certified_cycle=False)
-    next_due = add_years(annual_due_date, 1)
-    while next_due < certified_on:
-        next_due = add_years(next_due, 1)
-    return Certification(next_due_date=next_due, certified_cycle=True)
+    return Certification(next_due_date=add_years(annual_due_date, 1), certified_cycle=True)
 
 
 def compliance_status(

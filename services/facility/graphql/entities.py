@@ -26,9 +26,10 @@ from services.facility.graphql.values import (
     Contacts,
     OwnerOperator,
     StaffRole,
+    SystemActorKind,
     UpdateRequiredReason,
 )
-from services.facility.service_layer.people import aware
+from services.facility.service_layer.records import actor_of
 
 Info = strawberry.Info[Any, Any]
 
@@ -105,7 +106,7 @@ class Invitation:
 
     @classmethod
     def from_domain(cls, row: t.Invitation, now: datetime | None = None) -> Invitation:
-        expired = row.status == "PENDING" and now is not None and aware(row.expires_at) <= now
+        expired = row.status == "PENDING" and now is not None and row.expires_at <= now
         return cls(
             id=strawberry.ID(row.id),
             email=row.email,
@@ -193,20 +194,37 @@ class PermitNode:
         )
 
 
+@strawberry.type(description="A part of the system that made a change no person made.")
+class SystemActor:
+    kind: SystemActorKind
+    name: str = strawberry.field(
+        description="The operator command (e.g. set-jurisdiction), or the service, that acted."
+    )
+
+
 @strawberry.type(name="HistoryEntry")
 class HistoryNode:
     id: strawberry.ID
     at: datetime
-    actor: User | None
+    actor: User | None = strawberry.field(
+        description="The person who made the change; null when a system actor made it."
+    )
+    system_actor: SystemActor | None = strawberry.field(
+        description="Set exactly when no person made the change."
+    )
     action: str
     changes: JSON
 
     @classmethod
     def from_domain(cls, row: t.HistoryEntry) -> HistoryNode:
+        actor = actor_of(row)
         return cls(
             id=strawberry.ID(str(row.id)),
             at=row.at,
-            actor=user(row.actor),
+            actor=user(actor.user_id),
+            system_actor=SystemActor(kind=actor.system_kind, name=actor.system_name or "")
+            if actor.system_kind
+            else None,
             action=row.action,
             changes=JSON(row.changes),
         )
@@ -281,6 +299,17 @@ class Facility:
         ]
         today = loaders.app_of(info).today()
         return compliance.compliance_status(self.row.annual_due_date, open_reasons, today)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The day the cycle due on annualDueDate opens: a certification counts for "
+        "it from that day until it is certified; an earlier one is recorded and moves nothing."
+    )
+    async def certification_opens_on(self, info: Info) -> date:
+        window = compliance.DEFAULT_CERTIFICATION_WINDOW_DAYS
+        if self.row.agency_id:
+            agency = await loaders.agencies(info).load(self.row.agency_id)
+            window = agency.certification_window_days if agency else window
+        return compliance.cycle_opens_on(self.row.annual_due_date, window)
 
     @strawberry.field(directives=[list_size(assumed=50)])  # type: ignore[untyped-decorator]
     async def permits(self, info: Info) -> list[PermitNode]:
@@ -411,6 +440,12 @@ class OrganizationConnection:
     total_count: int
 
 
+@strawberry.type(name="JurisdictionPlace")
+class Place:
+    county: str
+    city: str | None = strawberry.field(description="Null: the whole county.")
+
+
 @strawberry.federation.type(keys=["id"])
 class RegulatorAgency:
     id: strawberry.ID
@@ -421,6 +456,9 @@ class RegulatorAgency:
     address: str | None
     website: str | None
     default_due_date: str = strawberry.field(description="Month and day, as MM-DD.")
+    certification_window_days: int = strawberry.field(
+        description="A cycle opens for certification this many days before its due date."
+    )
 
     @classmethod
     def from_domain(cls, row: t.Agency) -> RegulatorAgency:
@@ -435,6 +473,7 @@ class RegulatorAgency:
             address=row.address,
             website=row.website,
             default_due_date=f"{row.default_due_month:02d}-{row.default_due_day:02d}",
+            certification_window_days=row.certification_window_days,
         )
 
     @classmethod
@@ -453,6 +492,13 @@ class RegulatorAgency:
     async def cities(self, info: Info) -> list[str]:
         rows = await loaders.jurisdictions(info).load(str(self.id)) or []
         return sorted({j.city for j in rows if j.city})
+
+    @strawberry.field(description="Each place of the jurisdiction: a whole county, or a city.",  # type: ignore[untyped-decorator]
+                      directives=[list_size(assumed=20)])
+    async def places(self, info: Info) -> list[Place]:
+        rows = await loaders.jurisdictions(info).load(str(self.id)) or []
+        places = [Place(county=counties()[j.county_id], city=j.city) for j in rows]
+        return sorted(places, key=lambda p: (p.county, p.city or ""))
 
     @strawberry.field(description="The agency's staff; visible to its own staff only.",  # type: ignore[untyped-decorator]
                       directives=[list_size(assumed=100)])

@@ -29,6 +29,18 @@ class CreateBusinessPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.input
+class UpdateBusinessInput:
+    organization_id: strawberry.ID
+    name: str
+
+
+@strawberry.type
+class BusinessPayload:
+    organization: Organization | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class FacilityPayload:
     facility: Facility | None = None
@@ -59,6 +71,18 @@ class BusinessMutations:
             )
 
         return await attempt(work, lambda e: CreateBusinessPayload(user_errors=e))
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        description="Rename the business (LEAD_USER); its org code and facilities stay."
+    )
+    async def update_business(self, info: Info, input: UpdateBusinessInput) -> BusinessPayload:
+        async def work() -> BusinessPayload:
+            org = await businesses.rename_business(
+                app_of(info), context_of(info).principal, str(input.organization_id), input.name
+            )
+            return BusinessPayload(organization=Organization.from_domain(org))
+
+        return await attempt(work, lambda e: BusinessPayload(user_errors=e))
 
     @strawberry.mutation
     async def add_facility(self, info: Info, input: AddFacilityInput) -> FacilityPayload:

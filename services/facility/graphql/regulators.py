@@ -22,6 +22,8 @@ from services.facility.service_layer import agencies, compliance
 from services.facility.service_layer.errors import BadInput
 
 Info = strawberry.Info[Any, Any]
+# Counties and cities of one agency; California has 58 counties and 482 cities.
+MAX_PLACES = 600
 
 
 @strawberry.input
@@ -36,6 +38,32 @@ class SetAgencyDefaultDueDateInput:
     agency_id: strawberry.ID
     month: int
     day: int
+
+
+@strawberry.input
+class UpdateAgencyInput:
+    """Null keeps a value; an empty string clears it."""
+
+    agency_id: strawberry.ID
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    website: str | None = None
+    certification_window_days: int | None = strawberry.field(
+        default=None, description="Days before its due date a cycle opens (1 to 180)."
+    )
+
+
+@strawberry.input
+class PlaceInput:
+    county: str
+    city: str | None = strawberry.field(default=None, description="Blank: the whole county.")
+
+
+@strawberry.input
+class SetAgencyJurisdictionInput:
+    agency_id: strawberry.ID
+    places: list[PlaceInput]
 
 
 @strawberry.input
@@ -59,6 +87,13 @@ class StaffPayload:
 @strawberry.type
 class AgencyPayload:
     agency: RegulatorAgency | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AgencyJurisdictionPayload:
+    agency: RegulatorAgency | None = None
+    reassigned_facility_count: int = 0
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -135,6 +170,49 @@ class RegulatorMutations:
             return AgencyPayload(agency=RegulatorAgency.from_domain(agency))
 
         return await attempt(work, lambda e: AgencyPayload(user_errors=e))
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        description="Edit the agency's public contact details and certification window (ADMIN)."
+    )
+    async def update_agency(self, info: Info, input: UpdateAgencyInput) -> AgencyPayload:
+        async def work() -> AgencyPayload:
+            agency = await agencies.update_agency(
+                app_of(info),
+                context_of(info).principal,
+                str(input.agency_id),
+                agencies.AgencyChange(
+                    phone=input.phone,
+                    email=input.email,
+                    address=input.address,
+                    website=input.website,
+                    certification_window_days=input.certification_window_days,
+                ),
+            )
+            return AgencyPayload(agency=RegulatorAgency.from_domain(agency))
+
+        return await attempt(work, lambda e: AgencyPayload(user_errors=e))
+
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        description="Replace an agency's counties and cities (STATE accounts only); every "
+        "facility whose regulator changes is reassigned."
+    )
+    async def set_agency_jurisdiction(
+        self, info: Info, input: SetAgencyJurisdictionInput
+    ) -> AgencyJurisdictionPayload:
+        async def work() -> AgencyJurisdictionPayload:
+            if len(input.places) > MAX_PLACES:
+                raise BadInput(f"Give at most {MAX_PLACES} places.", field=["places"])
+            agency, moved = await agencies.set_agency_jurisdiction(
+                app_of(info),
+                context_of(info).principal,
+                str(input.agency_id),
+                [agencies.Place(p.county, p.city) for p in input.places],
+            )
+            return AgencyJurisdictionPayload(
+                agency=RegulatorAgency.from_domain(agency), reassigned_facility_count=len(moved)
+            )
+
+        return await attempt(work, lambda e: AgencyJurisdictionPayload(user_errors=e))
 
     @strawberry.mutation
     async def set_annual_due_date(self, info: Info, input: SetAnnualDueDateInput) -> DueDatePayload:

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from services.facility.adapters.tables import FacilityReason
-from services.facility.domain import compliance, roles
+from services.facility.domain import actors, compliance, roles
 
 # The domain enums themselves are the GraphQL enums (strawberry.enum registers them in place).
 ComplianceStatus = compliance.ComplianceStatus
@@ -18,11 +18,17 @@ UpdateReasonKind = compliance.UpdateReason
 BusinessRole = roles.BusinessRole
 StaffRole = roles.StaffRole
 AgencyKind = roles.AgencyKind
+SystemActorKind = actors.SystemActorKind
 strawberry.enum(ComplianceStatus)
 strawberry.enum(UpdateReasonKind, name="UpdateReason")
 strawberry.enum(BusinessRole)
 strawberry.enum(StaffRole)
 strawberry.enum(AgencyKind)
+strawberry.enum(
+    SystemActorKind,
+    description="OPERATOR_COMMAND: an operator's command; DEMO_SEED: the embedded run's demo "
+    "data; SERVICE: a service acting on an event no person caused.",
+)
 
 
 @strawberry.enum

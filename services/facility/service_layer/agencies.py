@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -18,12 +20,13 @@ from services.facility.adapters.tables import (
     KnownUser,
     StaffMember,
 )
-from services.facility.domain.compliance import first_due_date
+from services.facility.domain.actors import Actor
+from services.facility.domain.compliance import MAX_CERTIFICATION_WINDOW_DAYS, first_due_date
 from services.facility.domain.counties import counties, county_id
 from services.facility.domain.roles import AgencyKind, StaffRole
 from services.facility.service_layer.access import load_caller, require_user
 from services.facility.service_layer.context import Facilities
-from services.facility.service_layer.errors import BadInput, NotFound, Unavailable
+from services.facility.service_layer.errors import BadInput, Forbidden, NotFound, Unavailable
 from services.facility.service_layer.records import add_history, city_key, find_agency, snapshot
 
 
@@ -63,7 +66,7 @@ def _contract_places(rows: list[tuple[int, str | None]]) -> list[contract.Jurisd
     return [contract.Jurisdiction(county_id=c, county=counties()[c], city=city) for c, city in rows]
 
 
-async def create_agency(app: Facilities, cmd: NewAgency, actor: str | None = None) -> Agency:
+async def create_agency(app: Facilities, cmd: NewAgency, actor: Actor) -> Agency:
     """An operator's command (CLI and seed): a new agency and, optionally, its first admin."""
     places = _jurisdictions(cmd.places)
     async with app.db.transaction() as session:
@@ -87,8 +90,12 @@ async def create_agency(app: Facilities, cmd: NewAgency, actor: str | None = Non
                 name=agency.name,
                 kind=cmd.kind.value,
                 jurisdictions=_contract_places(places),
+                phone=agency.phone,
+                email=agency.email,
+                address=agency.address,
+                website=agency.website,
             ),
-            actor,
+            actor.user_id,
         )
         await _set_jurisdiction(app, session, agency, places, actor)
         if cmd.admin_email:
@@ -101,7 +108,7 @@ async def _set_jurisdiction(
     session: AsyncSession,
     agency: Agency,
     places: list[tuple[int, str | None]],
-    actor: str | None,
+    actor: Actor,
 ) -> list[str]:
     """Replace the agency's places and reassign every facility whose regulator changes."""
     for old in (
@@ -123,10 +130,15 @@ async def _set_jurisdiction(
             )
         )
     ).scalars()
+    # Facilities of one place share their regulator: one lookup per place, not per facility.
+    regulators: dict[tuple[int, str], str | None] = {}
     moved: list[str] = []
     for facility in affected:
-        regulator = await find_agency(session, facility.county_id, facility.city)
-        new_id = regulator.id if regulator else None
+        place = (facility.county_id, facility.city_key)
+        if place not in regulators:
+            regulator = await find_agency(session, facility.county_id, facility.city)
+            regulators[place] = regulator.id if regulator else None
+        new_id = regulators[place]
         if new_id == facility.agency_id:
             continue
         previous = facility.agency_id
@@ -148,7 +160,7 @@ async def _set_jurisdiction(
             contract.FacilityUpdated(
                 facility=snapshot(facility), changes=[], previous_agency_id=previous
             ),
-            actor,
+            actor.user_id,
         )
     await app.emit(
         session,
@@ -159,21 +171,166 @@ async def _set_jurisdiction(
             jurisdictions=_contract_places(places),
             reassigned_facility_ids=moved,
         ),
-        actor,
+        actor.user_id,
     )
     return moved
 
 
 async def change_jurisdiction(
-    app: Facilities, agency_id: str, places: list[Place], actor: str | None = None
+    app: Facilities, agency_id: str, places: list[Place], actor: Actor
 ) -> list[str]:
-    """An operator's command: the ids of the facilities that moved to or from the agency."""
+    """The ids of the facilities that moved to or from the agency (an operator's command, or
+    ``set_agency_jurisdiction`` once the caller is authorized)."""
     rows = _jurisdictions(places)
     async with app.db.transaction() as session:
         agency = await session.get(Agency, agency_id)
         if agency is None:
-            raise NotFound(f"No agency {agency_id}.")
+            raise NotFound(f"No agency {agency_id}.", field=["agencyId"])
+        await _refuse_taken_places(session, agency, rows)
         return await _set_jurisdiction(app, session, agency, rows, actor)
+
+
+async def set_agency_jurisdiction(
+    app: Facilities, principal: Principal | None, agency_id: str, places: list[Place]
+) -> tuple[Agency, list[str]]:
+    """A STATE account redraws an agency's jurisdiction (the state certifies CUPAs and their
+    areas). Agency staff may not: an ADMIN could otherwise take over a neighbour's facilities."""
+    user_id = require_user(principal)
+    assert principal is not None
+    if principal.portal != "state":
+        raise Forbidden(
+            "Only a STATE account may change an agency's jurisdiction; ask the state's CUPA "
+            "program, or an operator (python -m services.facility set-jurisdiction)."
+        )
+    if not places:
+        raise BadInput("Give at least one county or city.", field=["places"])
+    try:
+        moved = await change_jurisdiction(app, agency_id, places, Actor.person(user_id))
+    except IntegrityError:
+        # Another change took one of these places between our check and our write.
+        raise BadInput(
+            "One of these places changed agency at the same moment; look again and retry.",
+            field=["places"],
+        ) from None
+    async with app.db.read() as session:
+        agency = await session.get(Agency, agency_id)
+    assert agency is not None
+    return agency, moved
+
+
+async def _refuse_taken_places(
+    session: AsyncSession, agency: Agency, rows: list[tuple[int, str | None]]
+) -> None:
+    """A place has one agency: name the one that holds it, rather than fail on the index."""
+    seen: set[tuple[int, str]] = set()
+    for cid, city in rows:
+        key = (cid, city_key(city))
+        where = f"{city}, {counties()[cid]} County" if city else f"{counties()[cid]} County"
+        if key in seen:
+            raise BadInput(f"{where} is given twice; list each place once.", field=["places"])
+        seen.add(key)
+        holder = (
+            await session.execute(
+                select(Agency)
+                .join(Jurisdiction, col(Jurisdiction.agency_id) == col(Agency.id))
+                .where(col(Jurisdiction.county_id) == cid, col(Jurisdiction.city_key) == key[1])
+            )
+        ).scalar_one_or_none()
+        if holder is not None and holder.id != agency.id:
+            raise BadInput(
+                f"{where} is already the jurisdiction of {holder.name!r} (id {holder.id}); a "
+                "place has one agency, so take it out of that agency's jurisdiction first.",
+                field=["places"],
+            )
+
+
+@dataclass(frozen=True)
+class AgencyChange:
+    """The public contact details and certification window; None keeps a value, "" clears it."""
+
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    website: str | None = None
+    certification_window_days: int | None = None
+
+
+_CONTACT_LIMITS = {"phone": 25, "email": 254, "address": 300, "website": 300}
+
+
+def _checked_contacts(change: AgencyChange) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    for name, limit in _CONTACT_LIMITS.items():
+        raw = getattr(change, name)
+        if raw is None:
+            continue
+        value = " ".join(raw.split()) or None
+        if value and len(value) > limit:
+            raise BadInput(f"The {name} is longer than {limit} characters.", field=[name])
+        values[name] = value
+    if values.get("email") and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", values["email"] or ""):
+        raise BadInput("Give the agency's email as name@domain.", field=["email"])
+    website = values.get("website")
+    if website and not re.fullmatch(r"https?://[^\s/]+\.[^\s]+", website):
+        raise BadInput(
+            "Give the website as a full address, such as https://www.example.gov.",
+            field=["website"],
+        )
+    return values
+
+
+async def update_agency(
+    app: Facilities, principal: Principal | None, agency_id: str, change: AgencyChange
+) -> Agency:
+    """An agency ADMIN edits the public contact details and the certification window."""
+    user_id = require_user(principal)
+    values: dict[str, object] = dict(_checked_contacts(change))
+    window = change.certification_window_days
+    if window is not None:
+        if not 1 <= window <= MAX_CERTIFICATION_WINDOW_DAYS:
+            raise BadInput(
+                f"A cycle opens 1 to {MAX_CERTIFICATION_WINDOW_DAYS} days before its due date; "
+                f"{window} is outside that.",
+                field=["certificationWindowDays"],
+            )
+        values["certification_window_days"] = window
+    async with app.db.transaction() as session:
+        caller = await load_caller(session, principal)
+        agency = await session.get(Agency, agency_id, with_for_update=True)
+        if agency is None:
+            raise NotFound(f"No agency {agency_id}.", field=["agencyId"])
+        caller.require_staff(agency_id, StaffRole.ADMIN, "Editing the agency")
+        changed = sorted(k for k, v in values.items() if getattr(agency, k) != v)
+        if not changed:
+            return agency
+        for name in changed:
+            setattr(agency, name, values[name])
+        places = (
+            await session.execute(
+                select(col(Jurisdiction.county_id), col(Jurisdiction.city)).where(
+                    col(Jurisdiction.agency_id) == agency.id
+                )
+            )
+        ).all()
+        await app.emit(
+            session,
+            contract.AGENCY_UPDATED,
+            agency.id,
+            contract.AgencyUpdated(
+                agency_id=agency.id,
+                name=agency.name,
+                kind=AgencyKind(agency.kind).value,
+                jurisdictions=_contract_places([(c, city) for c, city in places]),
+                phone=agency.phone,
+                email=agency.email,
+                address=agency.address,
+                website=agency.website,
+                certification_window_days=agency.certification_window_days,
+                changes=changed,
+            ),
+            user_id,
+        )
+        return agency
 
 
 async def _grant_staff(
@@ -182,7 +339,7 @@ async def _grant_staff(
     agency: Agency,
     email: str,
     role: StaffRole,
-    actor: str | None,
+    actor: Actor,
 ) -> StaffMember:
     key = email_key(email)
     if "@" not in key:
@@ -219,7 +376,7 @@ async def _grant_staff(
     session.add(member)
     await session.flush()
     if member.user_id:
-        await emit_staff_granted(app, session, member, actor)
+        await emit_staff_granted(app, session, member, actor.user_id)
     app.mail(
         session,
         email,
@@ -267,7 +424,7 @@ async def add_agency_staff(
                 "Account data from identity is behind (its event consumer lags); adding staff "
                 "is paused so no role is granted from stale data. Retry in a minute."
             )
-        return await _grant_staff(app, session, agency, email, role, user_id)
+        return await _grant_staff(app, session, agency, email, role, Actor.person(user_id))
 
 
 async def _staff_row(session: AsyncSession, agency_id: str, email: str) -> StaffMember:
@@ -384,7 +541,9 @@ async def set_agency_default_due_date(
             # Move the open cycle to the new anniversary in the same cycle year.
             start = facility.annual_due_date.replace(month=1, day=1)
             new_due = first_due_date(max(start, app.today()), month, day)
-            await _change_due(app, session, facility, new_due, "AGENCY_DEFAULT", user_id)
+            await _change_due(
+                app, session, facility, new_due, "AGENCY_DEFAULT", Actor.person(user_id)
+            )
         return agency
 
 
@@ -399,7 +558,7 @@ async def set_annual_due_date(
             raise NotFound(f"No facility {facility_id}.", field=["facilityId"])
         caller.require_staff(facility.agency_id, StaffRole.ADMIN, "Setting a due date")
         facility.due_date_overridden = True
-        await _change_due(app, session, facility, due, "FACILITY", user_id)
+        await _change_due(app, session, facility, due, "FACILITY", Actor.person(user_id))
         return facility
 
 
@@ -409,7 +568,7 @@ async def _change_due(
     facility: Facility,
     due: date,
     cause: str,
-    actor: str | None,
+    actor: Actor,
 ) -> None:
     previous = facility.annual_due_date
     if previous == due:
@@ -434,5 +593,5 @@ async def _change_due(
             previous_due_date=previous,
             cause=cause,
         ),
-        actor,
+        actor.user_id,
     )

@@ -20,6 +20,7 @@ from services.facility.adapters.tables import (
     Membership,
     Organization,
 )
+from services.facility.domain.actors import Actor
 from services.facility.domain.compliance import UpdateReason, first_due_date
 from services.facility.domain.record import (
     FacilityRecord,
@@ -93,8 +94,37 @@ async def create_business(
             ),
             user_id,
         )
-        facility = await _insert_facility(app, session, org, cmd.facility, user_id)
+        facility = await insert_facility(app, session, org, cmd.facility, Actor.person(user_id))
     return org, facility
+
+
+async def rename_business(
+    app: Facilities, principal: Principal | None, organization_id: str, name: str
+) -> Organization:
+    """A lead user renames the business; its org code and facilities stay."""
+    user_id = require_user(principal)
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise BadInput("A business needs a name of 1 to 200 characters.", field=["name"])
+    async with app.db.transaction() as session:
+        caller = await load_caller(session, principal)
+        org = await session.get(Organization, organization_id, with_for_update=True)
+        if org is None:
+            raise NotFound(f"No business {organization_id}.", field=["organizationId"])
+        caller.require_business(organization_id, BusinessRole.LEAD_USER, "Renaming the business")
+        if org.name == name:
+            return org
+        previous, org.name, org.updated_at = org.name, name, app.now()
+        await app.emit(
+            session,
+            contract.ORGANIZATION_UPDATED,
+            org.id,
+            contract.OrganizationUpdated(
+                organization_id=org.id, name=name, org_code=org.org_code, previous_name=previous
+            ),
+            user_id,
+        )
+        return org
 
 
 async def add_facility(
@@ -107,15 +137,17 @@ async def add_facility(
         if org is None:
             raise NotFound(f"No business {organization_id}.", field=["organizationId"])
         caller.require_business(organization_id, BusinessRole.EDITOR, "Adding a facility")
-        return await _insert_facility(app, session, org, record, user_id)
+        return await insert_facility(app, session, org, record, Actor.person(user_id))
 
 
-async def _insert_facility(
+async def insert_facility(
     app: Facilities,
     session: AsyncSession,
     org: Organization,
     record: FacilityRecord,
-    actor: str,
+    actor: Actor,
+    *,
+    demo: bool = False,
 ) -> Facility:
     cid = validate_record(record, "facility")
     now = app.now()
@@ -139,8 +171,8 @@ async def _insert_facility(
         session,
         contract.FACILITY_CREATED,
         facility.id,
-        contract.FacilityCreated(facility=snapshot(facility)),
-        actor,
+        contract.FacilityCreated(facility=snapshot(facility), demo=demo),
+        actor.user_id,
     )
     return facility
 
@@ -207,7 +239,7 @@ async def update_facility(
             session,
             facility.id,
             now,
-            user_id,
+            Actor.person(user_id),
             "UPDATED",
             {"kinds": [k.value for k in kinds], "fields": changed_fields(before, record)},
         )
@@ -255,7 +287,7 @@ async def transfer_facility(
             session,
             facility.id,
             now,
-            user_id,
+            Actor.person(user_id),
             "TRANSFERRED",
             {"from_organization_id": from_org, "to_organization_id": target.id},
         )

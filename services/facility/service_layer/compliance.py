@@ -15,12 +15,15 @@ from common.contracts import facility as contract
 from common.contracts import submittal
 from common.events.envelope import Envelope
 from services.facility.adapters.tables import (
+    Agency,
     Facility,
     FacilityReason,
+    KnownUser,
     Permit,
     ReminderSent,
 )
 from services.facility.domain import compliance as rules
+from services.facility.domain.actors import Actor
 from services.facility.domain.roles import StaffRole
 from services.facility.service_layer.access import load_caller, require_user
 from services.facility.service_layer.context import Facilities
@@ -101,7 +104,12 @@ async def issue_permit(
         session.add(permit)
         await session.flush()
         add_history(
-            session, facility.id, app.now(), actor, "PERMIT_ISSUED", {"number": permit.number}
+            session,
+            facility.id,
+            app.now(),
+            Actor.person(actor),
+            "PERMIT_ISSUED",
+            {"number": permit.number},
         )
         await app.emit(
             session,
@@ -120,8 +128,14 @@ async def issue_permit(
         return permit
 
 
+async def certification_window(session: AsyncSession, facility: Facility) -> int:
+    agency = await session.get(Agency, facility.agency_id) if facility.agency_id else None
+    return agency.certification_window_days if agency else rules.DEFAULT_CERTIFICATION_WINDOW_DAYS
+
+
 async def hmbp_certified(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
-    """Certify the open cycle: the next due date is the anniversary a year on."""
+    """Certify the earliest uncertified cycle when it is open: its due date moves to the
+    anniversary a year on. Otherwise the certification is recorded and moves nothing."""
     event = submittal.HmbpCertified.model_validate(envelope.data)
     facility = await session.get(Facility, event.facility_id)
     if facility is None:
@@ -129,7 +143,8 @@ async def hmbp_certified(app: Facilities, session: AsyncSession, envelope: Envel
             "certification %s for unknown facility %s ignored", envelope.id, event.facility_id
         )
         return
-    result = rules.certify(facility.annual_due_date, event.certified_at.date())
+    window = await certification_window(session, facility)
+    result = rules.certify(facility.annual_due_date, event.certified_at.date(), window)
     facility.last_annual_update_at = event.certified_at
     facility.updated_at = app.now()
     previous = facility.annual_due_date
@@ -137,12 +152,13 @@ async def hmbp_certified(app: Facilities, session: AsyncSession, envelope: Envel
         session,
         facility.id,
         app.now(),
-        event.certified_by,
+        Actor.of_event(event.certified_by, "submittal"),
         "HMBP_CERTIFIED",
         {
             "kind": event.kind,
             "certified_at": event.certified_at.isoformat(),
             "cycle_due": previous.isoformat(),
+            "cycle_opens_on": rules.cycle_opens_on(previous, window).isoformat(),
             "moved": result.certified_cycle,
         },
     )
@@ -208,37 +224,77 @@ async def element_submitted(app: Facilities, session: AsyncSession, envelope: En
         session,
         facility.id,
         app.now(),
-        event.submitted_by,
+        Actor.of_event(event.submitted_by, "submittal"),
         "ELEMENT_SUBMITTED",
         {"element": event.element, "change": event.change_from_previous, "cleared": cleared},
     )
 
 
+ELEMENT_NAMES = {
+    "FACILITY_INFORMATION": "Facility Information",
+    "HAZARDOUS_MATERIALS_INVENTORY": "Hazardous Materials Inventory",
+    "EMERGENCY_RESPONSE_TRAINING_PLANS": "Emergency Response and Training Plans",
+    "UST": "UST",
+    "TIERED_PERMITTING": "Tiered Permitting",
+    "RECYCLABLE_MATERIALS_REPORT": "Recyclable Materials Report",
+    "REMOTE_WASTE_CONSOLIDATION": "Remote Waste Consolidation Site",
+    "HAZARDOUS_WASTE_TANK_CLOSURE": "Hazardous Waste Tank Closure Certification",
+    "APSA": "APSA",
+    "CALARP": "CalARP",
+}
+REVIEW_OUTCOMES = {
+    "UNDER_REVIEW": ("Under review", "is reviewing"),
+    "ACCEPT": ("Accepted", "accepted"),
+    "NOT_ACCEPT": ("Correction needed", "did not accept"),
+}
+
+
 async def element_reviewed(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
-    """NOT_ACCEPT opens a CORRECTION for that element and emails the lead users."""
+    """Every review outcome is recorded and mailed to the business's lead users and the
+    submitter; NOT_ACCEPT also opens a CORRECTION for that element."""
     event = submittal.ElementReviewed.model_validate(envelope.data)
     facility = await session.get(Facility, event.facility_id)
-    if facility is None or event.action != "NOT_ACCEPT":
+    if facility is None:
+        log.warning("review %s of unknown facility %s ignored", envelope.id, event.facility_id)
         return
-    reviewed_at = event.reviewed_at
-    await raise_reason(session, facility, rules.UpdateReason.CORRECTION, reviewed_at, event.element)
+    reviewer = Actor.of_event(event.reviewed_by, "submittal")
     comments = event.comments or "(no comments)"
+    name = ELEMENT_NAMES.get(event.element, event.element)
+    due_line = ""
+    if event.action == "NOT_ACCEPT":
+        await raise_reason(
+            session, facility, rules.UpdateReason.CORRECTION, event.reviewed_at, event.element
+        )
+        due_line = f"Submit a corrected {name} by {rules.reason_due_by(event.reviewed_at)}.\n\n"
     add_history(
         session,
         facility.id,
         app.now(),
-        event.reviewed_by,
-        "CORRECTION_REQUIRED",
-        {"element": event.element, "comments": comments},
+        reviewer,
+        "CORRECTION_REQUIRED" if event.action == "NOT_ACCEPT" else "ELEMENT_REVIEWED",
+        {"element": event.element, "action": event.action, "comments": comments},
     )
+    headline, verb = REVIEW_OUTCOMES[event.action]
     app.mail(
         session,
-        await lead_emails(session, facility.organization_id),
-        f"Correction needed: {event.element} of {facility.name} (CERS ID {facility.cers_id})",
-        f"Your regulator did not accept the {event.element} submission of {facility.name}.\n\n"
-        f"Comments:\n{comments}\n\nSubmit a corrected {event.element} by "
-        f"{rules.reason_due_by(reviewed_at)}.\n",
+        await review_recipients(session, facility.organization_id, event.submitted_by),
+        f"{headline}: {name} of {facility.name} (CERS ID {facility.cers_id})",
+        f"Your regulator {verb} the {name} submission of {facility.name} "
+        f"(CERS ID {facility.cers_id}).\n\nComments:\n{comments}\n\n{due_line}"
+        f"See it in the Business Portal: {app.public_base_url}/elements/{event.element_id}\n",
     )
+
+
+async def review_recipients(
+    session: AsyncSession, organization_id: str, submitted_by: str | None
+) -> list[str]:
+    """The business's lead users, and whoever submitted the element if still an account."""
+    recipients = await lead_emails(session, organization_id)
+    if submitted_by:
+        submitter = await session.get(KnownUser, submitted_by)
+        if submitter is not None and submitter.active:
+            recipients.append(submitter.email)
+    return recipients
 
 
 async def send_reminders(app: Facilities, limit: int = 500) -> int:

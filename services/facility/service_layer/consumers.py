@@ -9,9 +9,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from common.closed_accounts import record_closed
 from common.contracts import identity
 from common.events.envelope import Envelope
-from services.facility.adapters.tables import KnownUser, Membership, StaffMember
+from services.facility.adapters.tables import CLOSED_ACCOUNTS, KnownUser, Membership, StaffMember
 from services.facility.service_layer.agencies import email_key, emit_staff_granted, revoke_staff
 from services.facility.service_layer.context import Facilities
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 async def user_activated(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
     """Remember the verified email and redeem what was waiting for it."""
+    from services.facility.seed import seed_demo_business
     from services.facility.service_layer.people import redeem_invitations_for
 
     event = identity.UserActivated.model_validate(envelope.data)
@@ -37,6 +39,7 @@ async def user_activated(app: Facilities, session: AsyncSession, envelope: Envel
         member.user_id = event.user_id
         await emit_staff_granted(app, session, member, event.user_id)
     await redeem_invitations_for(app, session, event.user_id, key)
+    await seed_demo_business(app, session, event.user_id, event.email)
 
 
 async def user_updated(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
@@ -82,10 +85,11 @@ async def _fill_unrecorded_contact(
 
 
 async def user_deactivated(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
-    """A closed account keeps no access anywhere."""
+    """A closed account keeps no access anywhere, and its tokens stop working here."""
     from services.facility.service_layer.people import revoke_membership
 
     event = identity.UserDeactivated.model_validate(envelope.data)
+    await record_closed(session, CLOSED_ACCOUNTS, envelope)
     known = await session.get(KnownUser, event.user_id)
     if known is not None:
         known.active, known.updated_at = False, app.now()

@@ -30,6 +30,8 @@ class Facilities:
     public_base_url: str = "http://127.0.0.1:8000"
     clock: Clock = utc_now
     invitation_days: int = 14
+    # DEMO=1 outside production: the demo business is made when its account activates.
+    demo: bool = False
     # Whether identity's events are applied recently enough to trust known_users; wired to
     # the EventBus in app.py. Grants from a stale read model are refused (fail closed).
     # bus.read_model_fresh: within the lag bound, and no event of these aggregates held.

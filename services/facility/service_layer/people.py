@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,11 +29,6 @@ from services.facility.service_layer.context import Facilities
 from services.facility.service_layer.errors import BadInput, Forbidden, NotFound, Unavailable
 
 PENDING, ACCEPTED, CANCELLED, EXPIRED = "PENDING", "ACCEPTED", "CANCELLED", "EXPIRED"
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _hash(token: str) -> str:
@@ -268,7 +263,7 @@ async def accept_invitation(app: Facilities, principal: Principal | None, token:
             raise BadInput(
                 "This invitation link is not valid or was already used.", field=["token"]
             )
-        if aware(inv.expires_at) <= app.now():
+        if inv.expires_at <= app.now():
             inv.status = EXPIRED
             raise BadInput("This invitation has expired; ask for a new one.", field=["token"])
         return await _redeem(app, session, inv, user_id)
@@ -295,7 +290,7 @@ async def redeem_invitations_for(
         )
     ).scalars()
     for inv in list(pending):
-        if aware(inv.expires_at) > app.now():
+        if inv.expires_at > app.now():
             await _redeem(app, session, inv, user_id)
 
 

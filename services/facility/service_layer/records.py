@@ -17,6 +17,7 @@ from services.facility.adapters.tables import (
     HistoryEntry,
     Jurisdiction,
 )
+from services.facility.domain.actors import Actor, SystemActorKind
 from services.facility.domain.compliance import UpdateReason, reason_due_by
 from services.facility.domain.counties import counties, county_id
 from services.facility.domain.record import FacilityRecord
@@ -170,10 +171,27 @@ def add_history(
     session: AsyncSession,
     facility_id: str,
     at: datetime,
-    actor: str | None,
+    actor: Actor,
     action: str,
     changes: dict[str, Any],
 ) -> None:
     session.add(
-        HistoryEntry(facility_id=facility_id, at=at, actor=actor, action=action, changes=changes)
+        HistoryEntry(
+            facility_id=facility_id,
+            at=at,
+            actor=actor.user_id,
+            system_actor_kind=actor.system_kind.value if actor.system_kind else None,
+            system_actor_name=actor.system_name,
+            action=action,
+            changes=changes,
+        )
+    )
+
+
+def actor_of(entry: HistoryEntry) -> Actor:
+    if entry.actor:
+        return Actor.person(entry.actor)
+    return Actor(
+        system_kind=SystemActorKind(entry.system_actor_kind or SystemActorKind.SERVICE.value),
+        system_name=entry.system_actor_name or "unrecorded",
     )

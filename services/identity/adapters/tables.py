@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Text
+from sqlalchemy import Index, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
 from common.events import event_tables
+from common.timestamps import UTCDateTime
 from services.identity.domain.lockout import utcnow
 
-TZ = DateTime(timezone=True)
+# Aware UTC back from SQLite too (it stores no offset).
+TZ = UTCDateTime()
 
 
 class Base(SQLModel, registry=registry()):

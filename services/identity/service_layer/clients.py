@@ -28,6 +28,9 @@ def standard_clients(public_base_url: str, *, demo: bool) -> list[tuple[ClientSp
                     post_logout_redirect_uris=home), None),
         (ClientSpec("regulator-web", "Regulator Portal (web)", (callback,), "regulator",
                     post_logout_redirect_uris=home), None),
+        # STATE accounts (made by an operator) redraw agency jurisdictions in the portal.
+        (ClientSpec("state-web", "State Portal (web)", (callback,), "state",
+                    post_logout_redirect_uris=home), None),
         (ClientSpec("mobile", "CERS mobile app", MOBILE_REDIRECTS, None), None),
     ]
     if demo:

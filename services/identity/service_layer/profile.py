@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from common.auth import AuthError, Principal
+from common.closed_accounts import CLOSED_MESSAGE, Admit
 from common.contracts import identity as contract
 from services.identity.adapters import repository as repo
 from services.identity.domain.accounts import (
@@ -136,3 +138,17 @@ async def deactivate(deps: Deps, user_id: str, password: str) -> Result:
             user_id=user.id, deactivated_at=now,
         ), actor=user.id)
     return Result(user=user)
+
+
+def refuse_closed_accounts(deps: Deps) -> Admit:
+    """The GraphQL ``admit`` hook: a closed account's unexpired token is refused at once."""
+
+    async def admit(principal: Principal) -> None:
+        if principal.user_id is None:
+            return
+        async with deps.db.read() as session:
+            user = await repo.user_by_id(session, principal.user_id)
+        if user is not None and user.status == Status.DEACTIVATED.value:
+            raise AuthError(CLOSED_MESSAGE)
+
+    return admit

@@ -33,8 +33,9 @@ from services.submittal.adapters.tables import (
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Envelope], Awaitable[None]]
-# Called after a facility appears in the read model (the demo seed hooks in here).
-FacilityHook = Callable[[AsyncSession, FacilityView], Awaitable[None]]
+# Called after a facility appears in the read model, with its facility.created event (the
+# demo seed hooks in here).
+FacilityHook = Callable[[AsyncSession, FacilityView, Envelope], Awaitable[None]]
 
 # The facility record's names that differ from ours beyond snake_case -> camelCase.
 _RENAMES = {"phone24h": "phone24Hour", "zip": "zipCode"}
@@ -49,10 +50,15 @@ def camel_record(value: Any) -> Any:
     return value
 
 
+def county_key(county: str | None) -> str:
+    return " ".join((county or "").lower().split())
+
+
 def _view_values(snapshot: facility.Facility) -> dict[str, Any]:
     return {
         "organization_id": snapshot.organization_id, "agency_id": snapshot.agency_id,
         "cers_id": snapshot.cers_id, "name": snapshot.record.name,
+        "county_key": county_key(snapshot.record.county),
         "record": camel_record(snapshot.record.model_dump(mode="json")), "updated_at": now(),
     }
 
@@ -109,7 +115,7 @@ class ReadModelConsumer:
         row = FacilityView(id=snapshot.facility_id, **values)
         await _upsert(session, row, **values)
         if not existed and self.on_facility_created is not None:
-            await self.on_facility_created(session, row)
+            await self.on_facility_created(session, row, e)
 
     async def _facility_updated(self, session: AsyncSession, e: Envelope) -> None:
         snapshot = facility.FacilityUpdated.model_validate(e.data).facility

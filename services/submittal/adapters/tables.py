@@ -6,11 +6,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, text
+from sqlalchemy import JSON, Column, Index, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
+from common.closed_accounts import closed_accounts_table
 from common.events.tables import event_tables
+from common.timestamps import UTCDateTime
 
 
 class Base(SQLModel, registry=registry()):
@@ -26,7 +28,7 @@ def now() -> datetime:
 
 
 def _ts(nullable: bool = False, **kwargs: Any) -> Any:
-    return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable, **kwargs))
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, **kwargs))
 
 
 def _json() -> Any:
@@ -95,6 +97,8 @@ class FacilityView(Base, table=True):
     agency_id: str | None = Field(default=None, index=True, max_length=36)
     cers_id: int | None = Field(default=None)
     name: str = Field(default="", max_length=200)
+    # The county's name in lower case, for the review queue's county filter.
+    county_key: str = Field(default="", max_length=60, index=True)
     record: dict[str, Any] = _json()
     updated_at: datetime = _ts()
 
@@ -120,3 +124,4 @@ class StaffView(Base, table=True):
 
 
 EVENTS = event_tables(Base.metadata)
+CLOSED_ACCOUNTS = closed_accounts_table(Base.metadata)

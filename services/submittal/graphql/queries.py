@@ -25,6 +25,9 @@ class ReviewQueueFilter:
     element: dt.ElementTypeEnum | None = None  # type: ignore[valid-type]
     facility_id: strawberry.ID | None = None
     agency_id: strawberry.ID | None = None
+    county: str | None = strawberry.field(
+        default=None, description="A county's name, e.g. \"Plumas\" (case does not matter)."
+    )
 
 
 @strawberry.type
@@ -50,6 +53,7 @@ class Query:
                 element=ElementType(filter.element) if filter.element else None,
                 facility_id=str(filter.facility_id) if filter.facility_id else None,
                 agency_id=str(filter.agency_id) if filter.agency_id else None,
+                county=filter.county,
             )
         cursor = decode_cursor(after) if after else None
         if cursor is not None and len(cursor) != 2:

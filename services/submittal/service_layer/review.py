@@ -11,6 +11,7 @@ from sqlmodel import col
 from common.auth import Principal
 from common.contracts import submittal as contract
 from common.events.outbox import record_event
+from services.submittal.adapters.read_model import county_key
 from services.submittal.adapters.tables import EVENTS, Element, FacilityView, now
 from services.submittal.domain.elements import ElementType, SubmittalStatus
 from services.submittal.domain.issues import Issue
@@ -61,7 +62,7 @@ async def review_element(
             element_id=element.id, element=element.element_type,
             action=action,
             comments=comments, reviewed_by=caller.user_id, reviewed_at=stamp,
-            agency_id=facility.agency_id,
+            agency_id=facility.agency_id, submitted_by=element.submitted_by,
         )
         await record_event(session, EVENTS, type=contract.ELEMENT_REVIEWED,
                            aggregate_id=facility.id, data=payload.model_dump(mode="json"),
@@ -76,6 +77,7 @@ class QueueFilter:
     element: ElementType | None = None
     facility_id: str | None = None
     agency_id: str | None = None
+    county: str | None = None
 
 
 async def review_queue(
@@ -99,6 +101,8 @@ async def review_queue(
             query = query.where(col(FacilityView.agency_id).in_(list(caller.staff)))
         if flt.agency_id:
             query = query.where(col(FacilityView.agency_id) == flt.agency_id)
+        if flt.county is not None:
+            query = query.where(col(FacilityView.county_key) == county_key(flt.county))
         if flt.element:
             query = query.where(col(Element.element_type) == flt.element.value)
         if flt.facility_id:

@@ -8,7 +8,7 @@ const AGENCY = gql`
   query AgencyStaff {
     me { id }
     regulatorAgencies {
-      id name kind counties cities phone email address website defaultDueDate
+      id name kind counties cities phone email address website defaultDueDate certificationWindowDays
       staff { email role grantedAt pending user { id firstName lastName } }
       accessRequests { id requestedRole status message createdAt requester { firstName lastName username } facility { cersId name } }
     }
@@ -16,13 +16,14 @@ const AGENCY = gql`
 const ADD = gql`mutation AddAgencyStaff($input: AgencyStaffInput!) { addAgencyStaff(input: $input) { staffMember { email role pending } userErrors { field message code severity } } }`;
 const CHANGE = gql`mutation ChangeAgencyStaffRole($input: AgencyStaffInput!) { changeAgencyStaffRole(input: $input) { staffMember { email role } userErrors { field message code severity } } }`;
 const REMOVE = gql`mutation RemoveAgencyStaff($input: AgencyStaffInput!) { removeAgencyStaff(input: $input) { userErrors { field message code severity } } }`;
+const UPDATE_AGENCY = gql`mutation UpdateAgency($input: UpdateAgencyInput!) { updateAgency(input: $input) { agency { id phone email address website certificationWindowDays } userErrors { field message code severity } } }`;
 const DEFAULT_DUE = gql`mutation SetAgencyDefaultDueDate($input: SetAgencyDefaultDueDateInput!) { setAgencyDefaultDueDate(input: $input) { agency { id defaultDueDate } userErrors { field message code severity } } }`;
 
 const ROLES = ["VIEWER", "INSPECTOR", "APPROVER", "ADMIN"];
 interface Staff { email: string; role: string; grantedAt: string; pending: boolean; user: { id: string; firstName: string; lastName: string } | null }
 interface Agency {
   id: string; name: string; kind: string; counties: string[]; cities: string[]; phone: string | null; email: string | null;
-  address: string | null; website: string | null; defaultDueDate: string; staff: Staff[] | null;
+  address: string | null; website: string | null; defaultDueDate: string; certificationWindowDays: number; staff: Staff[] | null;
   accessRequests: { id: string; requestedRole: string; status: string; message: string | null; createdAt: string;
     requester: { firstName: string; lastName: string; username: string }; facility: { cersId: number; name: string } | null }[] | null;
 }
@@ -135,8 +136,54 @@ function DefaultDueDate({ agency, onDone }: { agency: Agency; onDone: (m: string
   );
 }
 
+function AgencyDetails({ agency, onDone }: { agency: Agency; onDone: (m: string) => void }) {
+  const [value, setValue] = useState({
+    phone: agency.phone ?? "", email: agency.email ?? "", address: agency.address ?? "",
+    website: agency.website ?? "", certificationWindowDays: agency.certificationWindowDays,
+  });
+  const [errors, setErrors] = useState<UserError[] | null>(null);
+  const run = useMutation<{ updateAgency: Result }>(UPDATE_AGENCY);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const data = await run.run({ input: { agencyId: agency.id, ...value } });
+    if (!data) return;
+    setErrors(data.updateAgency.userErrors);
+    if (!data.updateAgency.userErrors.length) onDone("The agency's public details are saved.");
+  };
+  const errorOf = (field: string) => errors?.find((e) => e.field?.includes(field))?.message;
+  const text = (field: "phone" | "email" | "address" | "website", label: string, type = "text") => (
+    <div className="field">
+      <label htmlFor={`agency-${field}`}>{label}</label>
+      <input id={`agency-${field}`} type={type} value={value[field]} onChange={(e) => setValue({ ...value, [field]: e.target.value })}
+        aria-invalid={errorOf(field) ? true : undefined} aria-describedby={errorOf(field) ? `agency-${field}-err` : undefined} />
+      {errorOf(field) ? <p className="field-error" id={`agency-${field}-err`}>{errorOf(field)}</p> : null}
+    </div>
+  );
+  return (
+    <form className="card form" onSubmit={submit} aria-labelledby="details-h" noValidate>
+      <h2 id="details-h">Public contact details</h2>
+      <p className="muted">Businesses see these on their facilities' pages. Leave a field empty to remove it.</p>
+      {run.error ? <ErrorNotice error={run.error} /> : null}
+      <UserErrors errors={errors?.filter((e) => !e.field?.length)} />
+      {text("phone", "Phone", "tel")}
+      {text("email", "Email", "email")}
+      {text("address", "Address")}
+      {text("website", "Website", "url")}
+      <div className="field">
+        <label htmlFor="agency-window">Certification opens (days before the annual due date)</label>
+        <input id="agency-window" type="number" min={1} max={180} value={value.certificationWindowDays}
+          onChange={(e) => setValue({ ...value, certificationWindowDays: Number(e.target.value) })}
+          aria-invalid={errorOf("certificationWindowDays") ? true : undefined}
+          aria-describedby={errorOf("certificationWindowDays") ? "agency-window-err" : undefined} />
+        {errorOf("certificationWindowDays") ? <p className="field-error" id="agency-window-err">{errorOf("certificationWindowDays")}</p> : null}
+      </div>
+      <button type="submit" disabled={run.busy}>Save details</button>
+    </form>
+  );
+}
+
 export function AgencyPage({ id }: { id: string }) {
-  const state = useQuery<{ regulatorAgencies: Agency[] }>(AGENCY);
+  const state = useQuery<{ me: { id: string } | null; regulatorAgencies: Agency[] }>(AGENCY);
   const [notice, setNotice] = useState<string | null>(null);
   const done = (m: string) => { setNotice(m); state.reload(); };
   const agency = state.data?.regulatorAgencies.find((a) => a.id === id);
@@ -145,9 +192,11 @@ export function AgencyPage({ id }: { id: string }) {
       {notice ? <Success>{notice}</Success> : null}
       <Loaded state={state}>{() => {
         if (!agency || agency.staff === null) return <ErrorNotice error="This agency was not found, or you are not on its staff." />;
+        const admin = agency.staff.some((m) => m.user?.id === state.data?.me?.id && m.role === "ADMIN");
         return (
           <>
-            <p>{agency.kind} · {[...agency.counties, ...agency.cities].join(", ")} · {agency.phone} · {agency.address}</p>
+            <p>{agency.kind} · {[...agency.counties, ...agency.cities].join(", ")}{agency.phone ? ` · ${agency.phone}` : ""}{agency.address ? ` · ${agency.address}` : ""}
+              {" "}· certification opens {agency.certificationWindowDays} days before the due date</p>
             <section aria-labelledby="staff-h">
               <h2 id="staff-h">Staff ({agency.staff.length})</h2>
               <div className="table-wrap"><table>
@@ -159,6 +208,8 @@ export function AgencyPage({ id }: { id: string }) {
               <AddStaff agencyId={agency.id} onDone={done} />
               <DefaultDueDate agency={agency} onDone={done} />
             </div>
+            {admin ? <AgencyDetails key={`${agency.phone}|${agency.email}|${agency.address}|${agency.website}|${agency.certificationWindowDays}`}
+              agency={agency} onDone={done} /> : null}
             {agency.accessRequests?.length ? (
               <section aria-labelledby="areq-h">
                 <h2 id="areq-h">Access requests for businesses without a lead user</h2>

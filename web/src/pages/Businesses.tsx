@@ -13,6 +13,7 @@ const MY_BUSINESSES = gql`
 
 const ORGANIZATION = gql`
   query Organization($id: ID!, $after: String) {
+    me { id memberships { role organization { id } } }
     organization(id: $id) {
       id name orgCode
       facilities(first: 25, after: $after) {
@@ -28,12 +29,18 @@ const REQUEST_ACCESS = gql`
     requestAccess(input: $input) { accessRequest { id status requestedRole } userErrors { field message code severity } }
   }`;
 
+const RENAME = gql`
+  mutation UpdateBusiness($input: UpdateBusinessInput!) {
+    updateBusiness(input: $input) { organization { id name } userErrors { field message code severity } }
+  }`;
+
 interface Business { id: string; name: string; orgCode: number }
 interface FacilityRow {
   id: string; cersId: number; name: string; city: string | null; county: string; complianceStatus: string;
   annualDueDate: string; siteAddress: { street: string | null; city: string | null; zip: string | null } | null;
 }
 interface OrgData {
+  me: { id: string; memberships: { role: string; organization: { id: string } | null }[] | null } | null;
   organization: {
     id: string; name: string; orgCode: number;
     facilities: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: FacilityRow }[] };
@@ -99,18 +106,47 @@ export function FacilityTable({ rows }: { rows: FacilityRow[] }) {
   );
 }
 
+function RenameBusiness({ id, name, onDone }: { id: string; name: string; onDone: (m: string) => void }) {
+  const [value, setValue] = useState(name);
+  const [errors, setErrors] = useState<UserError[] | null>(null);
+  const rename = useMutation<{ updateBusiness: { organization: { name: string } | null; userErrors: UserError[] } }>(RENAME);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const data = await rename.run({ input: { organizationId: id, name: value } });
+    if (!data) return;
+    setErrors(data.updateBusiness.userErrors);
+    if (data.updateBusiness.organization) onDone(`The business is now called ${data.updateBusiness.organization.name}.`);
+  };
+  return (
+    <form className="card form" onSubmit={submit} aria-labelledby="rename-h">
+      <h2 id="rename-h">Business name</h2>
+      <p className="muted">The org code and the facilities stay the same. Facility names are changed on each facility.</p>
+      {rename.error ? <ErrorNotice error={rename.error} /> : null}
+      <UserErrors errors={errors} />
+      <div className="field">
+        <label htmlFor="business-name">Name of the business</label>
+        <input id="business-name" value={value} maxLength={200} onChange={(e) => setValue(e.target.value)} required />
+      </div>
+      <button type="submit" disabled={rename.busy || !value.trim() || value.trim() === name}>Rename business</button>
+    </form>
+  );
+}
+
 export function Organization({ id }: { id: string }) {
   const { query } = useLocation();
   const after = query.get("after");
   const state = useQuery<OrgData>(ORGANIZATION, { id, after });
+  const [notice, setNotice] = useState<string | null>(null);
   const title = state.data?.organization?.name ?? "Business";
   return (
     <Page title={title}>
       <BusinessTabs id={id} current="facilities" />
+      {notice ? <Success>{notice}</Success> : null}
       <Loaded state={state}>{(data) => {
         const org = data.organization;
         if (!org) return <ErrorNotice error="This business was not found, or you are not one of its people." />;
         const page = org.facilities;
+        const lead = data.me?.memberships?.some((m) => m.organization?.id === org.id && m.role === "LEAD_USER");
         return (
           <>
             <p className="muted">Org code {org.orgCode} · {page.totalCount} facilit{page.totalCount === 1 ? "y" : "ies"}</p>
@@ -121,6 +157,7 @@ export function Organization({ id }: { id: string }) {
               {page.pageInfo.hasNextPage && page.pageInfo.endCursor
                 ? <Link to={withQuery(`/businesses/${id}`, { after: page.pageInfo.endCursor })}>Next page</Link> : null}
             </div>
+            {lead ? <RenameBusiness id={org.id} name={org.name} onDone={(m) => { setNotice(m); state.reload(); }} /> : null}
           </>
         );
       }}</Loaded>

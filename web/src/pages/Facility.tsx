@@ -11,14 +11,14 @@ const FACILITY = gql`
   query FacilityPage($id: ID!) {
     me { id memberships { role organization { id } } }
     facility(id: $id) {
-      id cersId name county city complianceStatus annualDueDate lastAnnualUpdateAt
+      id cersId name county city complianceStatus annualDueDate certificationOpensOn lastAnnualUpdateAt
       siteAddress { street city state zip }
       mailingAddress { street city state zip }
       updateRequiredReasons { reason dueBy element }
       organization { id name }
       regulator { id name phone email website }
       permits { id number issuedAt expiresAt issuedBy { firstName lastName } }
-      history { id at action changes actor { firstName lastName } }
+      history { id at action changes actor { firstName lastName } systemActor { kind name } }
       submittalElements {
         id element status submittedAt changeFromPrevious noChangeCertification
         submittedBy { firstName lastName }
@@ -58,12 +58,13 @@ interface Draft { id: string; element: string; status: string; updatedAt: string
 interface Address { street: string | null; city: string | null; state: string | null; zip: string | null }
 interface Facility {
   id: string; cersId: number; name: string; county: string; city: string | null; complianceStatus: string;
-  annualDueDate: string; lastAnnualUpdateAt: string | null; siteAddress: Address | null; mailingAddress: Address | null;
+  annualDueDate: string; certificationOpensOn: string; lastAnnualUpdateAt: string | null; siteAddress: Address | null; mailingAddress: Address | null;
   updateRequiredReasons: { reason: string; dueBy: string; element: string | null }[];
   organization: { id: string; name: string } | null;
   regulator: { id: string; name: string; phone: string | null; email: string | null; website: string | null } | null;
   permits: { id: string; number: string; issuedAt: string; expiresAt: string; issuedBy: { firstName: string; lastName: string } | null }[];
-  history: { id: string; at: string; action: string; changes: unknown; actor: { firstName: string; lastName: string } | null }[] | null;
+  history: { id: string; at: string; action: string; changes: unknown; actor: { firstName: string; lastName: string } | null;
+    systemActor: { kind: string; name: string } | null }[] | null;
   // Null when the submittal service cannot answer; the rest of the page still shows.
   submittalElements: Element[] | null; drafts: Draft[] | null;
 }
@@ -200,6 +201,20 @@ function RegulatorActions({ facility, onDone }: { facility: Facility; onDone: (m
   );
 }
 
+const SYSTEM_ACTORS: Record<string, string> = {
+  OPERATOR_COMMAND: "the operator command",
+  DEMO_SEED: "the demo data",
+  SERVICE: "the service",
+};
+
+type HistoryEntry = NonNullable<Facility["history"]>[number];
+
+function madeBy(entry: HistoryEntry): string {
+  if (entry.actor) return ` by ${fullName(entry.actor)}`;
+  if (entry.systemActor) return ` by ${SYSTEM_ACTORS[entry.systemActor.kind] ?? "the system"} ${entry.systemActor.name}`;
+  return "";
+}
+
 function History({ entries }: { entries: Facility["history"] }) {
   if (entries === null) return null;
   return (
@@ -208,7 +223,7 @@ function History({ entries }: { entries: Facility["history"] }) {
       {entries.length ? (
         <ol className="history">{entries.map((h) => (
           <li key={h.id}><time dateTime={h.at}>{formatDateTime(h.at)}</time> · <strong>{humanize(h.action.replace(/[._]/g, "_"))}</strong>
-            {h.actor ? ` by ${fullName(h.actor)}` : ""}
+            {madeBy(h)}
             {h.changes && typeof h.changes === "object" && Object.keys(h.changes).length
               ? <span className="muted"> — {Object.keys(h.changes as object).join(", ")}</span> : null}</li>
         ))}</ol>
@@ -238,7 +253,8 @@ export function FacilityPage({ id }: { id: string }) {
             <dl className="facts">
               <div><dt>CERS ID</dt><dd>{f.cersId}</dd></div>
               <div><dt>Compliance</dt><dd><Badge status={f.complianceStatus} /></dd></div>
-              <div><dt>Annual due date</dt><dd>{formatDate(f.annualDueDate)}</dd></div>
+              <div><dt>Annual due date</dt><dd>{formatDate(f.annualDueDate)}
+                <div className="muted">certification opens {formatDate(f.certificationOpensOn)}</div></dd></div>
               <div><dt>Last annual update</dt><dd>{formatDate(f.lastAnnualUpdateAt)}</dd></div>
               <div><dt>Site address</dt><dd>{address(f.siteAddress)}</dd></div>
               <div><dt>County</dt><dd>{f.county}</dd></div>

@@ -1,21 +1,24 @@
 import { useEffect, useState } from "react";
-import { completeSignIn, currentSession, signIn, type Portal } from "../auth";
+import { completeSignIn, currentSession, PORTAL_NAMES, signIn, type Portal } from "../auth";
 import { Link, navigate, useLocation } from "../router";
 import { ErrorNotice, Loading, Page } from "../ui";
 
-const HOME: Record<Portal, string> = { business: "/businesses", regulator: "/review" };
+const HOME: Record<Portal, string> = { business: "/businesses", regulator: "/review", state: "/jurisdictions" };
+const ABOUT: Record<Portal, string> = {
+  business: "Report your facilities' hazardous materials, plans and permits to your local regulator.",
+  regulator: "Review submittals, find facilities in your jurisdiction, issue permits and manage staff.",
+  state: "For the state's CUPA program: read across every county and keep each agency's jurisdiction. Accounts are made by an operator.",
+};
 
 function PortalCard({ portal, returnTo }: { portal: Portal; returnTo: string }) {
-  const name = portal === "business" ? "Business Portal" : "Regulator Portal";
+  const name = PORTAL_NAMES[portal];
   return (
     <section className={`card portal-card portal-${portal}`} aria-labelledby={`card-${portal}`}>
       <h2 id={`card-${portal}`}>{name}</h2>
-      <p>{portal === "business"
-        ? "Report your facilities' hazardous materials, plans and permits to your local regulator."
-        : "Review submittals, find facilities in your jurisdiction, issue permits and manage staff."}</p>
+      <p>{ABOUT[portal]}</p>
       <div className="row">
         <button type="button" onClick={() => void signIn(portal, returnTo)}>Sign in to the {name}</button>
-        <Link to={`/signup?portal=${portal}`}>New Account</Link>
+        {portal === "state" ? null : <Link to={`/signup?portal=${portal}`}>New Account</Link>}
       </div>
       <p><a href={`/account/forgot?portal=${portal}`}>Forgot your user name or password?</a></p>
     </section>
@@ -35,6 +38,7 @@ export function Home() {
         <PortalCard portal="business" returnTo={HOME.business} />
         <PortalCard portal="regulator" returnTo={HOME.regulator} />
       </div>
+      <PortalCard portal="state" returnTo={HOME.state} />
     </Page>
   );
 }
@@ -47,6 +51,7 @@ export function SignInNeeded({ returnTo }: { returnTo: string }) {
         <PortalCard portal="business" returnTo={returnTo} />
         <PortalCard portal="regulator" returnTo={returnTo} />
       </div>
+      <PortalCard portal="state" returnTo={returnTo} />
     </Page>
   );
 }

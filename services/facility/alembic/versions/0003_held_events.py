@@ -1,7 +1,7 @@
 """held events: what a consumer received but could not apply yet
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-01 09:00:00
 """
 from __future__ import annotations
@@ -10,8 +10,8 @@ from alembic import op
 
 from common.events.tables import HELD, create_event_tables_op, drop_event_tables_op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
