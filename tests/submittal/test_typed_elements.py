@@ -266,3 +266,16 @@ async def test_the_form_description_is_public_and_names_every_field(world: World
         named = ok(await world.h.gql("""query($e: ElementType!) { elementForm(element: $e) }""",
                                      e=element), "elementForm")
         assert named["fields"], element
+
+
+async def test_a_capacity_beyond_graphql_int_travels_whole(world: World):
+    h = world.h
+    big = {**SAMPLES["APSA"], "totalCapacityGallons": 999_999_999_999}
+    draft = await saved_typed(world, "APSA", big)
+    read_back = ok(await h.gql(read("APSA"), world.t("editor"), id=draft), "submittalElement")
+    assert read_back["apsa"]["totalCapacityGallons"] == 999_999_999_999
+    half = await h.gql(typed_save("APSA"), world.t("editor"), id=draft,
+                       d={**big, "totalCapacityGallons": 1.5})
+    refused = ok(half, "saveDraft")
+    assert refused["element"] is None
+    assert refused["userErrors"][0]["field"] == ["totalCapacityGallons"]

@@ -18,6 +18,7 @@ from services.submittal.domain.codes import CodeList
 from services.submittal.domain.documents import DocumentSlot
 from services.submittal.domain.element_data import DECLARED, MODELS
 from services.submittal.domain.elements import ElementType
+from services.submittal.domain.form import meta_of
 from services.submittal.domain.model import Model
 from services.submittal.domain.rules import model_in
 from services.submittal.graphql import data_types
@@ -68,10 +69,27 @@ def register(model: type[Model]) -> None:
             register(nested)
     name = model.__name__
     description = (model.__doc__ or "").strip().split("\n\n")[0] or None
-    OUTPUTS[model] = pyd_type(model=model, all_fields=True, name=name,
-                              description=description)(type(name, (), {}))
+    wide = _wide_integers(model)
+    OUTPUTS[model] = pyd_type(model=model, all_fields=True, name=name, description=description)(
+        type(name, (), {"__annotations__": dict(wide)}))
     INPUTS[model] = pyd_input(model=model, all_fields=True, name=f"{name}Input",
-                              description=description)(type(f"{name}Input", (), {}))
+                              description=description)(
+        type(f"{name}Input", (), {"__annotations__": dict(wide)}))
+
+
+INT_MAX = 2**31 - 1
+
+
+def _wide_integers(model: type[Model]) -> dict[str, Any]:
+    """Whole numbers that can pass GraphQL's 32-bit Int (an APSA capacity of up to 12 digits)
+    travel as Float; the model still takes only whole numbers."""
+    wide: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        meta = meta_of(info)
+        if meta is not None and meta.le is not None and meta.le > INT_MAX and int in getattr(
+                info.annotation, "__args__", ()):
+            wide[name] = float | None
+    return wide
 
 
 for _element in sorted(DECLARED):

@@ -168,7 +168,7 @@ def _draft_data(input: SaveDraftInput) -> dict[str, Any]:
         model: Model = given[0].to_pydantic()
         return model.to_json()
     except ValidationError as error:
-        raise Invalid(parse_issues(error)) from error
+        raise Invalid(parse_issues(error, by_name=True)) from error
 
 
 def _principal(info: Info) -> Any:
