@@ -267,7 +267,7 @@ function DescribedElement({ element, data, editable, findings, differences, onCh
           </div>
         ) : null}
         <div className={editable ? "print-only" : undefined}>
-          <ElementView spec={elementForm} data={data} differences={element.status === "NOT_APPLICABLE" ? null : differences}
+          <ElementView spec={elementForm} data={data} differences={compared && element.status !== "NOT_APPLICABLE" ? differences : null}
             comparedWith={compared} />
         </div>
       </>

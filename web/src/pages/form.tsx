@@ -30,13 +30,20 @@ const pathId = (path: (string | number)[]) => `f-${path.join("-")}`;
 const lower1 = (text: string) => (/^[A-Z][a-z ]/.test(text) ? text.charAt(0).toLowerCase() + text.slice(1) : text);
 const key = (path: (string | number)[]) => path.join(".");
 
+/** A finding's message next to its field: without the "Tank 1 (T-1) › Monitoring plan: " that
+ * says where it is, which the form already shows. */
+function inline(message: string): string {
+  const bare = message.replace(/^[^.:]*?: /, "");
+  return bare.charAt(0).toUpperCase() + bare.slice(1);
+}
+
 /** Server findings addressed to exactly this path (document slots: anything inside it). */
 function errorsFor(errors: UserError[], path: string[], prefix = false): string[] {
   return errors.filter((e) => {
     const f = e.field ?? [];
     if (prefix ? f.length < path.length : f.length !== path.length) return false;
     return path.every((p, i) => f[i] === p);
-  }).map((e) => e.message.replace(/^.*?: (?=[A-Z])/, ""));
+  }).map((e) => inline(e.message));
 }
 
 function recordName(spec: FieldSpec, item: Data, index: number): string {
@@ -61,13 +68,13 @@ interface Props {
   readOnly: boolean; facilityId: string; onChange: (next: Data) => void;
 }
 
-function Label({ spec, id, required, context }: { spec: FieldSpec; id: string; required: boolean; context: string[] }) {
-  return (
-    <label htmlFor={id}>{spec.label}
-      {required ? <><span className="req" aria-hidden="true"> *</span><span className="sr-only"> (required)</span></> : null}
-      {context.length ? <span className="sr-only">, {context.join(", ")}</span> : null}
-    </label>
-  );
+/** What a screen reader says for a field: its label, "(required)", and where it sits ("tank 1
+ * (T-1)"), since a form may hold many fields of one name. */
+const spoken = (label: string, required: boolean, context: string[]) =>
+  `${label}${required ? " (required)" : ""}${context.length ? `, ${context.join(", ")}` : ""}`;
+
+function Label({ spec, id, required }: { spec: FieldSpec; id: string; required: boolean }) {
+  return <label htmlFor={id}>{spec.label}{required ? <span className="req" aria-hidden="true"> *</span> : null}</label>;
 }
 
 function Scalar({ spec, owner, path, context, errors, readOnly, onSet }: {
@@ -79,13 +86,16 @@ function Scalar({ spec, owner, path, context, errors, readOnly, onSet }: {
   const required = !!spec.required || holds(spec.requiredWhen, owner);
   const problems = errorsFor(errors, path);
   const described = [problems.length ? `${id}-e` : "", spec.help ? `${id}-h` : ""].filter(Boolean).join(" ") || undefined;
-  const common = { id, "aria-invalid": problems.length ? true : undefined, "aria-describedby": described, disabled: readOnly };
+  const common = {
+    id, "aria-label": spoken(spec.label, spec.kind !== "check" && required, context),
+    "aria-invalid": problems.length ? true : undefined, "aria-describedby": described, disabled: readOnly,
+  };
   let input: ReactNode;
   if (spec.kind === "check") {
     return (
       <div className={`field check${problems.length ? " invalid" : ""}`}>
         <input type="checkbox" {...common} checked={value === true} onChange={(e) => onSet(e.target.checked ? true : null)} />
-        <Label spec={spec} id={id} required={false} context={context} />
+        <Label spec={spec} id={id} required={false} />
         {problems.length ? <p className="field-error" id={`${id}-e`}>{problems.join(" ")}</p> : null}
       </div>
     );
@@ -122,7 +132,7 @@ function Scalar({ spec, owner, path, context, errors, readOnly, onSet }: {
   }
   return (
     <div className={`field${spec.kind === "textarea" ? " wide" : ""}`}>
-      <Label spec={spec} id={id} required={required} context={context} />
+      <Label spec={spec} id={id} required={required} />
       {input}
       {spec.help ? <p className="hint" id={`${id}-h`}>{spec.help}</p> : null}
       {problems.length ? <p className="field-error" id={`${id}-e`}>{problems.join(" ")}</p> : null}
@@ -194,8 +204,8 @@ export function Fields({ fields, value, path, context, errors, readOnly, facilit
               <div className={`toggle${present ? " on" : ""}`} key={spec.name}>
                 <div className="field check">
                   <input type="checkbox" id={id} checked={present} disabled={readOnly} aria-expanded={present}
-                    onChange={(e) => set(spec.name, e.target.checked ? {} : null)} />
-                  <label htmlFor={id}>{spec.label}{context.length ? <span className="sr-only">, {context.join(", ")}</span> : null}</label>
+                    aria-label={spoken(spec.label, false, context)} onChange={(e) => set(spec.name, e.target.checked ? {} : null)} />
+                  <label htmlFor={id}>{spec.label}</label>
                 </div>
                 {present ? <fieldset className="group"><legend className="sr-only">{spec.label}</legend>{inner}</fieldset> : null}
                 {errorsFor(errors, at).map((m) => <p className="field-error" key={m}>{m}</p>)}
