@@ -11,6 +11,7 @@ the form.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from services.submittal.domain.codes import CodeList
@@ -160,7 +161,11 @@ def _num(value: float) -> str:
 
 def nested_model(owner: Model | type[Model], alias: str) -> type[Model] | None:
     """The model class a field of ``owner`` holds (itself, or in a list), if any."""
-    cls = owner if isinstance(owner, type) else type(owner)
+    return _nested(owner if isinstance(owner, type) else type(owner), alias)
+
+
+@cache
+def _nested(cls: type[Model], alias: str) -> type[Model] | None:
     for name, info in cls.model_fields.items():
         if (info.alias or name) == alias:
             return model_in(info.annotation)
