@@ -10,11 +10,12 @@ from services.submittal.adapters.tables import EVENTS
 from tests.submittal.conftest import Harness
 
 ERRORS = "userErrors { field message code severity }"
+FINDINGS = "findings { field message code severity }"
 START = f"""mutation($f: ID!, $e: ElementType!, $b: BasedOn!) {{
   startSubmittal(input: {{facilityId: $f, element: $e, basedOn: $b}}) {{
     element {{ id status element basedOn basedOnElementId }} {ERRORS} }} }}"""
 SAVE = f"""mutation($id: ID!, $data: JSON) {{ saveDraft(input: {{id: $id, data: $data}}) {{
-    element {{ id status }} {ERRORS} }} }}"""
+    element {{ id status }} {ERRORS} {FINDINGS} }} }}"""
 DISCARD = f"""mutation($id: ID!) {{ discardDraft(input: {{id: $id}}) {{ id {ERRORS} }} }}"""
 SUBMIT = f"""mutation($f: ID!) {{ submitDrafts(input: {{facilityId: $f}}) {{
     elements {{ id element status changeFromPrevious noChangeCertification submittedAt
@@ -98,7 +99,8 @@ async def draft_hmbp(h: Harness, token: str, facility: str) -> dict[str, str]:
     for element, data in HMBP_DATA.items():
         ids[element] = await start(h, token, facility, element)
         result = await save(h, token, ids[element], data)
-        assert [e for e in result["userErrors"] if e["severity"] == "ERROR"] == [], result
+        assert result["userErrors"] == [], result
+        assert [e for e in result["findings"] if e["severity"] == "ERROR"] == [], result
     return ids
 
 

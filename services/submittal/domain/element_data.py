@@ -6,20 +6,40 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.submittal.domain.documents import slot_document_ids
+from services.submittal.domain import rules
+from services.submittal.domain.apsa import AbovegroundPetroleumStorage
+from services.submittal.domain.calarp import CalArp
+from services.submittal.domain.documents import DocumentSlot
 from services.submittal.domain.elements import ElementType
 from services.submittal.domain.facility_info import FacilityInformation, check_facility_information
+from services.submittal.domain.form import duplicate_ids, with_record_ids
 from services.submittal.domain.hmi import HazardousMaterialsInventory, check_inventory
 from services.submittal.domain.issues import Checker, Issue
 from services.submittal.domain.model import Model, parse_issues
-from services.submittal.domain.other import OtherElement, check_other
 from services.submittal.domain.plans import EmergencyPlans, check_plans
+from services.submittal.domain.recyclable import RecyclableMaterialsReport
+from services.submittal.domain.remote_waste import RemoteWasteConsolidation
+from services.submittal.domain.tank_closure import HazardousWasteTankClosure
+from services.submittal.domain.tiered_permitting import TieredPermitting
+from services.submittal.domain.ust import UndergroundStorageTanks
 
 MODELS: dict[ElementType, type[Model]] = {
     ElementType.FACILITY_INFORMATION: FacilityInformation,
     ElementType.HAZARDOUS_MATERIALS_INVENTORY: HazardousMaterialsInventory,
     ElementType.EMERGENCY_RESPONSE_TRAINING_PLANS: EmergencyPlans,
+    ElementType.UST: UndergroundStorageTanks,
+    ElementType.TIERED_PERMITTING: TieredPermitting,
+    ElementType.RECYCLABLE_MATERIALS_REPORT: RecyclableMaterialsReport,
+    ElementType.REMOTE_WASTE_CONSOLIDATION: RemoteWasteConsolidation,
+    ElementType.HAZARDOUS_WASTE_TANK_CLOSURE: HazardousWasteTankClosure,
+    ElementType.APSA: AbovegroundPetroleumStorage,
+    ElementType.CALARP: CalArp,
 }
+# The elements whose fields are declared with form.field: rules, comparison and form
+# description all come from the declarations.
+DECLARED = frozenset(e for e in MODELS if e not in (
+    ElementType.FACILITY_INFORMATION, ElementType.HAZARDOUS_MATERIALS_INVENTORY,
+    ElementType.EMERGENCY_RESPONSE_TRAINING_PLANS))
 
 
 class InvalidData(Exception):
@@ -29,7 +49,7 @@ class InvalidData(Exception):
 
 
 def model_for(element: ElementType) -> type[Model]:
-    return MODELS.get(element, OtherElement)
+    return MODELS[element]
 
 
 def parse(element: ElementType, data: dict[str, Any]) -> Model:
@@ -38,6 +58,20 @@ def parse(element: ElementType, data: dict[str, Any]) -> Model:
         return model_for(element).model_validate(data)
     except ValidationError as error:
         raise InvalidData(parse_issues(error)) from error
+
+
+def prepare(element: ElementType, data: dict[str, Any]) -> Model:
+    """Data a client sends for a draft, parsed, with a stable id on every new record.
+
+    Two records of one list with the same id are refused: the id is how a record is followed
+    from one submission to the next.
+    """
+    model = parse(element, data)
+    repeated = duplicate_ids(model)
+    if repeated:
+        raise InvalidData([Issue(path, "Two records have the same id; leave id empty for a "
+                                 "new record.", "DUPLICATE_RECORD_ID") for path in repeated])
+    return with_record_ids(model)
 
 
 def validate(element: ElementType, model: Model) -> list[Issue]:
@@ -49,17 +83,25 @@ def validate(element: ElementType, model: Model) -> list[Issue]:
         check_inventory(check, model)
     elif isinstance(model, EmergencyPlans):
         check_plans(check, model)
-    elif isinstance(model, OtherElement):
-        check_other(check, element, model)
+    else:
+        rules.check(check, model)
     return check.issues
 
 
 def document_ids(model: Model) -> set[str]:
-    if isinstance(model, HazardousMaterialsInventory):
-        return slot_document_ids(model.site_map)
-    if isinstance(model, EmergencyPlans):
-        return slot_document_ids(model.emergency_response_plan, model.employee_training_plan,
-                                 model.owner_statement_of_compliance, model.locally_required)
-    if isinstance(model, OtherElement):
-        return slot_document_ids(*model.documents)
-    return set()
+    """Every uploaded document the data names, wherever its slot sits."""
+    found: set[str] = set()
+    _collect(model, found)
+    return found
+
+
+def _collect(value: Any, found: set[str]) -> None:
+    if isinstance(value, DocumentSlot):
+        found.update(value.document_ids)
+    elif isinstance(value, Model):
+        for name in type(value).model_fields:
+            _collect(getattr(value, name), found)
+    elif isinstance(value, tuple):
+        for item in value:
+            if isinstance(item, Model):
+                _collect(item, found)

@@ -128,6 +128,12 @@ class HazardousMaterial(Model):
     hazard_categories: tuple[HazardCategory, ...] = ()
     components: tuple[Component, ...] = ()
 
+    def diff_key(self) -> str:
+        """The same material from one submission to the next: its CAS number (else its name)
+        at the same location, ignoring case."""
+        identity = (self.cas_number or self.chemical_name or self.common_name or "").strip()
+        return f"{identity.lower()}@{(self.location or '').strip().lower()}"
+
 
 class HazardousMaterialsInventory(Model):
     materials: tuple[HazardousMaterial, ...] = ()

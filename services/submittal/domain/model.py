@@ -20,10 +20,16 @@ class Model(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
-def parse_issues(error: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[Issue]:
-    """Turn pydantic's complaints (wrong type, unknown enum value, unknown field) into issues."""
+def parse_issues(error: ValidationError, prefix: tuple[str | int, ...] = (),
+                 by_name: bool = False) -> list[Issue]:
+    """Turn pydantic's complaints (wrong type, unknown enum value, unknown field) into issues.
+
+    ``by_name``: the data was given by Python field names (a GraphQL input), so the paths are
+    turned into the camelCase names clients use.
+    """
     issues = []
     for problem in error.errors():
-        path = prefix + tuple(p for p in problem["loc"] if isinstance(p, str | int))
+        path = prefix + tuple((to_camel(p) if by_name and isinstance(p, str) else p)
+                              for p in problem["loc"] if isinstance(p, str | int))
         issues.append(Issue(path, f"{problem['msg']}.", "BAD_USER_INPUT"))
     return issues

@@ -149,3 +149,25 @@ async def _grouped(deps: Deps, ids: list[str], query: Any) -> list[list[Element]
         for row in (await session.execute(query)).scalars():
             grouped[row.facility_id].append(row)
     return [grouped.get(i, []) for i in ids]
+
+
+def latest_submitted_ids(info: Info) -> DataLoader[tuple[str, str], str | None]:
+    """The id of each (facility, element type)'s latest submission, in one query per batch."""
+    deps = deps_of(info)
+
+    async def load(keys: list[tuple[str, str]]) -> list[str | None]:
+        latest: dict[tuple[str, str], tuple[Any, str]] = {}
+        async with deps.db.read() as session:
+            rows = await session.execute(
+                select(col(Element.facility_id), col(Element.element_type),
+                       col(Element.submitted_at), col(Element.id))
+                .where(col(Element.facility_id).in_({f for f, _ in keys}),
+                       col(Element.element_type).in_({t for _, t in keys}),
+                       col(Element.status).in_(SUBMITTED_STATES)))
+            for facility_id, element_type, submitted_at, element_id in rows:
+                key = (facility_id, element_type)
+                if key not in latest or (submitted_at, element_id) > latest[key]:
+                    latest[key] = (submitted_at, element_id)
+        return [latest[k][1] if k in latest else None for k in keys]
+
+    return context_of(info).loader("latest_submitted", lambda: DataLoader(load_fn=load))

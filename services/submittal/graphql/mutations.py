@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 from strawberry.scalars import JSON
 
 from common.graphql import UserError, coded_error, context_of, list_size
@@ -16,6 +17,7 @@ from services.submittal.domain.elements import ElementType
 from services.submittal.domain.issues import Issue
 from services.submittal.domain.model import Model, parse_issues
 from services.submittal.graphql import data_types as dt
+from services.submittal.graphql import element_types as et
 from services.submittal.graphql.context import Info, deps_of
 from services.submittal.graphql.types import BasedOn, ReviewAction, SubmittalElement, user_errors
 from services.submittal.service_layer import drafts, imports, review, submit
@@ -48,6 +50,13 @@ class SaveDraftInput:
     facility_information: dt.FacilityInformationInput | None = None
     hazardous_materials: dt.HazardousMaterialsInventoryInput | None = None
     emergency_plans: dt.EmergencyPlansInput | None = None
+    ust: et.UndergroundStorageTanksInput | None = None
+    tiered_permitting: et.TieredPermittingInput | None = None
+    recyclable_materials_report: et.RecyclableMaterialsReportInput | None = None
+    remote_waste_consolidation: et.RemoteWasteConsolidationInput | None = None
+    hazardous_waste_tank_closure: et.HazardousWasteTankClosureInput | None = None
+    apsa: et.AbovegroundPetroleumStorageInput | None = None
+    cal_arp: et.CalArpInput | None = None
     data: JSON | None = None
 
 
@@ -102,10 +111,14 @@ class ImportHazardousMaterialsInput:
     mode: ImportMode = ImportMode.REPLACE
 
 
-@strawberry.type
+@strawberry.type(description="A draft operation's outcome. `userErrors` says why nothing was "
+                 "done; `findings` are the validation results of a draft that was saved.")
 class SubmittalElementPayload:
     element: SubmittalElement | None
     user_errors: list[UserError]
+    findings: list[UserError] = strawberry.field(
+        default_factory=list, description="Validation findings of the saved draft (ERROR "
+        "blocks submitDrafts, WARNING does not); the same as element.validation.")
 
 
 @strawberry.type
@@ -125,6 +138,8 @@ class ImportHazardousMaterialsPayload:
     element: SubmittalElement | None
     imported_count: int
     user_errors: list[UserError]
+    findings: list[UserError] = strawberry.field(
+        default_factory=list, description="Validation findings of the draft after the import.")
 
 
 def _payload(result: tuple[Element, list[Issue]] | None, issues: list[Issue]
@@ -133,24 +148,27 @@ def _payload(result: tuple[Element, list[Issue]] | None, issues: list[Issue]
         return SubmittalElementPayload(element=None, user_errors=user_errors(issues))
     row, findings = result
     return SubmittalElementPayload(element=SubmittalElement.from_domain(row, True),
-                                   user_errors=user_errors(findings))
+                                   user_errors=[], findings=user_errors(findings))
+
+
+TYPED_INPUTS = ("facility_information", "hazardous_materials", "emergency_plans",
+                *et.FIELD_NAMES.values())
 
 
 def _draft_data(input: SaveDraftInput) -> dict[str, Any]:
-    given = [v for v in (input.facility_information, input.hazardous_materials,
-                         input.emergency_plans) if v is not None]
+    given = [v for v in (getattr(input, name) for name in TYPED_INPUTS) if v is not None]
     if len(given) + (input.data is not None) != 1:
-        raise Invalid([Issue(("input",), "Give exactly one of facilityInformation, "
-                             "hazardousMaterials, emergencyPlans or data.")])
+        names = ", ".join(to_camel(n) for n in TYPED_INPUTS)
+        raise Invalid([Issue(("input",), f"Give exactly one of {names} or data.")])
     if input.data is not None:
         if not isinstance(input.data, dict):
             raise Invalid([Issue(("data",), "data must be a JSON object.")])
         return input.data
     try:
-        model: Model = given[0].to_pydantic()  # type: ignore[union-attr]
+        model: Model = given[0].to_pydantic()
         return model.to_json()
     except ValidationError as error:
-        raise Invalid(parse_issues(error)) from error
+        raise Invalid(parse_issues(error, by_name=True)) from error
 
 
 def _principal(info: Info) -> Any:
@@ -232,7 +250,7 @@ class Mutation:
         row, count, findings = result
         return ImportHazardousMaterialsPayload(
             element=SubmittalElement.from_domain(row, True), imported_count=count,
-            user_errors=user_errors(findings))
+            user_errors=[], findings=user_errors(findings))
 
 
 async def _many(call: Awaitable[list[Element]]) -> SubmitDraftsPayload:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.scalars import JSON
 
 from common.graphql import PageInfo, coded_error, context_of, decode_cursor, encode_cursor
+from services.submittal.domain.element_data import model_for
 from services.submittal.domain.elements import ElementType, SubmittalStatus
 from services.submittal.domain.hmi_csv import TEMPLATE
+from services.submittal.domain.spec import form_spec
 from services.submittal.graphql import data_types as dt
 from services.submittal.graphql.context import Info, caller_of, deps_of, facilities
 from services.submittal.graphql.types import (
@@ -75,6 +78,14 @@ class Query:
                 node=SubmittalElement.from_domain(row, secrets)))
         return SubmittalElementConnection(edges=edges, page_info=PageInfo(
             has_next_page=more, end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="How the element's form is built: its fields in order with labels, CERS "
+        "numbers, sections, code lists with their labels, repeatable groups, document slots "
+        "and what is required (docs/elements.md, \"Form descriptions\"). Public, like a blank "
+        "paper form.")
+    def element_form(self, element: dt.ElementTypeEnum) -> JSON:  # type: ignore[valid-type]
+        return JSON(form_spec(model_for(ElementType(element))))
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The CSV template of the inventory import (also at GET "

@@ -23,6 +23,7 @@ from common.graphql import (
 from common.graphql import Severity as GqlSeverity
 from services.submittal.adapters.tables import Element
 from services.submittal.domain.changes import ChangeClass
+from services.submittal.domain.diff import DifferenceKind, differences
 from services.submittal.domain.element_data import InvalidData, parse, validate
 from services.submittal.domain.elements import (
     ElementType,
@@ -31,15 +32,17 @@ from services.submittal.domain.elements import (
 from services.submittal.domain.facility_info import FacilityInformation as FacilityInfoModel
 from services.submittal.domain.hmi import HazardousMaterialsInventory
 from services.submittal.domain.issues import Issue
-from services.submittal.domain.other import OtherElement
+from services.submittal.domain.model import Model
 from services.submittal.domain.plans import EmergencyPlans as EmergencyPlansModel
 from services.submittal.domain.secrets import redact, redact_json
 from services.submittal.graphql import data_types as dt
+from services.submittal.graphql import element_types as et
 from services.submittal.graphql.context import (
     Info,
     caller_of,
     elements_by_id,
     facilities,
+    latest_submitted_ids,
 )
 from services.submittal.service_layer.access import require_in_step
 from services.submittal.service_layer.elements import may_see
@@ -49,6 +52,21 @@ if TYPE_CHECKING:
     from services.submittal.graphql.facility import Facility
 
 ChangeClassEnum = strawberry.enum(ChangeClass, name="ChangeClass")
+DifferenceKindEnum = strawberry.enum(DifferenceKind, name="DifferenceKind")
+
+
+@strawberry.type(description="One field (or record) that differs from the previous submission.")
+class ElementDifference:
+    path: list[str] = strawberry.field(description="Where in the element's data, as findings "
+                                       "name fields (list positions are the current ones; for "
+                                       "a removed record, its position before).")
+    label: str = strawberry.field(description="The field as the form names it, with its record "
+                                  "(\"Tank T-2 › Capacity (gallons)\").")
+    kind: DifferenceKindEnum  # type: ignore[valid-type]
+    before: str | None = strawberry.field(description="The previous value, as people read it.")
+    after: str | None = strawberry.field(description="The current value, as people read it.")
+    significant: bool = strawberry.field(description="The change makes the submission at least "
+                                         "SIGNIFICANT.")
 
 
 @strawberry.enum
@@ -214,21 +232,96 @@ class SubmittalElement:
             return None
         return dt.EmergencyPlans.from_pydantic(model)  # type: ignore[attr-defined,no-any-return]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Structured data of the other seven elements "
-                      "(docs/elements.md); for the HMBP elements use the typed fields.")
-    def fields(self) -> JSON | None:
+    def _typed(self, element: ElementType) -> Any:
         model = self._model()
-        return JSON(model.fields) if isinstance(model, OtherElement) else None
+        if ElementType(self.row.element_type) is not element or model is None:
+            return None
+        return et.OUTPUTS[type(model)].from_pydantic(model)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Document slots of the other seven elements.",
-        directives=[list_size(assumed=10)])
-    def documents(self) -> list[dt.DocumentSlot]:
-        model = self._model()
-        if not isinstance(model, OtherElement):
+        description="Underground Storage Tanks data (that element only).")
+    def ust(self) -> et.UndergroundStorageTanks | None:
+        return self._typed(ElementType.UST)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Tiered Permitting (onsite hazardous waste treatment) data "
+                      "(that element only).")
+    def tiered_permitting(self) -> et.TieredPermitting | None:
+        return self._typed(ElementType.TIERED_PERMITTING)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Recyclable Materials Report data (that element only).")
+    def recyclable_materials_report(self) -> et.RecyclableMaterialsReport | None:
+        return self._typed(ElementType.RECYCLABLE_MATERIALS_REPORT)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Remote Waste Consolidation Site notification data (that "
+                      "element only).")
+    def remote_waste_consolidation(self) -> et.RemoteWasteConsolidation | None:
+        return self._typed(ElementType.REMOTE_WASTE_CONSOLIDATION)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Hazardous Waste Tank Closure Certification data (that "
+                      "element only).")
+    def hazardous_waste_tank_closure(self) -> et.HazardousWasteTankClosure | None:
+        return self._typed(ElementType.HAZARDOUS_WASTE_TANK_CLOSURE)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="APSA data (that element only).")
+    def apsa(self) -> et.AbovegroundPetroleumStorage | None:
+        return self._typed(ElementType.APSA)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="CalARP documents (that element only).")
+    def cal_arp(self) -> et.CalArp | None:
+        return self._typed(ElementType.CALARP)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Data this element held before its fields were typed that no field could "
+        "take (kept by the upgrade, docs/elements.md); null when everything was mapped.")
+    def legacy_data(self) -> JSON | None:
+        return JSON(self.row.legacy_data) if self.row.legacy_data else None
+
+    async def _previous_id(self, info: Info) -> str | None:
+        row = self.row
+        if row.previous_id or row.status != SubmittalStatus.DRAFT.value:
+            return row.previous_id
+        if row.based_on_id:
+            return row.based_on_id
+        return await latest_submitted_ids(info).load((row.facility_id, row.element_type))
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The submission this one is compared with: the one before it (for a "
+        "draft, the one it copies, else the latest). Null for a first submission.")
+    async def previous_submittal(self, info: Info) -> SubmittalElement | None:
+        previous_id = await self._previous_id(info)
+        return await visible_element(info, previous_id) if previous_id else None
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Field-by-field differences from previousSubmittal (from nothing for a "
+        "first submission), in form order; at most `first` (up to 2,000).")
+    async def differences(self, info: Info, first: int = 500) -> list[ElementDifference]:
+        if self.row.status == SubmittalStatus.NOT_APPLICABLE.value:
             return []
-        return [dt.DocumentSlot.from_pydantic(s) for s in model.documents]  # type: ignore[attr-defined]
+        current = self._model()
+        if current is None:
+            return []
+        previous: Model | None = None
+        previous_id = await self._previous_id(info)
+        if previous_id:
+            row = await elements_by_id(info).load(previous_id)
+            if row is not None and row.element_type == self.row.element_type:
+                try:
+                    previous = parse(ElementType(row.element_type), row.data)
+                except InvalidData:
+                    previous = None
+        if not self.sees_secrets:
+            current, previous = _withheld(current), _withheld(previous)
+        found = differences(previous, current)[:max(0, min(first, 2000))]
+        return [ElementDifference(path=d.field, label=d.label,
+                                  kind=DifferenceKindEnum(d.kind.value),
+                                  before=d.before, after=d.after, significant=d.significant)
+                for d in found]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The whole element data as JSON, in the documented schema.")
@@ -247,6 +340,13 @@ class SubmittalElement:
         if model is None:
             return []
         return user_errors(validate(ElementType(self.row.element_type), model))
+
+
+def _withheld(model: Any) -> Any:
+    """An inventory as a reader without trade-secret rights sees it."""
+    if not isinstance(model, HazardousMaterialsInventory):
+        return model
+    return model.model_copy(update={"materials": tuple(redact(m)[0] for m in model.materials)})
 
 
 def _position(cursor: str) -> int:

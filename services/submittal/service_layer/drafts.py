@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from common.auth import Principal
 from services.submittal.adapters.tables import Element, now
-from services.submittal.domain.element_data import InvalidData, parse, validate
+from services.submittal.domain.element_data import InvalidData, parse, prepare, validate
 from services.submittal.domain.elements import ElementType, SubmittalStatus
 from services.submittal.domain.facility_info import prefill
 from services.submittal.domain.issues import Issue
@@ -85,7 +85,7 @@ async def save_draft(
                           "longer change; start a new draft to correct it.")
         element = ElementType(draft.element_type)
         try:
-            model = parse(element, data)
+            model = prepare(element, data)
         except InvalidData as error:
             raise Invalid(error.issues) from error
         await check_documents(session, facility.id, model)

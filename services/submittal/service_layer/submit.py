@@ -84,6 +84,7 @@ async def submit_drafts(
             element = ElementType(draft.element_type)
             previous = await latest_submitted(session, facility_id, element)
             change = classify(typed(previous) if previous else None, models[draft.id])
+            draft.previous_id = previous.id if previous else None
             await _mark_submitted(session, caller, facility, draft, change, stamp)
         if {ElementType(d.element_type) for d in drafts} >= set(HMBP):
             await _certified(session, caller, facility, drafts, "SUBMISSION", None, stamp)
@@ -164,7 +165,7 @@ async def certify_no_change(
                 status=SubmittalStatus.SUBMITTED.value, data=dict(source.data),
                 based_on="LAST_SUBMITTAL", based_on_id=source.id, created_by=caller.user_id,
                 created_at=stamp, updated_at=stamp, no_change_certification=True,
-                certification_statement=statement,
+                certification_statement=statement, previous_id=source.id,
             )
             session.add(copy)
             await session.flush()

@@ -6,6 +6,7 @@ import {
   Badge, ELEMENT_NAMES, ErrorNotice, formatDateTime, fullName, humanize, Loaded, Page, Success, UserErrors,
   useMutation, useQuery,
 } from "../ui";
+import { ElementView, Fields, useElementForm, type Data, type Difference, type FormSpec } from "./form";
 import { InventoryTable, type Material } from "./inventory";
 import { SlotEditor, type Slot } from "./slots";
 
@@ -13,7 +14,9 @@ const ELEMENT = gql`
   query ElementPage($id: ID!) {
     submittalElement(id: $id) {
       id element status createdAt updatedAt submittedAt basedOn basedOnElementId changeFromPrevious
-      noChangeCertification certificationStatement data
+      noChangeCertification certificationStatement data legacyData
+      previousSubmittal { id submittedAt }
+      differences(first: 2000) { path label kind before after significant }
       facility { id name cersId }
       createdBy { firstName lastName }
       submittedBy { firstName lastName }
@@ -21,11 +24,12 @@ const ELEMENT = gql`
       validation { field message code severity }
     }
   }`;
-const PREVIOUS = gql`
-  query PreviousElement($id: ID!) { submittalElement(id: $id) { id status submittedAt data } }`;
 const SAVE = gql`
   mutation SaveDraft($input: SaveDraftInput!) {
-    saveDraft(input: $input) { element { id updatedAt data validation { field message code severity } } userErrors { field message code severity } }
+    saveDraft(input: $input) {
+      element { id updatedAt data validation { field message code severity } differences(first: 2000) { path label kind before after significant } }
+      userErrors { field message code severity } findings { field message code severity }
+    }
   }`;
 const DISCARD = gql`
   mutation DiscardDraft($input: ElementIdInput!) { discardDraft(input: $input) { id userErrors { field message code severity } } }`;
@@ -38,16 +42,25 @@ const REVIEW = gql`
     reviewSubmittalElement(input: $input) { element { id status review { action comments reviewedAt } } userErrors { field message code severity } }
   }`;
 
-type Data = Record<string, unknown>;
+/** The element types drawn from their form description, and the SaveDraftInput field of each. */
+const TYPED: Record<string, string> = {
+  UST: "ust", TIERED_PERMITTING: "tieredPermitting", RECYCLABLE_MATERIALS_REPORT: "recyclableMaterialsReport",
+  REMOTE_WASTE_CONSOLIDATION: "remoteWasteConsolidation", HAZARDOUS_WASTE_TANK_CLOSURE: "hazardousWasteTankClosure",
+  APSA: "apsa", CALARP: "calArp",
+};
 interface Element {
   id: string; element: string; status: string; createdAt: string; updatedAt: string; submittedAt: string | null;
   basedOn: string; basedOnElementId: string | null; changeFromPrevious: string | null; noChangeCertification: boolean;
-  certificationStatement: string | null; data: Data; facility: { id: string; name: string; cersId: number };
+  certificationStatement: string | null; data: Data; legacyData: unknown; facility: { id: string; name: string; cersId: number };
+  previousSubmittal: { id: string; submittedAt: string | null } | null; differences: Difference[];
   createdBy: { firstName: string; lastName: string } | null; submittedBy: { firstName: string; lastName: string } | null;
   review: { action: string; comments: string | null; reviewedAt: string; reviewer: { firstName: string; lastName: string } | null } | null;
   validation: UserError[];
 }
-type Saved = { element: { id: string; updatedAt: string; data: Data; validation: UserError[] } | null; userErrors: UserError[] };
+type Saved = {
+  element: { id: string; updatedAt: string; data: Data; validation: UserError[]; differences: Difference[] } | null;
+  userErrors: UserError[]; findings: UserError[];
+};
 
 const get = (data: Data, path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Data)[k] : undefined), data);
 function set(data: Data, path: string[], value: unknown): Data {
@@ -209,32 +222,56 @@ function Review({ element, onDone }: { element: Element; onDone: (m: string) => 
 }
 
 function Comparison({ element }: { element: Element }) {
-  const state = useQuery<{ submittalElement: { id: string; submittedAt: string | null; data: Data } | null }>(
-    PREVIOUS, { id: element.basedOnElementId ?? "" }, !element.basedOnElementId);
-  if (!element.basedOnElementId) return <p className="muted">Started {element.basedOn === "BLANK" ? "blank" : "from the last submittal"}.</p>;
+  const previous = element.previousSubmittal;
+  if (!previous) {
+    return <p className="muted">{element.status === "DRAFT"
+      ? `Started ${element.basedOn === "BLANK" ? "blank" : "from the last submittal"}; nothing submitted before to compare with.`
+      : "The first submission of this element: nothing before it to compare with."}</p>;
+  }
+  const materials = element.differences.filter((d) => d.path[0] === "materials" && d.path.length === 2);
+  const changed = new Set(element.differences.filter((d) => d.path[0] === "materials" && d.path.length > 2).map((d) => d.path[1]));
+  const names = (list: Difference[]) => list.slice(0, 10).map((d) => d.label.replace(/^Materials? /, "")).join(", ");
+  const added = materials.filter((d) => d.kind === "ADDED");
+  const removed = materials.filter((d) => d.kind === "REMOVED");
   return (
-    <Loaded state={state}>{(data) => {
-      const previous = data.submittalElement;
-      if (!previous) return null;
-      const before = new Map(((previous.data.materials as Material[] | undefined) ?? []).map((m) => [String(m.commonName), m]));
-      const after = new Map(((element.data.materials as Material[] | undefined) ?? []).map((m) => [String(m.commonName), m]));
-      const added = [...after.keys()].filter((k) => !before.has(k));
-      const removed = [...before.keys()].filter((k) => !after.has(k));
-      const changed = [...after.keys()].filter((k) => before.has(k) && before.get(k)?.maximumDailyAmount !== after.get(k)?.maximumDailyAmount);
-      return (
-        <div className="card">
-          <p>Compared with the <Link to={`/elements/${previous.id}`}>submittal of {formatDateTime(previous.submittedAt)}</Link>
-            {element.changeFromPrevious ? <>: <strong>{humanize(element.changeFromPrevious)}</strong></> : null}.</p>
-          {element.element === "HAZARDOUS_MATERIALS_INVENTORY" ? (
-            <ul>
-              <li>{added.length} new material{added.length === 1 ? "" : "s"}{added.length ? `: ${added.slice(0, 10).join(", ")}` : ""}</li>
-              <li>{removed.length} removed{removed.length ? `: ${removed.slice(0, 10).join(", ")}` : ""}</li>
-              <li>{changed.length} with a changed maximum amount{changed.length ? `: ${changed.slice(0, 10).join(", ")}` : ""}</li>
-            </ul>
-          ) : null}
+    <div className="card no-print-break">
+      <p>Compared with the <Link to={`/elements/${previous.id}`}>submittal of {formatDateTime(previous.submittedAt)}</Link>
+        {element.changeFromPrevious ? <>: <strong>{humanize(element.changeFromPrevious)}</strong></> : null}.</p>
+      {element.element === "HAZARDOUS_MATERIALS_INVENTORY" ? (
+        <ul>
+          <li>{added.length} new material{added.length === 1 ? "" : "s"}{added.length ? `: ${names(added)}` : ""}</li>
+          <li>{removed.length} removed{removed.length ? `: ${names(removed)}` : ""}</li>
+          <li>{changed.size} with changed answers</li>
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** An element drawn from its form description: the form while a draft is edited, the
+ * readable view (with differences marked) otherwise and on paper. */
+function DescribedElement({ element, data, editable, findings, differences, onChange }: {
+  element: Element; data: Data; editable: boolean; findings: UserError[]; differences: Difference[];
+  onChange: (d: Data) => void;
+}) {
+  const form = useElementForm(element.element);
+  const compared = element.previousSubmittal ? `the submittal of ${formatDateTime(element.previousSubmittal.submittedAt)}` : null;
+  return (
+    <Loaded state={form}>{({ elementForm }: { elementForm: FormSpec }) => (
+      <>
+        {editable ? (
+          <div className="no-print">
+            <p className="hint"><span aria-hidden="true">*</span> marks what a submission needs. Save as often as you like; a draft may be incomplete.</p>
+            <Fields fields={elementForm.fields} value={data} path={[]} context={[]} errors={findings} readOnly={false}
+              facilityId={element.facility.id} onChange={onChange} />
+          </div>
+        ) : null}
+        <div className={editable ? "print-only" : undefined}>
+          <ElementView spec={elementForm} data={data} differences={compared && element.status !== "NOT_APPLICABLE" ? differences : null}
+            comparedWith={compared} />
         </div>
-      );
-    }}</Loaded>
+      </>
+    )}</Loaded>
   );
 }
 
@@ -244,6 +281,7 @@ function Editor({ element }: { element: Element }) {
   const [data, setData] = useState<Data>(element.data);
   const [dirty, setDirty] = useState(false);
   const [findings, setFindings] = useState<UserError[]>(element.validation);
+  const [differences, setDifferences] = useState<Difference[]>(element.differences);
   const [notice, setNotice] = useState<string | null>(null);
   const save = useMutation<{ saveDraft: Saved }>(SAVE);
   const discard = useMutation<{ discardDraft: { id: string | null; userErrors: UserError[] } }>(DISCARD);
@@ -258,16 +296,22 @@ function Editor({ element }: { element: Element }) {
     window.addEventListener("beforeunload", warn);
     return () => window.removeEventListener("beforeunload", warn);
   }, [dirty]);
+  const type = element.element;
+  const typedKey = TYPED[type];
   const submitSave = async (event: FormEvent) => {
     event.preventDefault();
     setRefused(null);
-    const result = await save.run({ input: { id: element.id, data } });
+    // The typed elements go through their typed input, so GraphQL itself checks their shape.
+    const input = typedKey ? { id: element.id, [typedKey]: data } : { id: element.id, data };
+    const result = await save.run({ input });
     if (!result) return; // the form keeps everything typed; save.error says what happened
     const saved = result.saveDraft;
     if (saved.element) {
-      setFindings(saved.element.validation);
+      setData(saved.element.data);
+      setFindings(saved.findings);
+      setDifferences(saved.element.differences);
       setDirty(false);
-      const errors = saved.element.validation.filter((v) => v.severity === "ERROR").length;
+      const errors = saved.findings.filter((v) => v.severity === "ERROR").length;
       setNotice(errors ? `Draft saved. ${errors} problem${errors > 1 ? "s" : ""} must be fixed before it can be submitted.` : "Draft saved. It is ready to submit.");
     } else {
       setRefused(saved.userErrors);
@@ -278,19 +322,28 @@ function Editor({ element }: { element: Element }) {
     const result = await discard.run({ input: { id: element.id } });
     if (result?.discardDraft.id) window.history.back();
   };
-  const type = element.element;
+  const readable = typedKey || (!editable && ["FACILITY_INFORMATION", "EMERGENCY_RESPONSE_TRAINING_PLANS"].includes(type));
   return (
     <form onSubmit={submitSave} className="editor" noValidate>
       {notice ? <Success>{notice}</Success> : null}
       {save.error ? <ErrorNotice error={`${save.error} Your changes are still here; save again when ready.`} /> : null}
       <UserErrors errors={refused} />
-      {findings.length && !refused ? (
-        <details className="card" open={findings.length < 8}>
+      {findings.length && !refused && element.status === "DRAFT" ? (
+        <details className="card no-print" open={findings.length < 8}>
           <summary>{findings.filter((f) => f.severity === "ERROR").length} errors, {findings.filter((f) => f.severity === "WARNING").length} warnings</summary>
           <UserErrors errors={findings} />
         </details>
       ) : null}
-      {type === "FACILITY_INFORMATION" ? <FacilityInformation data={data} onChange={change} readOnly={!editable} errors={findings} /> : null}
+      {element.legacyData ? (
+        <details className="card">
+          <summary>Kept from the earlier version of this element</summary>
+          <p>The upgrade to typed fields could not place these answers in a field. They are kept here; copy what still applies into the form.</p>
+          <pre className="mono legacy">{JSON.stringify(element.legacyData, null, 2)}</pre>
+        </details>
+      ) : null}
+      {readable ? <DescribedElement element={element} data={data} editable={editable && !!typedKey} findings={findings}
+        differences={differences} onChange={change} /> : null}
+      {type === "FACILITY_INFORMATION" && editable ? <FacilityInformation data={data} onChange={change} readOnly={!editable} errors={findings} /> : null}
       {type === "HAZARDOUS_MATERIALS_INVENTORY" ? (
         <>
           {editable ? <CsvImport elementId={element.id} onImported={(next, validation, count) => {
@@ -301,14 +354,12 @@ function Editor({ element }: { element: Element }) {
             errors={errorsAt(findings, ["siteMap"])} onChange={(slot) => change({ ...data, siteMap: slot })} />
         </>
       ) : null}
-      {type === "EMERGENCY_RESPONSE_TRAINING_PLANS" ? PLAN_SLOTS.map(([key, label]) => (
+      {type === "EMERGENCY_RESPONSE_TRAINING_PLANS" && editable ? PLAN_SLOTS.map(([key, label]) => (
         <SlotEditor key={key} id={key} label={label} slot={data[key] as Slot | null} facilityId={element.facility.id} readOnly={!editable}
           errors={errorsAt(findings, [key])} onChange={(slot) => change({ ...data, [key]: slot })} />
       )) : null}
-      {!["FACILITY_INFORMATION", "HAZARDOUS_MATERIALS_INVENTORY", "EMERGENCY_RESPONSE_TRAINING_PLANS"].includes(type)
-        ? <OtherElement data={data} onChange={change} readOnly={!editable} facilityId={element.facility.id} findings={findings} /> : null}
       {editable ? (
-        <div className="sticky-actions">
+        <div className="sticky-actions no-print">
           <button type="submit" disabled={save.busy}>{save.busy ? "Saving…" : "Save draft"}</button>
           <span className="muted" aria-live="polite">{dirty ? "Unsaved changes" : "All changes saved"}</span>
           <Link to={`/facilities/${element.facility.id}`}>Back to the facility</Link>
@@ -319,45 +370,28 @@ function Editor({ element }: { element: Element }) {
   );
 }
 
-function OtherElement({ data, onChange, readOnly, facilityId, findings }: { data: Data; onChange: (d: Data) => void; readOnly: boolean; facilityId: string; findings: UserError[] }) {
-  const [text, setText] = useState(JSON.stringify(data.fields ?? {}, null, 2));
-  const [problem, setProblem] = useState<string | null>(null);
-  const documents = (data.documents as Slot[] | undefined) ?? [];
-  return (
-    <>
-      <div className="field">
-        <label htmlFor="fields-json">Element fields (JSON, in CERS terms; see docs/elements.md)</label>
-        <textarea id="fields-json" rows={10} readOnly={readOnly} value={text} className="mono" aria-invalid={problem ? true : undefined}
-          onChange={(e) => {
-            setText(e.target.value);
-            try { onChange({ ...data, fields: JSON.parse(e.target.value) as unknown }); setProblem(null); } catch { setProblem("This is not valid JSON yet."); }
-          }} />
-        {problem ? <p className="field-error">{problem}</p> : null}
-      </div>
-      {documents.map((slot, i) => (
-        <SlotEditor key={i} id={`doc-${i}`} label={`Document ${i + 1}`} slot={slot} facilityId={facilityId} readOnly={readOnly}
-          errors={errorsAt(findings, ["documents", String(i)])} onChange={(s) => onChange({ ...data, documents: documents.map((d, j) => (j === i ? s : d)) })} />
-      ))}
-      {readOnly ? null : <button type="button" className="secondary" onClick={() => onChange({ ...data, documents: [...documents, {}] })}>Add a document</button>}
-    </>
-  );
-}
-
 export function ElementPage({ id }: { id: string }) {
   const state = useQuery<{ submittalElement: Element | null }>(ELEMENT, { id });
+  useEffect(() => {
+    // Paper shows everything: folded sections open for printing.
+    const unfold = () => document.querySelectorAll("details").forEach((d) => { d.open = true; });
+    window.addEventListener("beforeprint", unfold);
+    return () => window.removeEventListener("beforeprint", unfold);
+  }, []);
   const [notice, setNotice] = useState<string | null>(null);
   const portal = currentSession()?.portal;
   const element = state.data?.submittalElement;
   const title = element ? `${ELEMENT_NAMES[element.element]} · ${element.facility.name}` : "Submittal element";
   return (
-    <Page title={title}>
+    <Page title={title} actions={element ? <button type="button" className="secondary no-print" onClick={() => window.print()}>Print or save as PDF</button> : undefined}>
       {notice ? <Success>{notice}</Success> : null}
       <Loaded state={state}>{(data) => {
         const e = data.submittalElement;
         if (!e) return <ErrorNotice error="This submittal element was not found, or it is not yours to see." />;
         return (
           <>
-            <p className="crumbs"><Link to={`/facilities/${e.facility.id}`}>{e.facility.name} (CERS ID {e.facility.cersId})</Link></p>
+            <p className="crumbs no-print"><Link to={`/facilities/${e.facility.id}`}>{e.facility.name} (CERS ID {e.facility.cersId})</Link></p>
+            <p className="print-only">{e.facility.name} · CERS ID {e.facility.cersId}</p>
             <dl className="facts">
               <div><dt>Status</dt><dd><Badge status={e.status} /></dd></div>
               <div><dt>{e.submittedAt ? "Submitted" : "Started"}</dt><dd>{formatDateTime(e.submittedAt ?? e.createdAt)}{" "}
@@ -372,7 +406,7 @@ export function ElementPage({ id }: { id: string }) {
               </div>
             ) : null}
             <Comparison element={e} />
-            {portal === "regulator" && e.status !== "DRAFT" ? <Review element={e} onDone={(m) => { setNotice(m); state.reload(); }} /> : null}
+            {portal === "regulator" && e.status !== "DRAFT" ? <div className="no-print"><Review element={e} onDone={(m) => { setNotice(m); state.reload(); }} /></div> : null}
             <Editor key={e.id + e.status} element={e} />
           </>
         );

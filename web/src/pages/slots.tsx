@@ -13,6 +13,18 @@ const OPTIONS: [string, string][] = [
   ["PUBLIC_URL", "Public web address"],
 ];
 
+/** How a slot is provided, in words (the read-only and printed views). */
+export function slotText(slot: Slot | null | undefined): string {
+  if (!slot?.option) return "Not provided";
+  let text = OPTIONS.find(([o]) => o === slot.option)?.[1] ?? slot.option;
+  if (slot.documentIds?.length) text += ` (${slot.documentIds.length} document${slot.documentIds.length > 1 ? "s" : ""})`;
+  if (slot.providedOn) text += ` on ${slot.providedOn}`;
+  if (slot.otherElement) text += `: ${ELEMENT_NAMES[slot.otherElement] ?? slot.otherElement}`;
+  if (slot.url) text += `: ${slot.url}`;
+  if (slot.comment) text += ` · ${slot.comment}`;
+  return text;
+}
+
 /** One document slot (site map, emergency response plan, ...); uploads go to /documents. */
 export function SlotEditor({ id, label, slot, facilityId, onChange, readOnly, errors }: {
   id: string; label: string; slot: Slot | null | undefined; facilityId: string; onChange: (s: Slot) => void;
