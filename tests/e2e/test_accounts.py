@@ -242,8 +242,8 @@ def test_a_fresh_browser_is_never_signed_in_as_whoever_signed_in_before(
     assert len(page.headers.get_list("date")) == 1, "the proxy passed identity's Date along too"
 
 
-AGENCY_REQUESTS = """{ regulatorAgencies(county: "Plumas") {
-  accessRequests { id status requestedRole organization { name } } } }"""
+AGENCY_REQUESTS = """{ myAgencies {
+  accessRequests(first: 50) { id status requestedRole organization { name } } } }"""
 DEACTIVATE = """mutation Leave($input: DeactivateAccountInput!) {
   deactivateAccount(input: $input) { ok userErrors { code message } } }"""
 
@@ -263,7 +263,7 @@ def test_the_regulator_decides_access_to_a_business_that_has_no_lead_user(
 
     def listed() -> bool:
         body = client.data(actors.gql(DEMO_REGULATOR[0], AGENCY_REQUESTS))
-        requests = body["regulatorAgencies"][0]["accessRequests"] or []
+        requests = body["myAgencies"][0]["accessRequests"] or []
         return request_id in [r["id"] for r in requests]
 
     # With Lou gone the business has no lead user, so the request goes to its regulator.

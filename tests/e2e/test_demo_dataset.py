@@ -30,7 +30,7 @@ COUNTIES = (
     "Tulare", "Tuolumne", "Ventura", "Yolo", "Yuba",
 )
 AGENCIES = "{ regulatorAgencies { name kind counties phone website } }"
-DEMO_FACILITIES = """{ myBusinesses { edges { node { name orgCode
+DEMO_FACILITIES = """{ myBusinesses(first: 5) { edges { node { name orgCode
   facilities(first: 50) { totalCount edges { node { cersId county regulator { name }
     currentHmbp {
       facilityInformation { status }

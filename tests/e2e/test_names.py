@@ -23,7 +23,7 @@ ELEMENT_PAGE = """query ElementPage($id: ID!) { submittalElement(id: $id) {
   id status createdBy { firstName lastName } submittedBy { firstName lastName }
   review { action reviewer { firstName lastName } }
 } }"""
-AGENCY_PAGE = """{ regulatorAgencies { name staff { role user { id firstName lastName } } } }"""
+AGENCY_PAGE = """{ myAgencies { name staff { role user { id firstName lastName } } } }"""
 REVIEW = """mutation Review($input: ReviewSubmittalElementInput!) {
   reviewSubmittalElement(input: $input) { element { id status } userErrors { code } } }"""
 REMOVE = """mutation Remove($input: PersonInput!) {
@@ -65,7 +65,7 @@ def test_the_business_its_regulator_and_statewide_readers_get_the_names_the_page
         # No errors above: every actor is readable (the demo seed is no one's account).
         assert DANA in [h["actor"] for h in facility["history"]], facility["history"]
 
-    agencies = client.data(actors.gql(DEMO_REGULATOR[0], AGENCY_PAGE))["regulatorAgencies"]
+    agencies = client.data(actors.gql(DEMO_REGULATOR[0], AGENCY_PAGE))["myAgencies"]
     staff = [s["user"] for a in agencies for s in a["staff"] or [] if s["user"]]
     assert PAT in [{"firstName": u["firstName"], "lastName": u["lastName"]} for u in staff]
 

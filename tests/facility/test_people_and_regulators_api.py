@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from services.facility.adapters.tables import OutgoingMail
@@ -150,3 +152,42 @@ async def test_agency_admins_manage_staff_and_due_dates_in_their_agency_only(api
     ]["extensions"]["code"] == "FORBIDDEN"
     moved = await api(due, as_="pat", portal="regulator", f=created["facility"]["id"])
     assert moved["data"]["setAnnualDueDate"]["facility"]["annualDueDate"] == "2027-07-01"
+
+
+async def test_my_agencies_are_the_callers_own_and_nobody_elses(api, app):
+    await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    await agency(app, "Yuba County Environmental Health", "Yuba", "yul")
+    await business(api, "ann", "1 Main St")
+    mine = "{ myAgencies { name staff { role } } }"
+    pat = (await api(mine, as_="pat", portal="regulator"))["data"]["myAgencies"]
+    assert [a["name"] for a in pat] == ["Plumas County Environmental Health"]
+    assert pat[0]["staff"] == [{"role": "ADMIN"}]
+    assert (await api(mine, as_="ann"))["data"]["myAgencies"] == []
+    assert (await api(mine))["data"]["myAgencies"] == []
+
+
+async def test_access_requests_come_undecided_first_newest_first_and_in_bounded_pages(
+    api, app, clock
+):
+    created = await business(api, "ann", "1 Main St")
+    org = created["organization"]["id"]
+    ask = """mutation($o: ID) { requestAccess(input: {organizationId: $o,
+      requestedRole: VIEWER}) { accessRequest { id } } }"""
+    ids = []
+    for who in ("bob", "cid", "dee"):
+        clock.now += timedelta(minutes=1)
+        ids.append((await api(ask, as_=who, o=org))["data"]["requestAccess"]["accessRequest"]["id"])
+    decide = """mutation($id: ID!) { decideAccessRequest(input: {id: $id, decision: DENY}) {
+      accessRequest { status } } }"""
+    await api(decide, as_="ann", id=ids[2])
+    page = """query($o: ID!, $n: Int!) { organization(id: $o) {
+      accessRequests(first: $n) { id status } } }"""
+    two = (await api(page, as_="ann", o=org, n=2))["data"]["organization"]["accessRequests"]
+    assert [r["id"] for r in two] == [ids[1], ids[0]]
+    assert {r["status"] for r in two} == {"PENDING"}
+    every = (await api(page, as_="ann", o=org, n=200))["data"]["organization"]["accessRequests"]
+    assert [r["id"] for r in every] == [ids[1], ids[0], ids[2]]
+    too_many = await api(page, as_="ann", o=org, n=201)
+    assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    outsider = (await api(page, as_="bob", o=org, n=2))["data"]["organization"]
+    assert outsider is None or outsider["accessRequests"] is None

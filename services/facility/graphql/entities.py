@@ -29,11 +29,28 @@ from services.facility.graphql.values import (
     SystemActorKind,
     UpdateRequiredReason,
 )
+from services.facility.service_layer.people import PENDING
 from services.facility.service_layer.records import actor_of
 
 Info = strawberry.Info[Any, Any]
 
 MAX_HISTORY_PAGE = 200
+MAX_REQUEST_PAGE = 200
+
+
+def _check_page(first: int) -> None:
+    if not 0 <= first <= MAX_REQUEST_PAGE:
+        raise coded_error("BAD_USER_INPUT", f"first must be between 0 and {MAX_REQUEST_PAGE}.",
+                          field=["first"])
+
+
+def _newest_undecided_first(where: Any, first: int) -> Any:
+    return (
+        select(t.AccessRequest)
+        .where(where)
+        .order_by(col(t.AccessRequest.status) != PENDING, col(t.AccessRequest.created_at).desc())
+        .limit(first)
+    )
 
 
 @strawberry.federation.type(keys=["id"])
@@ -397,9 +414,12 @@ class Organization:
         rows = await loaders.members(info).load(str(self.id)) or []
         return [Membership.from_domain(m) for m in rows]
 
-    @strawberry.field(description="Pending and past invitations; lead users only.",  # type: ignore[untyped-decorator]
-                      directives=[list_size(assumed=50)])
-    async def invitations(self, info: Info) -> list[Invitation] | None:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Invitations, pending ones first, newest first; at most `first` (up to "
+        f"{MAX_REQUEST_PAGE}). Lead users only.",
+        directives=[list_size(slicing=["first"])])
+    async def invitations(self, info: Info, first: int = 50) -> list[Invitation] | None:
+        _check_page(first)
         caller = await loaders.caller_of(info)
         if caller.business_role(str(self.id)) is not Role.LEAD_USER:
             return None
@@ -407,22 +427,26 @@ class Organization:
             rows = await session.execute(
                 select(t.Invitation)
                 .where(col(t.Invitation.organization_id) == str(self.id))
-                .order_by(col(t.Invitation.created_at))
+                .order_by(col(t.Invitation.status) != PENDING,
+                          col(t.Invitation.created_at).desc())
+                .limit(first)
             )
             now = loaders.app_of(info).now()
             return [Invitation.from_domain(r, now) for r in rows.scalars()]
 
-    @strawberry.field(description="Access requests to decide; lead users only.",  # type: ignore[untyped-decorator]
-                      directives=[list_size(assumed=50)])
-    async def access_requests(self, info: Info) -> list[AccessRequest] | None:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Access requests, those to decide first, newest first; at most `first` "
+        f"(up to {MAX_REQUEST_PAGE}). Lead users only.",
+        directives=[list_size(slicing=["first"])])
+    async def access_requests(self, info: Info, first: int = 50) -> list[AccessRequest] | None:
+        _check_page(first)
         caller = await loaders.caller_of(info)
         if caller.business_role(str(self.id)) is not Role.LEAD_USER:
             return None
         async with loaders.app_of(info).db.read() as session:
             rows = await session.execute(
-                select(t.AccessRequest)
-                .where(col(t.AccessRequest.organization_id) == str(self.id))
-                .order_by(col(t.AccessRequest.created_at))
+                _newest_undecided_first(col(t.AccessRequest.organization_id) == str(self.id),
+                                        first)
             )
             return [AccessRequest.from_domain(r) for r in rows.scalars()]
 
@@ -509,17 +533,18 @@ class RegulatorAgency:
         rows = await loaders.staff(info).load(str(self.id)) or []
         return [StaffMember.from_domain(s) for s in rows]
 
-    @strawberry.field(description="Requests for businesses without a lead user; APPROVER+.",  # type: ignore[untyped-decorator]
-                      directives=[list_size(assumed=50)])
-    async def access_requests(self, info: Info) -> list[AccessRequest] | None:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Requests for businesses without a lead user, those to decide first, "
+        f"newest first; at most `first` (up to {MAX_REQUEST_PAGE}). APPROVER and above.",
+        directives=[list_size(slicing=["first"])])
+    async def access_requests(self, info: Info, first: int = 50) -> list[AccessRequest] | None:
+        _check_page(first)
         caller = await loaders.caller_of(info)
         role = caller.staff_role(str(self.id))
         if role is None or not role.at_least(Staff.APPROVER):
             return None
         async with loaders.app_of(info).db.read() as session:
             rows = await session.execute(
-                select(t.AccessRequest)
-                .where(col(t.AccessRequest.agency_id) == str(self.id))
-                .order_by(col(t.AccessRequest.created_at))
+                _newest_undecided_first(col(t.AccessRequest.agency_id) == str(self.id), first)
             )
             return [AccessRequest.from_domain(r) for r in rows.scalars()]

@@ -8,7 +8,7 @@ import strawberry
 from sqlalchemy import select
 from sqlmodel import col
 
-from common.graphql import list_size
+from common.graphql import context_of, list_size
 from services.facility.adapters import tables as t
 from services.facility.domain.counties import county_id
 from services.facility.graphql import loaders
@@ -80,6 +80,27 @@ class Query:
         except ServiceError as exc:
             raise_coded(exc)
             raise
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The agencies the caller is staff of (any role), by name; empty for "
+        "everyone else. What a regulator's own pages read, instead of the whole directory.",
+        directives=[list_size(assumed=5)])
+    async def my_agencies(self, info: Info) -> list[RegulatorAgency]:
+        principal = context_of(info).principal
+        user_id = principal.user_id if principal is not None else None
+        if user_id is None:
+            return []
+        query = (
+            select(t.Agency)
+            .where(col(t.Agency.id).in_(
+                select(col(t.StaffMember.agency_id)).where(col(t.StaffMember.user_id) == user_id)
+            ))
+            .order_by(col(t.Agency.name))
+        )
+        async with loaders.app_of(info).db.read() as session:
+            return [
+                RegulatorAgency.from_domain(a) for a in (await session.execute(query)).scalars()
+            ]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The public directory of agencies, optionally for one county.",

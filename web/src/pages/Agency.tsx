@@ -3,14 +3,14 @@ import { gql, type UserError } from "../api";
 import { Link } from "../router";
 import { Empty, ErrorNotice, formatDate, fullName, humanize, Loaded, Page, Success, UserErrors, useMutation, useQuery } from "../ui";
 
-const MY_AGENCIES = gql`query MyAgencies { regulatorAgencies { id name kind counties cities phone staff { role } } }`;
+const MY_AGENCIES = gql`query MyAgencies { myAgencies { id name kind counties cities phone staff { role } } }`;
 const AGENCY = gql`
   query AgencyStaff {
     me { id }
-    regulatorAgencies {
+    myAgencies {
       id name kind counties cities phone email address website defaultDueDate certificationWindowDays
       staff { email role grantedAt pending user { id firstName lastName } }
-      accessRequests { id requestedRole status message createdAt requester { firstName lastName username } facility { cersId name } }
+      accessRequests(first: 50) { id requestedRole status message createdAt requester { firstName lastName username } facility { cersId name } }
     }
   }`;
 const ADD = gql`mutation AddAgencyStaff($input: AgencyStaffInput!) { addAgencyStaff(input: $input) { staffMember { email role pending } userErrors { field message code severity } } }`;
@@ -30,11 +30,11 @@ interface Agency {
 type Result = { userErrors: UserError[] };
 
 export function Agencies() {
-  const state = useQuery<{ regulatorAgencies: { id: string; name: string; kind: string; counties: string[]; cities: string[]; phone: string | null; staff: { role: string }[] | null }[] }>(MY_AGENCIES);
+  const state = useQuery<{ myAgencies: { id: string; name: string; kind: string; counties: string[]; cities: string[]; phone: string | null; staff: { role: string }[] | null }[] }>(MY_AGENCIES);
   return (
     <Page title="My agency">
       <Loaded state={state}>{(data) => {
-        const mine = data.regulatorAgencies.filter((a) => a.staff !== null);
+        const mine = data.myAgencies;
         if (!mine.length) return <Empty><p>You are not on an agency's staff yet. Ask your agency's admin to add you with your account's email address.</p></Empty>;
         return <ul className="cards">{mine.map((a) => (
           <li key={a.id} className="card"><h2><Link to={`/agencies/${a.id}`}>{a.name}</Link></h2>
@@ -183,10 +183,10 @@ function AgencyDetails({ agency, onDone }: { agency: Agency; onDone: (m: string)
 }
 
 export function AgencyPage({ id }: { id: string }) {
-  const state = useQuery<{ me: { id: string } | null; regulatorAgencies: Agency[] }>(AGENCY);
+  const state = useQuery<{ me: { id: string } | null; myAgencies: Agency[] }>(AGENCY);
   const [notice, setNotice] = useState<string | null>(null);
   const done = (m: string) => { setNotice(m); state.reload(); };
-  const agency = state.data?.regulatorAgencies.find((a) => a.id === id);
+  const agency = state.data?.myAgencies.find((a) => a.id === id);
   return (
     <Page title={agency?.name ?? "Agency"}>
       {notice ? <Success>{notice}</Success> : null}

@@ -11,7 +11,7 @@ const QUEUE = gql`
       edges { node { id element status submittedAt changeFromPrevious facility { id name cersId county } } }
     }
   }`;
-const AGENCIES = gql`query MyAgencyChoices { regulatorAgencies { id name counties staff { role } } }`;
+const AGENCIES = gql`query MyAgencyChoices { myAgencies { id name counties } }`;
 const SEARCH = gql`
   query SearchFacilities($filter: FacilityFilter, $after: String) {
     facilities(filter: $filter, first: 25, after: $after) {
@@ -43,8 +43,8 @@ export function ReviewQueue() {
   const status = query.get("status") ?? "";
   const agency = query.get("agency") ?? "";
   const after = query.get("after");
-  const agencies = useQuery<{ regulatorAgencies: { id: string; name: string; counties: string[]; staff: unknown[] | null }[] }>(AGENCIES);
-  const mine = (agencies.data?.regulatorAgencies ?? []).filter((a) => a.staff !== null);
+  const agencies = useQuery<{ myAgencies: { id: string; name: string; counties: string[] }[] }>(AGENCIES);
+  const mine = agencies.data?.myAgencies ?? [];
   const filter = { element: element || null, status: status ? [status] : ["SUBMITTED", "UNDER_REVIEW"], agencyId: agency || null };
   const state = useQuery<{ reviewQueue: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: QueueItem }[] } }>(QUEUE, { filter, after });
   const go = (patch: Record<string, string>) => navigate(withQuery("/review", { element, status, agency, ...patch }));
