@@ -70,11 +70,14 @@ class Verifier:
 
 
 def subgraph_urls(supergraph: Supergraph, settings: Settings) -> dict[str, str]:
-    """The supergraph's join__Graph urls, overridden by IDENTITY_URL, FACILITY_URL, ..."""
+    """Each subgraph's url exactly as the supergraph's join__Graph gives it, except that a
+    subgraph named identity, facility or submittal goes to ``$IDENTITY_URL/graphql`` (and so
+    on) when that variable is set explicitly: those variables name a service's base URL."""
     urls = dict(supergraph.graph_urls)
     for name in urls:
-        if name in settings.service_urls:
-            urls[name] = settings.service_urls[name]
+        base = settings.explicit_service_urls.get(name)
+        if base:
+            urls[name] = base + "/graphql"
     return urls
 
 

@@ -84,6 +84,11 @@ def main() -> int:
         print(f"run: building the portal failed ({exc}); serving the API only", file=sys.stderr)
 
     env = dict(os.environ, DATA_DIR=str(settings.data_dir))
+    # The committed supergraph names the default ports; the gateway sends a subgraph elsewhere
+    # only when IDENTITY_URL, FACILITY_URL or SUBMITTAL_URL is set, so the embedded run sets
+    # them to the ports it actually uses.
+    for service, url in settings.service_urls.items():
+        env.setdefault(f"{service.upper()}_URL", url)
     nats: NatsServerProcess | None = None
     if "NATS_URL" not in os.environ:
         if port_open("127.0.0.1", EMBEDDED_NATS_PORT):
