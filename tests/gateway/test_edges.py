@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from common.natsserver import free_port
+from gateway.planner import Planner
 from tests.gateway.conftest import Client, Federation, mint_token
 from tests.gateway.subgraphs import core as subgraphs
 
@@ -255,3 +258,24 @@ async def test_a_subgraph_that_drifted_from_the_supergraph_nulls_its_fields_with
     assert body["errors"][0]["path"] == ["me"]
     assert body["errors"][0]["extensions"]["serviceName"] == "users"
     assert "ghost" in body["errors"][0]["message"]
+
+
+async def test_a_gateway_bug_is_an_internal_server_error_logged_with_the_operation_hash(
+    core: Federation, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(_: Planner) -> None:
+        raise RuntimeError("a planner bug")
+
+    monkeypatch.setattr(Planner, "plan", broken)
+    base = core.gateway()
+    query = '{ facility(id: "f1") { name } }'
+    with caplog.at_level(logging.ERROR, logger="gateway.core"):
+        response = await http.post(base + "/graphql", json={"query": query})
+    # Never UNAVAILABLE: nothing is down, the gateway failed.
+    assert response.status_code == 500
+    [error] = response.json()["errors"]
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "operationHash": digest}
+    [record] = [r for r in caplog.records if r.name == "gateway.core"]
+    assert digest in record.getMessage() and record.exc_info is not None
