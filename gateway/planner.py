@@ -80,6 +80,8 @@ class Ctx:
     parent: Ctx | None = None
     via: GField | None = None  # the parent's field that leads here
     frag: str | None = None  # the type condition under ``via``, for abstract field types
+    # whether the object's __typename is already fetched (abstract positions, entities)
+    typed: bool = False
 
     @property
     def service(self) -> str:
@@ -230,7 +232,7 @@ class Planner:
         for key, nodes in fields.items():
             name = nodes[0].name.value
             if name == "__typename":
-                ctx.sel.typename = True
+                ctx.sel.typename = ctx.sel.typename or not ctx.typed
                 continue
             if name in ("__schema", "__type"):
                 continue
@@ -328,10 +330,10 @@ class Planner:
         touched: set[Group] = {parent.group}
         for obj in self._positions(parent.service, parent.type_name, gf.name, type_name):
             fields = self.collect(obj, sets)
-            if not fields:
-                continue
+            if all(nodes[0].name.value == "__typename" for nodes in fields.values()):
+                continue  # the abstract field's own __typename says it all
             ctx = Ctx(parent.group, gf.selection.fragment(obj), obj, path, provided, fields,
-                      parent, gf, obj)
+                      parent, gf, obj, typed=True)
             touched |= self.plan_fields(ctx, fields)
         return touched
 
@@ -356,7 +358,11 @@ class Planner:
         every: Fields = dict(shared)
         for fields in concrete.values():
             every.update(fields)
-        ctx = Ctx(parent.group, gf.selection, iface, path, provided, every, parent, gf)
+        # The subgraph answers __typename with the interface's name: enough to shape the
+        # interface's own fields when the client needs no concrete type.
+        gf.selection.typename = True
+        ctx = Ctx(parent.group, gf.selection, iface, path, provided, every, parent, gf,
+                  typed=True)
         wants_typename = any(n[0].name.value == "__typename" for n in shared.values())
         touched = self.plan_fields(ctx, {
             k: n for k, n in shared.items() if n[0].name.value != "__typename"
@@ -365,6 +371,14 @@ class Planner:
             obj: {k: n for k, n in fields.items() if shared.get(k) != n}
             for obj, fields in concrete.items()
         }
+        # Interface fields under a type condition (`... on Company { badge }`) are the
+        # interface object's to answer too: fetched here for every object, shown for the
+        # right type when the response is shaped.
+        movable = self._interface_level(ctx, residual)
+        if movable:
+            touched |= self.plan_fields(ctx, movable)
+            residual = {obj: {k: n for k, n in fields.items() if k not in movable}
+                        for obj, fields in residual.items()}
         residual = {obj: fields for obj, fields in residual.items() if fields}
         if not residual and not wants_typename:
             return touched
@@ -388,9 +402,31 @@ class Planner:
             if not wanted:
                 continue
             frag = Ctx(child.group, child.sel.fragment(obj), obj, path, None, concrete[obj],
-                       parent, gf, obj)
+                       parent, gf, obj, typed=True)
             touched |= self.plan_fields(frag, wanted)
         return touched
+
+    def _interface_level(self, ctx: Ctx, residual: dict[str, Fields]) -> Fields:
+        """The type-specific fields the interface object's subgraph resolves itself: one
+        field per response key across the types, else they stay with their types."""
+        iface = self.schema.get_type(ctx.type_name)
+        assert isinstance(iface, GraphQLInterfaceType)
+        movable: Fields = {}
+        signature: dict[str, tuple[str, str]] = {}
+        blocked: set[str] = set()
+        for fields in residual.values():
+            for key, nodes in fields.items():
+                name = nodes[0].name.value
+                if name.startswith("__") or name not in iface.fields or not self.local(
+                    ctx.service, ctx.type_name, name, ctx.provided
+                ):
+                    blocked.add(key)
+                    continue
+                sig = (name, arguments_text(tuple(nodes[0].arguments or ())))
+                if signature.setdefault(key, sig) != sig:
+                    blocked.add(key)
+                movable.setdefault(key, []).extend(n for n in nodes if n not in movable[key])
+        return {k: n for k, n in movable.items() if k not in blocked}
 
     # --- internal fields: keys and @requires ----------------------------------------------
 
@@ -465,7 +501,7 @@ class Planner:
         by_type: list[tuple[str, Projection]] = []
         for obj in self._positions(parent.service, parent.type_name, gf.name, type_name):
             ctx = Ctx(parent.group, gf.selection.fragment(obj), obj, path, provided,
-                      self.collect(obj, sets), parent, gf, obj)
+                      self.collect(obj, sets), parent, gf, obj, typed=True)
             t2, p = self.plan_internal(ctx, fieldset)
             touched |= t2
             by_type.append((obj, p))
@@ -527,11 +563,16 @@ class Planner:
         if finfo is not None and service in finfo.provides:
             below = [*(below or []), finfo.provides[service]]
         sets = sub_selections(nodes)
+        misses = 0
         if is_abstract_type(named) and not self.sg.is_interface_object(service, named.name):
-            types = [t for t in self.sg.possible_in(service, named.name)]
+            types = self._positions(service, type_name, name, named.name)
+            # A subgraph that does not know some members of a union or interface never returns
+            # those objects (a @shareable field whose subgraphs know different members):
+            # prefer one that knows them all, whatever the client selects on them.
+            misses += sum(1 for obj in self.schema.get_possible_types(named)
+                          if obj.name not in types)
         else:
             types = [named.name]
-        misses = 0
         for t in types:
             for nodes_below in self.collect(t, sets).values():
                 child = nodes_below[0].name.value
@@ -668,7 +709,8 @@ class Planner:
                 root.group.root_keys.append(first.key)
             at = root
         else:
-            anchor.sel.typename = True
+            if not anchor.typed:
+                anchor.sel.typename = True
             key = next(
                 (k for k in option.keys
                  if self.suppliable(anchor.service, anchor.type_name, k.fields, anchor.provided)),
@@ -683,7 +725,7 @@ class Planner:
             touched.add(anchor.group)
             group = self._entity_group(option, proj, key_proj, touched)
             at = Ctx(group, group.sel.fragment(option.rep_type), option.rep_type, anchor.path,
-                     None, anchor.client, anchor.parent, anchor.via, anchor.frag)
+                     None, anchor.client, anchor.parent, anchor.via, anchor.frag, typed=True)
         for step in option.chain:
             via = step.via
             assert via is not None
@@ -694,7 +736,8 @@ class Planner:
                 sel.typename = True
                 sel = sel.fragment(step.frag)
             at = Ctx(at.group, sel, step.type_name, step.path,
-                     self._provided_below(at, via.name), step.client, at, gf, step.frag)
+                     self._provided_below(at, via.name), step.client, at, gf, step.frag,
+                     typed=step.frag is not None)
         return at, touched
 
     def _entity_group(
