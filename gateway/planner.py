@@ -54,6 +54,8 @@ from gateway.supergraph import Key, Supergraph
 
 # How deep the estimate of a subtree's cost looks when choosing between subgraphs.
 ESTIMATE_DEPTH = 3
+# What a member of a union or interface that a subgraph cannot return weighs against fetches.
+UNKNOWN_MEMBER_COST = 100
 # Entity jumps nested while planning keys of keys; beyond this the supergraph has no answer.
 MAX_NESTED_JUMPS = 32
 
@@ -568,9 +570,11 @@ class Planner:
             types = self._positions(service, type_name, name, named.name)
             # A subgraph that does not know some members of a union or interface never returns
             # those objects (a @shareable field whose subgraphs know different members):
-            # prefer one that knows them all, whatever the client selects on them.
-            misses += sum(1 for obj in self.schema.get_possible_types(named)
-                          if obj.name not in types)
+            # prefer one that knows them all, whatever the client selects on them, even at
+            # the price of more fetches.
+            misses += UNKNOWN_MEMBER_COST * sum(
+                1 for obj in self.schema.get_possible_types(named) if obj.name not in types
+            )
         else:
             types = [named.name]
         for t in types:

@@ -139,6 +139,8 @@ CASES: list[tuple[Any, ...]] = [
      Deviation("hive", "refuses a fragment on Movie, reading the field's type from b alone",
                {"featured": {"id": "b1"}}, False)),
     ("subgraph_types", "{ featured { __typename } }", None),
+    ("subgraph_types", "{ topBook { sequel { id ... on Movie { title } "
+     "... on Book { rating } } } }", None),
     # @interfaceObject: a key nobody may resolve, @requires on its fields, type conditions.
     ("interface_object_keys", "{ featuredMember { id } }", None),
     ("interface_object_keys", "{ featuredMember { __typename id ... on Person { name } } }",

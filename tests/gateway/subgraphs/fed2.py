@@ -321,6 +321,10 @@ class StBook(StNode):
     def id(self) -> ID:  # non-null here, nullable on Movie: the same key, two shapes
         return ID(self.book_id)
 
+    @strawberry.federation.field(shareable=True)
+    def sequel(self) -> StNode | None:
+        return StBook(book_id="b1", title="Dune")
+
     @classmethod
     def resolve_reference(cls, id: ID, **_: Any) -> StBook:
         return StBook(book_id=id, title="Dune")
@@ -354,6 +358,10 @@ class StbBook:
     title: str
     rating: int = strawberry.federation.field(shareable=False)
 
+    @strawberry.federation.field(shareable=True)
+    def sequel(self) -> StbBook | None:  # narrower than a's Node, as featured
+        return StbBook.resolve_reference(ID("b1"))
+
     @classmethod
     def resolve_reference(cls, id: ID, **_: Any) -> StbBook:
         return StbBook(id=id, title="Dune", rating=5)
@@ -363,6 +371,10 @@ class StbBook:
 class StBQuery:
     @strawberry.federation.field(shareable=True)
     def featured(self) -> StbBook:  # narrower than a's Node: only a Book can come from here
+        return StbBook.resolve_reference(ID("b1"))
+
+    @strawberry.field
+    def top_book(self) -> StbBook:
         return StbBook.resolve_reference(ID("b1"))
 
 
