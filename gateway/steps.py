@@ -82,39 +82,36 @@ class StepBuilder:
         return Stage(steps)
 
     def _fetches(self, groups: list[Group]) -> list[FetchNode]:
+        """One fetch per root group; entity groups of one subgraph share an _entities call
+        where that is safe: fragments on two different object types never apply to each
+        other's representations, and on one type only the very same selection with the very
+        same representation may share."""
         out: list[FetchNode] = []
-        buckets: dict[str, list[list[Group]]] = {}
+        # per subgraph: buckets of groups, each bucket one signature per representation type
+        buckets: dict[str, list[tuple[dict[str, object], list[Group]]]] = {}
         for g in groups:
             if not g.entity:
                 out.append(self._root_fetch(g))
                 continue
-            for bucket in buckets.setdefault(g.service, []):
-                if all(self._batchable(g, other) for other in bucket):
-                    bucket.append(g)
+            sig = (print_selection(g.sel, set()), g.projection, g.rep_typename)
+            alone = not self._object_in(g.service, g.rep_type)
+            for kinds, members in buckets.setdefault(g.service, []):
+                if alone or "" in kinds:
+                    continue
+                if kinds.get(g.rep_type, sig) == sig:
+                    kinds[g.rep_type] = sig
+                    members.append(g)
                     break
             else:
-                buckets[g.service].append([g])
+                buckets[g.service].append(({"" if alone else g.rep_type: sig}, [g]))
         for service, entries in buckets.items():
-            for members in entries:
+            for _, members in entries:
                 out.append(self._entity_fetch(service, members))
         return _without_repeats(out)
 
     def _object_in(self, service: str, type_name: str) -> bool:
         t = self.schema.get_type(type_name)
         return not is_abstract_type(t) or self.sg.is_interface_object(service, type_name)
-
-    def _batchable(self, a: Group, b: Group) -> bool:
-        """Whether one _entities call can serve both groups: fragments on two different object
-        types never apply to each other's representations; on one type, only the very same
-        selection with the very same representation is safe."""
-        if a.rep_type != b.rep_type:
-            return self._object_in(a.service, a.rep_type) and self._object_in(
-                a.service, b.rep_type
-            )
-        return (
-            a.projection == b.projection and a.rep_typename == b.rep_typename
-            and a.sel.same_as(b.sel)
-        )
 
     def _operation_name(self, service: str) -> str:
         base = self.operation.name.value if self.operation.name else ""
