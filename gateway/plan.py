@@ -142,6 +142,7 @@ class FetchNode:
     root_keys: tuple[str, ...] = ()
     representations_variable: str = "representations"
     unalias: Unalias | None = None
+    body: str = ""  # the selection sent, to recognise the same fetch twice in one step
 
 
 @dataclass

@@ -84,6 +84,10 @@ class Ctx:
     frag: str | None = None  # the type condition under ``via``, for abstract field types
     # whether the object's __typename is already fetched (abstract positions, entities)
     typed: bool = False
+    # At an interface's own level: every response key the client uses on this object in any
+    # of its types. ``client`` then holds only the interface-level fields, the ones an
+    # internal field may share; type-specific keys mean different fields per type.
+    taken: frozenset[str] | None = None
 
     @property
     def service(self) -> str:
@@ -357,14 +361,12 @@ class Planner:
             o.name: self.collect(o.name, sets)
             for o in self.schema.get_possible_types(self.schema.get_type(iface))  # type: ignore[arg-type]
         }
-        every: Fields = dict(shared)
-        for fields in concrete.values():
-            every.update(fields)
+        taken = frozenset(shared).union(*concrete.values())
         # The subgraph answers __typename with the interface's name: enough to shape the
         # interface's own fields when the client needs no concrete type.
         gf.selection.typename = True
-        ctx = Ctx(parent.group, gf.selection, iface, path, provided, every, parent, gf,
-                  typed=True)
+        ctx = Ctx(parent.group, gf.selection, iface, path, provided, shared, parent, gf,
+                  typed=True, taken=taken)
         wants_typename = any(n[0].name.value == "__typename" for n in shared.values())
         touched = self.plan_fields(ctx, {
             k: n for k, n in shared.items() if n[0].name.value != "__typename"
@@ -442,7 +444,8 @@ class Planner:
             mine = nodes[0]
             if mine.name.value == name and arguments_text(tuple(mine.arguments or ())) == args:
                 return key
-        if not args and name not in ctx.client:
+        taken = ctx.client.keys() if ctx.taken is None else ctx.taken
+        if not args and name not in taken:
             existing = ctx.sel.fields.get(name)
             if existing is None or existing.signature() == (name, ""):
                 return name
@@ -494,9 +497,16 @@ class Planner:
             return {parent.group}, None
         sets = sub_selections(client_nodes or [])
         t = self.schema.get_type(type_name)
-        if not is_abstract_type(t) or self.sg.is_interface_object(parent.service, type_name):
+        if not is_abstract_type(t):
             ctx = Ctx(parent.group, gf.selection, type_name, path, provided,
                       self.collect(type_name, sets), parent, gf)
+            return self.plan_internal(ctx, fieldset)
+        if self.sg.is_interface_object(parent.service, type_name):
+            taken = frozenset(self.collect(type_name, sets)).union(*(
+                self.collect(o.name, sets) for o in self.schema.get_possible_types(t)
+            ))
+            ctx = Ctx(parent.group, gf.selection, type_name, path, provided,
+                      self.collect(type_name, sets), parent, gf, taken=taken)
             return self.plan_internal(ctx, fieldset)
         gf.selection.typename = True
         touched: set[Group] = {parent.group}
@@ -729,7 +739,8 @@ class Planner:
             touched.add(anchor.group)
             group = self._entity_group(option, proj, key_proj, touched)
             at = Ctx(group, group.sel.fragment(option.rep_type), option.rep_type, anchor.path,
-                     None, anchor.client, anchor.parent, anchor.via, anchor.frag, typed=True)
+                     None, anchor.client, anchor.parent, anchor.via, anchor.frag, typed=True,
+                     taken=anchor.taken)
         for step in option.chain:
             via = step.via
             assert via is not None
@@ -741,7 +752,7 @@ class Planner:
                 sel = sel.fragment(step.frag)
             at = Ctx(at.group, sel, step.type_name, step.path,
                      self._provided_below(at, via.name), step.client, at, gf, step.frag,
-                     typed=step.frag is not None)
+                     typed=step.frag is not None, taken=step.taken)
         return at, touched
 
     def _entity_group(

@@ -152,12 +152,12 @@ def make_valid(
 
 
 def _entries(sets: list[tuple[GSel, str]]) -> Iterator[tuple[GSel, str, str, GField]]:
+    """Every field merged into one response object: direct ones and those of (nested)
+    fragments, with the type each belongs to."""
     for sel, parent in sets:
         for key, gf in list(sel.fields.items()):
             yield sel, parent, key, gf
-        for type_name, frag in sel.fragments.items():
-            for key, gf in list(frag.fields.items()):
-                yield frag, type_name, key, gf
+        yield from _entries(list((frag, t) for t, frag in sel.fragments.items()))
 
 
 def _named(type_text: str) -> str:

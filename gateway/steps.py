@@ -93,7 +93,9 @@ class StepBuilder:
             if not g.entity:
                 out.append(self._root_fetch(g))
                 continue
-            sig = (print_selection(g.sel, set()), g.projection, g.rep_typename)
+            # The same fields ask the same of every representation: each group's projection
+            # carries what its own copy of them requires.
+            sig = (print_selection(g.sel, set()), g.rep_typename)
             alone = not self._object_in(g.service, g.rep_type)
             for kinds, members in buckets.setdefault(g.service, []):
                 if alone or "" in kinds:
@@ -146,7 +148,7 @@ class StepBuilder:
         head = f"{kind} {self._operation_name(g.service)}".rstrip()
         text = f"{head}({','.join(defs)}){body}" if defs else f"{head}{body}"
         return FetchNode(g.service, text, tuple(sorted(used)), False, [], tuple(g.root_keys),
-                         unalias=undo)
+                         unalias=undo, body=body)
 
     def _entity_fetch(self, service: str, members: list[Group]) -> FetchNode:
         merged = GSel()
@@ -167,7 +169,8 @@ class StepBuilder:
             assert g.projection is not None and g.key is not None
             names = self._concrete_names(g.type_name)
             targets.append(Target(g.path, names, g.rep_typename, g.projection, g.key))
-        return FetchNode(service, text, tuple(sorted(used)), True, targets, (), rep_var, undo)
+        return FetchNode(service, text, tuple(sorted(used)), True, targets, (), rep_var, undo,
+                         body)
 
     def _concrete_names(self, type_name: str) -> frozenset[str]:
         t = self.schema.get_type(type_name)
@@ -182,9 +185,9 @@ def _without_repeats(fetches: list[FetchNode]) -> list[FetchNode]:
     seen: dict[tuple[str, str, bool], FetchNode] = {}
     out: list[FetchNode] = []
     for f in fetches:
-        first = seen.get((f.service, f.operation, f.entity))
+        first = seen.get((f.service, f.body, f.entity))
         if first is None:
-            seen[(f.service, f.operation, f.entity)] = f
+            seen[(f.service, f.body, f.entity)] = f
             out.append(f)
         elif f.entity:
             first.targets.extend(f.targets)

@@ -148,6 +148,25 @@ CASES: list[tuple[Any, ...]] = [
     ("interface_object_keys", "{ members { id rank } }", None),
     ("interface_object_keys", "{ featuredMember { rank } }", None),
     ("interface_object_keys", "{ members { __typename ... on Company { rank tier } } }", None),
+    # The client's 'id: tier' on one type must not be taken for the key of the others.
+    ("interface_object_keys", "{ members { ... on Company { id: tier rank x: id } "
+     "... on Person { rank b: tier } } }", None,
+     Deviation("apollo", "answers the key where the client asked for the tier",
+               {"members": [{"rank": "rank of a gold member", "b": "gold"},
+                            {"id": "silver", "rank": "rank of a silver member", "x": "m2"}]},
+               False),
+     Deviation("hive", "asks members for 'id' as two different fields",
+               {"members": [{"rank": "rank of a gold member", "b": "gold"},
+                            {"id": "silver", "rank": "rank of a silver member", "x": "m2"}]},
+               False)),
+    ("interface_object_keys", "{ a: featuredMember { __typename rank ... on Company "
+     "{ id: tier rank x: id name } ... on Person { rank b: tier } } }", None,
+     Deviation("apollo", "its planner fails with a cycle between fetch groups",
+               {"a": {"__typename": "Company", "rank": "rank of a silver member",
+                      "id": "silver", "x": "m2", "name": "Initech"}}, False),
+     Deviation("hive", "fails with an unexpected error",
+               {"a": {"__typename": "Company", "rank": "rank of a silver member",
+                      "id": "silver", "x": "m2", "name": "Initech"}}, False)),
     ("interface_object", "{ topAccount { ... on Company { score name } } }", None),
     # Subgraph choice: @provides on a @shareable root field and on a union field.
     ("routing", "{ topReviews { body author { name } } }", None),
