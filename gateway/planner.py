@@ -30,6 +30,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLSchema,
     is_abstract_type,
     is_composite_type,
 )
@@ -181,7 +182,6 @@ class Planner:
         introspection = tuple(
             k for k, nodes in fields.items() if nodes[0].name.value in ("__schema", "__type")
         )
-        stage_roots: list[list[Group]] = []
         current: Ctx | None = None
         for key, nodes in fields.items():
             name = nodes[0].name.value
@@ -200,19 +200,17 @@ class Planner:
                 # Mutation fields run one after another: a new stage whenever the subgraph
                 # changes.
                 if current is None or current.service != ranked[0]:
-                    self.stage = len(stage_roots)
+                    self.stage = 0 if current is None else self.stage + 1
                     current = self._new_root(ranked[0], root_type.name)
-                    stage_roots.append([current.group])
                 ctx = current
             else:
                 ctx = self.roots.get(ranked[0]) or self._new_root(ranked[0], root_type.name)
             ctx.group.root_keys.append(key)
             self.plan_field(ctx, key, nodes)
-        if op != OperationType.MUTATION:
-            stage_roots = [[c.group for c in self.roots.values()]]
+        stages_count = self.stage + 1
         builder = StepBuilder(self.sg, self.operation, self.aliases.fresh)
         stages = [
-            builder.stage([g for g in self.groups if g.stage == i]) for i in range(len(stage_roots))
+            builder.stage([g for g in self.groups if g.stage == i]) for i in range(stages_count)
         ]
         shape = build_shape(
             self.sg.api_schema, root_type, [self.operation.selection_set], self.fragments,
@@ -805,7 +803,7 @@ def _selects(ss: SelectionSetNode, name: str) -> bool:
 
 
 def provided_sub(
-    schema: object, provided: list[SelectionSetNode] | None, type_name: str, name: str
+    schema: GraphQLSchema, provided: list[SelectionSetNode] | None, type_name: str, name: str
 ) -> list[SelectionSetNode] | None:
     """What ``@provides`` guarantees below ``type_name.name``: None when the field is not
     provided, else the provided selections below it (empty for a leaf)."""
@@ -820,7 +818,7 @@ def provided_sub(
                     found.append(sel.selection_set)
             elif isinstance(sel, InlineFragmentNode):
                 cond = sel.type_condition.name.value if sel.type_condition else None
-                if type_applies(schema, type_name, cond):  # type: ignore[arg-type]
+                if type_applies(schema, type_name, cond):
                     below = provided_sub(schema, [sel.selection_set], type_name, name)
                     if below is not None:
                         found = [*(found or []), *below]
