@@ -188,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             pid = harness.spawn([sys.executable, "-m", "bench.gateway_bench", "subgraph", name,
                                  str(port)])
-            urls[name] = f"http://127.0.0.1:{port}"
+            urls[name] = f"http://127.0.0.1:{port}/graphql"
             if name == "orgs":
                 pids["direct"] = pid
         for url in urls.values():
-            _wait(url + "/healthz")
+            _wait(url.removesuffix("/graphql") + "/healthz")
         supergraph = workdir / "supergraph.graphql"
         supergraph.write_text(with_urls((SUPERGRAPHS / "core.graphql").read_text(), urls))
         targets: dict[str, str] = {}
@@ -222,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
                 bodies = _bodies(query, variables, tokens, vary)
                 runs = dict(targets)
                 if label == SINGLE[0]:
-                    runs = {"direct": urls["orgs"] + "/graphql", **runs}
+                    runs = {"direct": urls["orgs"], **runs}
                 for target, url in runs.items():
                     if only and target not in only:
                         continue

@@ -33,6 +33,8 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "PUBLIC_BASE_URL": ("http://127.0.0.1:8000", "the one origin clients see; also the issuer"),
     "API_AUDIENCE": ("cers-api", "the `aud` of access tokens"),
     "JWKS_URL": ("http://127.0.0.1:$IDENTITY_PORT/jwks.json", "where verifiers fetch keys"),
+    # The gateway reaches a subgraph at $<NAME>_URL/graphql instead of the supergraph's url only
+    # when the variable is set; the defaults serve the proxy and JWKS_URL.
     "IDENTITY_URL": ("http://127.0.0.1:$IDENTITY_PORT", "identity's internal base URL"),
     "FACILITY_URL": ("http://127.0.0.1:$FACILITY_PORT", "facility's internal base URL"),
     "SUBMITTAL_URL": ("http://127.0.0.1:$SUBMITTAL_PORT", "submittal's internal base URL"),
@@ -104,6 +106,8 @@ class Settings:
     log_level: str
     log_format: str
     extra: dict[str, str] = field(default_factory=dict)
+    # Only the service URLs set explicitly in the environment (a subset of service_urls).
+    explicit_service_urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:
@@ -143,9 +147,13 @@ def load_settings() -> Settings:
         or default_database_url(data_dir, service)
         for service in SERVICES
     }
+    explicit_service_urls = {
+        service: url.rstrip("/")
+        for service in SERVICES
+        if (url := os.environ.get(f"{service.upper()}_URL"))
+    }
     service_urls = {
-        service: os.environ.get(f"{service.upper()}_URL")
-        or f"http://127.0.0.1:{ports[service]}"
+        service: explicit_service_urls.get(service) or f"http://127.0.0.1:{ports[service]}"
         for service in SERVICES
     }
     public_base_url = _env("PUBLIC_BASE_URL").rstrip("/")
@@ -179,4 +187,5 @@ def load_settings() -> Settings:
         embedded_nats_port=embedded_nats_port,
         log_level=_env("LOG_LEVEL"),
         log_format=_env("LOG_FORMAT"),
+        explicit_service_urls=explicit_service_urls,
     )

@@ -71,11 +71,14 @@ class Verifier:
 
 
 def subgraph_urls(supergraph: Supergraph, settings: Settings) -> dict[str, str]:
-    """The supergraph's join__Graph urls, overridden by IDENTITY_URL, FACILITY_URL, ..."""
+    """Each subgraph's url exactly as the supergraph's join__Graph gives it, except that a
+    subgraph named identity, facility or submittal goes to ``$IDENTITY_URL/graphql`` (and so
+    on) when that variable is set explicitly: those variables name a service's base URL."""
     urls = dict(supergraph.graph_urls)
     for name in urls:
-        if name in settings.service_urls:
-            urls[name] = settings.service_urls[name]
+        base = settings.explicit_service_urls.get(name)
+        if base:
+            urls[name] = base + "/graphql"
     return urls
 
 
@@ -90,10 +93,9 @@ def _json(body: Any, status: int) -> Response:
     )
 
 
-def _answer(gateway: Any, body: Any, status: int) -> Response:
-    """The encoded answer (within the response byte limit). A subgraph's TOO_MANY_REQUESTS
-    (say, identity's sign-up throttle) is the client's HTTP 429 with Retry-After, as the
-    subgraph itself answered it."""
+def _throttled(body: Any, status: int) -> tuple[int, int | None]:
+    """A subgraph's TOO_MANY_REQUESTS (say, identity's sign-up throttle) is the client's HTTP
+    429 with Retry-After, as the subgraph itself answered it: the status and the seconds."""
     results = body if isinstance(body, list) else [body]
     waits = [
         (e.get("extensions") or {}).get("retryAfter")
@@ -102,9 +104,15 @@ def _answer(gateway: Any, body: Any, status: int) -> Response:
         and (e.get("extensions") or {}).get("code") == "TOO_MANY_REQUESTS"
     ]
     seconds = [w for w in waits if isinstance(w, int) and w > 0]
-    response = _encoded(*gateway.encode(body, 429 if waits else status))
-    if seconds:
-        response.headers["retry-after"] = str(max(seconds))
+    return (429 if waits else status), (max(seconds) if seconds else None)
+
+
+def _answer(gateway: Any, body: Any, status: int) -> Response:
+    """The encoded answer, within the response byte limit, throttling passed on."""
+    status, retry_after = _throttled(body, status)
+    response = _encoded(*gateway.encode(body, status))
+    if retry_after is not None:
+        response.headers["retry-after"] = str(retry_after)
     return response
 
 

@@ -42,8 +42,8 @@ class SubgraphClient:
                                          max_response_bytes=max_response_bytes)
 
     def url(self, service: str) -> str:
-        base = self.urls[service].rstrip("/")
-        return base if base.endswith("/graphql") else base + "/graphql"
+        # The supergraph's url is the url: a subgraph may live at any path.
+        return self.urls[service]
 
     async def post(
         self,
@@ -115,11 +115,22 @@ class SubgraphClient:
             task.exception()  # retrieved, so a task nobody awaited any more stays quiet
 
     async def get_health(self, service: str) -> tuple[bool, str]:
-        base = self.urls[service].rstrip("/")
-        if base.endswith("/graphql"):
-            base = base[: -len("/graphql")]
-        response = await self._http.get(base + "/healthz", timeout=2.0)
-        return response.status_code == 200, f"HTTP {response.status_code}"
+        """Our services answer ``/healthz`` beside ``/graphql``; any other subgraph is asked
+        ``{ __typename }`` at its own url, which every GraphQL server answers."""
+        url = self.url(service)
+        if url.rstrip("/").endswith("/graphql"):
+            health = url.rstrip("/")[: -len("graphql")] + "healthz"
+            response = await self._http.get(health, timeout=2.0)
+            return response.status_code == 200, f"HTTP {response.status_code}"
+        response = await self._http.post(
+            url, json={"query": "{__typename}"}, timeout=2.0,
+            headers={"accept": "application/json"},
+        )
+        try:
+            answered = response.status_code == 200 and "data" in response.json()
+        except ValueError:
+            answered = False
+        return answered, f"HTTP {response.status_code}"
 
     async def aclose(self) -> None:
         for pool in self._pools.values():

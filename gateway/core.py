@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
@@ -26,6 +27,12 @@ log = logging.getLogger(__name__)
 
 def _operation_name(payload: Any) -> Any:
     return payload.get("operationName") if isinstance(payload, dict) else None
+
+
+def operation_hash(payload: Any) -> str:
+    """sha256 of the query text (as for persisted queries), to find an operation in logs."""
+    query = payload.get("query") if isinstance(payload, dict) else None
+    return hashlib.sha256(query.encode() if isinstance(query, str) else b"").hexdigest()
 
 
 def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
@@ -54,12 +61,17 @@ class Gateway:
         try:
             return await self._execute(payload, headers, allow_mutation)
         except Exception:
-            # A gateway bug must still answer in GraphQL terms, never with a bare 500.
-            log.exception("gateway failed on operation %r", _operation_name(payload))
+            # A gateway bug answers in GraphQL terms, and never as if a subgraph were down.
+            digest = operation_hash(payload)
+            log.exception(
+                "gateway failed on operation %r (sha256 %s)", _operation_name(payload), digest,
+                extra={"operation_sha256": digest},
+            )
             return error_body(
-                "The gateway failed on this operation; operators can find it in the logs "
-                "by its x-request-id.", "UNAVAILABLE"
-            ), 503
+                "The gateway failed on this operation; operators can find it in the logs by "
+                "its x-request-id or operation hash.", "INTERNAL_SERVER_ERROR",
+                operationHash=digest,
+            ), 500
 
     async def _execute(
         self, payload: Any, headers: Mapping[str, str], allow_mutation: bool
@@ -112,10 +124,16 @@ class Gateway:
                 limit="depth",
             ), 400
         except PlanError as exc:
-            log.error("cannot plan operation %r: %s", name, exc)
-            return error_body(
-                f"The gateway cannot plan this operation: {exc}", "BAD_USER_INPUT"
-            ), 400
+            # The operation is valid, but no subgraph can serve part of it: a result with no
+            # data, as for any error before execution.
+            digest = operation_hash(payload)
+            log.warning("cannot plan operation %r (sha256 %s): %s", name, digest, exc,
+                        extra={"operation_sha256": digest})
+            refused = error_body(
+                f"The gateway cannot plan this operation: {exc}", "QUERY_PLANNING_FAILED"
+            )
+            refused["data"] = None
+            return refused, 200
         execution = Execution(self.client, plan, variables, headers, self.metrics)
         await execution.run()
         data = execution.data

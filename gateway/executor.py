@@ -99,6 +99,8 @@ class Execution:
             return
         data = result.get("data")
         if isinstance(data, dict):
+            if node.unalias is not None:
+                node.unalias.apply(data)
             _merge(self.data, data)
         for err in result.get("errors") or ():
             path = err.get("path") if isinstance(err, dict) else None
@@ -109,11 +111,15 @@ class Execution:
     async def _entity_fetch(self, node: FetchNode) -> None:
         reps: list[Any] = []
         index: dict[str, int] = {}
-        interface_names = {t.rep_typename for t in node.targets if t.rep_typename}
+        abstract = self.plan.abstract_types
         # (target object, its path, representation index)
         slots: list[tuple[dict[str, Any], tuple[Any, ...], int]] = []
         for target in node.targets:
             for obj, at in self._objects(target):
+                if not target.key.complete(obj):
+                    # No key, no representation: this object's fields stay null; the rest of
+                    # the batch goes ahead.
+                    continue
                 rep = target.projection.project(obj)
                 rep["__typename"] = target.rep_typename or obj.get("__typename")
                 text = json.dumps(rep, sort_keys=True, separators=(",", ":"))
@@ -143,15 +149,17 @@ class Execution:
         data = result.get("data")
         entities = data.get("_entities") if isinstance(data, dict) else None
         if isinstance(entities, list):
+            if node.unalias is not None:
+                node.unalias.apply(entities)
             for obj, _, i in slots:
                 if i < len(entities) and isinstance(entities[i], dict):
                     entity = entities[i]
-                    if "__typename" in entity and obj.get("__typename") != entity["__typename"]:
+                    typename = entity.get("__typename")
+                    if typename in abstract and obj.get("__typename") not in (None, typename):
                         # An @interfaceObject answers with the interface's name; keep the
                         # concrete type we already know. An owner resolving an interface
-                        # entity answers with the concrete type; take it.
-                        if entity["__typename"] in interface_names:
-                            entity = {k: v for k, v in entity.items() if k != "__typename"}
+                        # entity answers with the concrete type; that one is taken.
+                        entity = {k: v for k, v in entity.items() if k != "__typename"}
                     _merge(obj, entity)
         errors = result.get("errors") or ()
         if errors:

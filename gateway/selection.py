@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from graphql import print_ast
 from graphql.language import ArgumentNode, FieldNode, Node, VariableNode
 
+from gateway.plan import Unalias
+
 
 class SelectionConflict(Exception):
     """Two selections want one response key for different fields."""
+
+
+def arguments_text(arguments: tuple[ArgumentNode, ...]) -> str:
+    return ",".join(print_ast(a) for a in arguments)
 
 
 @dataclass
@@ -18,9 +25,14 @@ class GField:
     alias: str | None
     arguments: tuple[ArgumentNode, ...]
     selection: GSel | None = None
+    args_text: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.alias or self.name
 
     def signature(self) -> tuple[str, str]:
-        return self.name, "".join(print_ast(a) for a in self.arguments)
+        return self.name, self.args_text
 
 
 @dataclass
@@ -30,18 +42,22 @@ class GSel:
     typename: bool = False
 
     def add_field(self, node: FieldNode, composite: bool) -> GField:
+        """Adds a field of the client's operation under the client's response key."""
         key = node.alias.value if node.alias else node.name.value
+        args = tuple(node.arguments or ())
+        return self.add(key, node.name.value, args, arguments_text(args), composite)
+
+    def add(
+        self, key: str, name: str, arguments: tuple[ArgumentNode, ...], args_text: str,
+        composite: bool,
+    ) -> GField:
         existing = self.fields.get(key)
         if existing is not None:
-            if existing.name != node.name.value:
+            if existing.signature() != (name, args_text):
                 raise SelectionConflict(key)
             return existing
-        gf = GField(
-            node.name.value,
-            node.alias.value if node.alias else None,
-            tuple(node.arguments or ()),
-            GSel() if composite else None,
-        )
+        gf = GField(name, key if key != name else None, arguments,
+                    GSel() if composite else None, args_text)
         self.fields[key] = gf
         return gf
 
@@ -57,7 +73,7 @@ class GSel:
         for key, gf in other.fields.items():
             mine = self.fields.get(key)
             if mine is None:
-                self.fields[key] = _copy(gf)
+                self.fields[key] = copy_field(gf)
                 continue
             if mine.signature() != gf.signature():
                 raise SelectionConflict(key)
@@ -66,25 +82,19 @@ class GSel:
         for type_name, frag in other.fragments.items():
             self.fragment(type_name).merge(frag)
 
-    def conflicts_with(self, other: GSel) -> bool:
-        probe = _copy_sel(self)
-        try:
-            probe.merge(other)
-        except SelectionConflict:
-            return True
-        return False
+    def same_as(self, other: GSel) -> bool:
+        return print_selection(self, set()) == print_selection(other, set())
 
 
-def _copy(gf: GField) -> GField:
-    return GField(
-        gf.name, gf.alias, gf.arguments, _copy_sel(gf.selection) if gf.selection else None
-    )
+def copy_field(gf: GField) -> GField:
+    return GField(gf.name, gf.alias, gf.arguments,
+                  copy_selection(gf.selection) if gf.selection else None, gf.args_text)
 
 
-def _copy_sel(sel: GSel) -> GSel:
+def copy_selection(sel: GSel) -> GSel:
     return GSel(
-        {k: _copy(v) for k, v in sel.fields.items()},
-        {k: _copy_sel(v) for k, v in sel.fragments.items()},
+        {k: copy_field(v) for k, v in sel.fields.items()},
+        {k: copy_selection(v) for k, v in sel.fragments.items()},
         sel.typename,
     )
 
@@ -99,7 +109,7 @@ def print_selection(sel: GSel, variables: set[str]) -> str:
         if gf.arguments:
             for a in gf.arguments:
                 _variables_in(a, variables)
-            text += "(" + ",".join(print_ast(a) for a in gf.arguments) + ")"
+            text += "(" + gf.args_text + ")"
         if gf.selection is not None:
             text += print_selection(gf.selection, variables)
         parts.append(text)
@@ -122,3 +132,69 @@ def _variables_in(node: Node, out: set[str]) -> None:
             for item in value:
                 if isinstance(item, Node):
                     _variables_in(item, out)
+
+
+# (subgraph parent type, field name) -> the field's type in that subgraph, e.g. "[ID!]"
+FieldType = Callable[[str, str], str]
+
+
+def make_valid(
+    sel: GSel, parent: str, field_type: FieldType, is_abstract: Callable[[str], bool],
+    new_alias: Callable[[str], str],
+) -> Unalias:
+    """Aliases the fields that would make a subgraph operation invalid (GraphQL's "fields in
+    set can merge"): one response key whose field has another type, or another name or
+    arguments under the same or an abstract parent, in sibling fragments. Answers how to undo
+    the aliases in the subgraph's result."""
+    undo = Unalias()
+    _fix([(sel, parent)], field_type, is_abstract, new_alias, undo)
+    return undo
+
+
+def _entries(sets: list[tuple[GSel, str]]) -> Iterator[tuple[GSel, str, str, GField]]:
+    """Every field merged into one response object: direct ones and those of (nested)
+    fragments, with the type each belongs to."""
+    for sel, parent in sets:
+        for key, gf in list(sel.fields.items()):
+            yield sel, parent, key, gf
+        yield from _entries(list((frag, t) for t, frag in sel.fragments.items()))
+
+
+def _named(type_text: str) -> str:
+    return type_text.replace("[", "").replace("]", "").replace("!", "")
+
+
+def _fix(
+    sets: list[tuple[GSel, str]], field_type: FieldType, is_abstract: Callable[[str], bool],
+    new_alias: Callable[[str], str], undo: Unalias,
+) -> None:
+    # response key -> the first (type, signature, parent) seen, and the fields merged with it
+    first: dict[str, tuple[str, tuple[str, str], str]] = {}
+    together: dict[str, list[tuple[GField, str]]] = {}
+    for owner, parent, key, gf in _entries(sets):
+        ftype = field_type(parent, gf.name)
+        seen = first.setdefault(key, (ftype, gf.signature(), parent))
+        clash = seen[0] != ftype or (
+            seen[1] != gf.signature()
+            and (seen[2] == parent or is_abstract(seen[2]) or is_abstract(parent))
+        )
+        if clash:
+            alias = new_alias(key)
+            del owner.fields[key]
+            gf.alias = alias
+            owner.fields[alias] = gf
+            undo.renames[alias] = key
+            if gf.selection is not None:
+                child = Unalias()
+                _fix([(gf.selection, _named(ftype))], field_type, is_abstract, new_alias, child)
+                if child:
+                    undo.children[alias] = child
+            continue
+        if gf.selection is not None:
+            together.setdefault(key, []).append((gf, _named(ftype)))
+    for key, merged in together.items():
+        child = Unalias()
+        _fix([(gf.selection, t) for gf, t in merged if gf.selection is not None],
+             field_type, is_abstract, new_alias, child)
+        if child:
+            undo.children[key] = child

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
+    GraphQLEnumType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
@@ -39,6 +42,9 @@ class FieldShape:
     kind: str  # typename | leaf | composite | introspection
     type: TypeRef
     child: SelShape | None = None
+    # an enum's values in the API schema (a subgraph may return @inaccessible ones)
+    enum: frozenset[str] | None = None
+    enum_name: str = ""
 
 
 @dataclass
@@ -66,12 +72,16 @@ def build_shape(
     if is_abstract_type(named):
         shape = SelShape(None)
         types = [t.name for t in schema.get_possible_types(named)]
+        if isinstance(named, GraphQLInterfaceType):
+            # An @interfaceObject subgraph answers with the interface's own name when the
+            # client did not need the concrete type: the interface's fields still apply.
+            types.append(named.name)
     else:
         shape = SelShape(named.name)
         types = [named.name]
     for type_name in types:
         obj = schema.get_type(type_name)
-        assert isinstance(obj, GraphQLObjectType)
+        assert isinstance(obj, GraphQLObjectType | GraphQLInterfaceType)
         out: list[FieldShape] = []
         for key, nodes in collect_fields(schema, type_name, sets, fragments, conditions).items():
             name = nodes[0].name.value
@@ -91,6 +101,9 @@ def build_shape(
             if is_composite_type(base):
                 child = build_shape(schema, base, sub_selections(nodes), fragments, conditions)
                 out.append(FieldShape(key, name, type_name, "composite", ref, child))
+            elif isinstance(base, GraphQLEnumType):
+                out.append(FieldShape(key, name, type_name, "leaf", ref, None,
+                                      frozenset(base.values), base.name))
             else:
                 out.append(FieldShape(key, name, type_name, "leaf", ref))
         shape.by_type[type_name] = out
@@ -137,6 +150,8 @@ class Completion:
                 out[fs.key] = typename
                 continue
             value = obj.get(fs.key)
+            if fs.enum is not None and value is not None:
+                value = self._check_enum(value, fs, (path, fs.key))
             if kind == "leaf" or kind == "introspection":
                 if value is None and fs.type.non_null:
                     self._null_error((path, fs.key), fs)
@@ -154,6 +169,22 @@ class Completion:
                 return INVALID
             out[fs.key] = result
         return out
+
+    def _check_enum(self, value: Any, fs: FieldShape, path: Any) -> Any:
+        """Value completion of an enum against the API schema: a value it does not have (an
+        @inaccessible one, or one a subgraph made up) is null with an error."""
+        assert fs.enum is not None
+        if isinstance(value, list):
+            return [self._check_enum(v, fs, (path, i)) if v is not None else None
+                    for i, v in enumerate(value)]
+        if isinstance(value, str) and value in fs.enum:
+            return value
+        self.errors.append({
+            "message": f'Enum "{fs.enum_name}" cannot represent value: {json.dumps(value)}',
+            "path": list(_flatten(path)),
+        })
+        self._error_paths = None
+        return None
 
     def _complete(self, value: Any, ref: TypeRef, fs: FieldShape, path: Any) -> Any:
         if value is None:

@@ -9,6 +9,7 @@ from graphql import (
     GraphQLSchema,
     SelectionSetNode,
     build_ast_schema,
+    is_abstract_type,
     parse,
 )
 from graphql.language import (
@@ -37,11 +38,16 @@ class SupergraphError(ValueError):
 
 @dataclass
 class FieldInfo:
+    # subgraphs that resolve the field (neither @external nor overridden there)
     graphs: frozenset[str]
     requires: dict[str, SelectionSetNode] = field(default_factory=dict)
     provides: dict[str, SelectionSetNode] = field(default_factory=dict)
     # graph -> the field's type as that subgraph declares it, when it differs
     types: dict[str, str] = field(default_factory=dict)
+    # subgraphs whose schema has the field, @external or overridden ones included
+    declared: frozenset[str] = frozenset()
+    # set by @fromContext (join__field contextArguments), which this gateway does not plan
+    context_arguments: bool = False
 
 
 @dataclass
@@ -71,9 +77,40 @@ class Supergraph:
     types: dict[str, TypeInfo]
     api_schema: GraphQLSchema
     implements: dict[str, dict[str, set[str]]]  # object type -> graph -> interfaces
+    # The supergraph's own schema: the API schema plus @inaccessible elements, which the
+    # planner needs for @key and @requires field sets.
+    schema: GraphQLSchema
 
     def type_info(self, name: str) -> TypeInfo:
         return self.types[name]
+
+    def field_info(self, type_name: str, field_name: str) -> FieldInfo | None:
+        info = self.types.get(type_name)
+        return info.fields.get(field_name) if info is not None else None
+
+    def is_interface_object(self, graph: str, type_name: str) -> bool:
+        info = self.types.get(type_name)
+        return info is not None and graph in info.interface_object_graphs
+
+    def subgraph_field_type(self, graph: str, type_name: str, field_name: str) -> str:
+        """The field's type as ``graph`` declares it (``@join__field(type:)``), else the
+        supergraph's."""
+        finfo = self.field_info(type_name, field_name)
+        if finfo is not None and graph in finfo.types:
+            return finfo.types[graph]
+        parent = self.schema.get_type(type_name)
+        fields = getattr(parent, "fields", None) or {}
+        return str(fields[field_name].type) if field_name in fields else ""
+
+    def possible_in(self, graph: str, type_name: str) -> list[str]:
+        """Concrete types an abstract type can take in ``graph``'s answers, in schema order."""
+        t = self.schema.get_type(type_name)
+        if t is None or not is_abstract_type(t):
+            return [type_name] if t is not None else []
+        info = self.types.get(type_name)
+        known = info.members.get(graph, set()) if info is not None else set()
+        return [o.name for o in self.schema.get_possible_types(t)
+                if o.name in known]
 
     def field_graphs(self, type_name: str, field_name: str) -> frozenset[str]:
         info = self.types.get(type_name)
@@ -240,12 +277,14 @@ def load_supergraph(sdl: str) -> Supergraph:
                     types[iface].members.setdefault(graph, set()).add(obj)
     _fields_from_interface_objects(doc, types)
     api_doc = build_api_document(doc, specs.prefixes, specs.directive_names, specs.inaccessible)
+    full_doc = build_api_document(doc, specs.prefixes, specs.directive_names, None)
     try:
         api_schema = build_ast_schema(api_doc, assume_valid_sdl=True)
+        schema = build_ast_schema(full_doc, assume_valid_sdl=True)
     except Exception as exc:
         raise SupergraphError(f"API schema does not build: {exc}") from exc
     _check_interfaces_without_implements(doc, types, implements)
-    return Supergraph(sdl, graph_urls, graph_names, types, api_schema, implements)
+    return Supergraph(sdl, graph_urls, graph_names, types, api_schema, implements, schema)
 
 
 def _check_interfaces_without_implements(
@@ -279,8 +318,15 @@ def _fields_from_interface_objects(doc: DocumentNode, types: dict[str, TypeInfo]
                 iinfo = types.get(iface.name.value)
                 ifield = iinfo.fields.get(fname) if iinfo else None
                 if iinfo and ifield:
-                    graphs |= ifield.graphs & iinfo.interface_object_graphs
+                    from_objects = ifield.graphs & iinfo.interface_object_graphs
+                    graphs |= from_objects
+                    for g in from_objects:
+                        if g in ifield.requires:
+                            finfo.requires[g] = ifield.requires[g]
+                        if g in ifield.provides:
+                            finfo.provides[g] = ifield.provides[g]
             finfo.graphs = frozenset(graphs)
+            finfo.declared = finfo.declared | finfo.graphs
 
 
 def _field_info(
@@ -288,8 +334,9 @@ def _field_info(
 ) -> FieldInfo:
     jfs = _directives(fd, f"{join}__field")
     if not jfs:
-        return FieldInfo(graphs=frozenset(owner.graphs))
+        return FieldInfo(graphs=frozenset(owner.graphs), declared=frozenset(owner.graphs))
     graphs: set[str] = set()
+    declared: set[str] = set()
     info = FieldInfo(graphs=frozenset())
     for jf in jfs:
         g = _arg(jf, "graph")
@@ -298,6 +345,12 @@ def _field_info(
             # comes from an @interfaceObject (see _fields_from_interface_objects).
             continue
         graph = graph_names[str(g)]
+        declared.add(graph)
+        if _arg(jf, "contextArguments") is not None:
+            info.context_arguments = True
+        typ = _arg(jf, "type")
+        if isinstance(typ, str):
+            info.types[graph] = typ
         if _arg(jf, "external") is True or _arg(jf, "usedOverridden") is True:
             continue
         graphs.add(graph)
@@ -307,8 +360,6 @@ def _field_info(
         provides = _arg(jf, "provides")
         if isinstance(provides, str):
             info.provides[graph] = field_set(provides)
-        typ = _arg(jf, "type")
-        if isinstance(typ, str):
-            info.types[graph] = typ
     info.graphs = frozenset(graphs)
+    info.declared = frozenset(declared)
     return info

@@ -92,6 +92,11 @@ def main() -> int:
         print(f"run: building the portal failed ({exc}); serving the API only", file=sys.stderr)
 
     env = dict(os.environ, DATA_DIR=str(settings.data_dir))
+    # The committed supergraph names the default ports; the gateway sends a subgraph elsewhere
+    # only when IDENTITY_URL, FACILITY_URL or SUBMITTAL_URL is set, so the embedded run sets
+    # them to the ports it actually uses.
+    for service, url in settings.service_urls.items():
+        env.setdefault(f"{service.upper()}_URL", url)
     nats: NatsServerProcess | None = None
     if not os.environ.get("NATS_URL"):
         port = settings.embedded_nats_port

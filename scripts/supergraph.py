@@ -23,8 +23,9 @@ DEFAULT_PORTS = {s: ENV_VARS[f"{s.upper()}_PORT"][0] for s in SERVICES}
 
 
 def subgraph_url(service: str) -> str:
-    # Fixed embedded defaults keep the committed file deterministic; the gateway overrides
-    # them from IDENTITY_URL, FACILITY_URL and SUBMITTAL_URL at start.
+    # Fixed embedded defaults keep the committed file deterministic; the gateway replaces one
+    # only when IDENTITY_URL, FACILITY_URL or SUBMITTAL_URL is set (make run and the cluster
+    # set them).
     return f"http://127.0.0.1:{DEFAULT_PORTS[service]}/graphql"
 
 

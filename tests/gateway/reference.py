@@ -20,7 +20,8 @@ def node_available() -> bool:
 
 
 def ensure_node_modules() -> None:
-    if not (NODE_DIR / "node_modules" / "@apollo" / "gateway").exists():
+    needed = ("@apollo/gateway", "@graphql-hive/gateway-runtime", "@graphql-hive/gateway")
+    if not all((NODE_DIR / "node_modules" / name).exists() for name in needed):
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True,
                        capture_output=True, timeout=900)
 
@@ -44,15 +45,14 @@ def with_urls(sdl: str, urls: dict[str, str]) -> str:
         url = urls.get(name)
         if url is None:
             return match.group(0)
-        url = url.rstrip("/") + ("" if url.endswith("/graphql") else "/graphql")
         return f'@join__graph(name: "{name}", url: "{url}")'
 
     return re.sub(r'@join__graph\(name: "([^"]+)", url: "[^"]*"\)', swap, sdl)
 
 
 class NodeGateway:
-    """One node process; for apollo it may serve several supergraphs (``extra``), each on its
-    own port (``urls``), which saves a node start per supergraph."""
+    """One node process; ``apollo`` and ``hive-runtime`` may serve several supergraphs
+    (``extra``), each on its own port (``urls``), which saves a node start per supergraph."""
 
     def __init__(self, kind: str, supergraph: Path, extra: tuple[Path, ...] = ()) -> None:
         self.kind = kind
@@ -65,10 +65,12 @@ class NodeGateway:
         self.process: subprocess.Popen[str] | None = None
 
     def command(self) -> list[str]:
+        pairs = [str(x) for path, url in self.urls.items() for x in (path, url.rsplit(":", 1)[1])]
         if self.kind == "apollo":
-            pairs = [str(x) for path, url in self.urls.items()
-                     for x in (path, url.rsplit(":", 1)[1])]
             return ["node", str(NODE_DIR / "reference-gateway.mjs"), *pairs]
+        if self.kind == "hive-runtime":
+            return ["node", str(NODE_DIR / "hive-gateway.mjs"), *pairs]
+        # The Hive Gateway command line, as operators run it (the benchmark's competitor).
         return [str(NODE_DIR / "node_modules" / ".bin" / "hive-gateway"), "supergraph",
                 str(self.supergraph), "--port", str(self.port), "--host", "127.0.0.1"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from common.natsserver import free_port
+from gateway.planner import Planner
 from tests.gateway.conftest import OPS_URLS, Client, Federation, mint_token
 from tests.gateway.subgraphs import core as subgraphs
 
@@ -88,13 +91,11 @@ def test_a_subgraphs_too_many_requests_is_the_clients_429_with_retry_after() -> 
 
     error = {"message": "slow down", "path": ["registerAccount"],
              "extensions": {"code": "TOO_MANY_REQUESTS", "retryAfter": 120}}
-    single = _throttled({"data": None, "errors": [error]}, 200)
-    assert single.status_code == 429 and single.headers["retry-after"] == "120"
-    batch = _throttled([{"data": {"a": 1}}, {"data": None, "errors": [error]}], 200)
-    assert batch.status_code == 429 and batch.headers["retry-after"] == "120"
-    other = _throttled({"data": None, "errors": [{"message": "x",
-                                                  "extensions": {"code": "FORBIDDEN"}}]}, 200)
-    assert other.status_code == 200 and "retry-after" not in other.headers
+    assert _throttled({"data": None, "errors": [error]}, 200) == (429, 120)
+    batch = [{"data": {"a": 1}}, {"data": None, "errors": [error]}]
+    assert _throttled(batch, 200) == (429, 120)
+    other = {"data": None, "errors": [{"message": "x", "extensions": {"code": "FORBIDDEN"}}]}
+    assert _throttled(other, 200) == (200, None)
 
 
 @pytest.mark.parametrize(("config", "query", "limit"), [
@@ -281,3 +282,24 @@ async def test_a_subgraph_that_drifted_from_the_supergraph_nulls_its_fields_with
     assert body["errors"][0]["path"] == ["me"]
     assert body["errors"][0]["extensions"]["serviceName"] == "users"
     assert "ghost" in body["errors"][0]["message"]
+
+
+async def test_a_gateway_bug_is_an_internal_server_error_logged_with_the_operation_hash(
+    core: Federation, http: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(_: Planner) -> None:
+        raise RuntimeError("a planner bug")
+
+    monkeypatch.setattr(Planner, "plan", broken)
+    base = core.gateway()
+    query = '{ facility(id: "f1") { name } }'
+    with caplog.at_level(logging.ERROR, logger="gateway.core"):
+        response = await http.post(base + "/graphql", json={"query": query})
+    # Never UNAVAILABLE: nothing is down, the gateway failed.
+    assert response.status_code == 500
+    [error] = response.json()["errors"]
+    digest = hashlib.sha256(query.encode()).hexdigest()
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "operationHash": digest}
+    [record] = [r for r in caplog.records if r.name == "gateway.core"]
+    assert digest in record.getMessage() and record.exc_info is not None

@@ -29,11 +29,13 @@ def _plannable(field: GraphQLField) -> bool:
     return not any(is_required_argument(a) for a in field.args.values())
 
 
-def _selection(schema: GraphQLSchema, named: GraphQLNamedType, depth: int) -> str:
+def _selection(schema: GraphQLSchema, named: GraphQLNamedType, depth: int,
+               prefix: str = "") -> str:
     if is_abstract_type(named):
         parts = ["__typename"]
         for obj in schema.get_possible_types(named):  # type: ignore[arg-type]
-            inner = _selection(schema, obj, depth)
+            # Aliased per type: two members may have one field name with two types.
+            inner = _selection(schema, obj, depth, prefix=f"{obj.name}_")
             parts.append(f"... on {obj.name} {inner}")
         return "{ " + " ".join(parts) + " }"
     assert isinstance(named, GraphQLObjectType)
@@ -41,13 +43,14 @@ def _selection(schema: GraphQLSchema, named: GraphQLNamedType, depth: int) -> st
     for name, field in named.fields.items():
         if not _plannable(field):
             continue
+        alias = f"{prefix}{name}: " if prefix else ""
         inner_type = get_named_type(field.type)
         if is_composite_type(inner_type):
             if depth <= 0:
                 continue
-            parts.append(f"{name} {_selection(schema, inner_type, depth - 1)}")
+            parts.append(f"{alias}{name} {_selection(schema, inner_type, depth - 1)}")
         else:
-            parts.append(name)
+            parts.append(f"{alias}{name}")
     return "{ " + " ".join(parts) + " }"
 
 

@@ -36,4 +36,6 @@ def test_the_committed_sdl_files_and_supergraph_are_fresh() -> None:
 def test_the_committed_test_supergraphs_match_their_subgraphs() -> None:
     for name, schemas in all_sets().items():
         committed = (SUPERGRAPHS / f"{name}.graphql").read_text()
-        assert compose(schemas) == committed, f"run `python -m tests.gateway.compose` ({name})"
+        assert compose(schemas, name) == committed, (
+            f"run `python -m tests.gateway.compose` ({name})"
+        )
