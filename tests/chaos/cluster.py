@@ -47,8 +47,10 @@ class ChaosCluster:
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **(extra_env or {}),
         }
-        for name in ("IDENTITY_URL", "FACILITY_URL", "SUBMITTAL_URL", "JWKS_URL"):
-            self.env.pop(name, None)
+        self.env.pop("JWKS_URL", None)
+        # What `make run` does too: the gateway uses the supergraph's urls unless told.
+        for name in SERVICES:
+            self.env[f"{name.upper()}_URL"] = self.url(name)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self._log_files: list[IO[bytes]] = []
         self.restarts: dict[str, int] = {name: 0 for name in ("nats", *PROCESSES)}

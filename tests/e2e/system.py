@@ -37,8 +37,10 @@ class RunningSystem:
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
             **{f"{name.upper()}_OPS_PORT": str(port) for name, port in self.ops_ports.items()},
         }
-        for name in ("IDENTITY_URL", "FACILITY_URL", "SUBMITTAL_URL", "JWKS_URL"):
-            self.env.pop(name, None)
+        self.env.pop("JWKS_URL", None)
+        # As `make run` sets them: a process a test starts beside it finds the services too.
+        for name in ("identity", "facility", "submittal"):
+            self.env[f"{name.upper()}_URL"] = self.url(name)
         if nats_url:
             self.env["NATS_URL"] = nats_url
         else:

@@ -86,8 +86,8 @@ def test_the_demo_has_every_county_real_cupas_a_business_its_hmbp_a_regulator_an
         assert all(hmbp[k] for k in hmbp), f"{facility['cersId']} lacks part of its HMBP"
         assert 24 <= hmbp["hazardousMaterialsInventory"]["hazardousMaterials"]["totalCount"]
 
-    staff = client.data(actors.gql(DEMO_REGULATOR[0], """{ regulatorAgencies(county: "Plumas") {
-        name staff { role user { username } } } }"""))["regulatorAgencies"]
+    staff = client.data(actors.gql(DEMO_REGULATOR[0], """{ myAgencies {
+        name staff { role user { username } } } }"""))["myAgencies"]
     assert [(s["user"]["username"], s["role"]) for s in staff[0]["staff"]] == [
         ("demo.plumas", "ADMIN")]
 
