@@ -204,6 +204,8 @@ async def element_submitted(app: Facilities, session: AsyncSession, envelope: En
             contract.FacilityUpdated(facility=snapshot(facility), changes=[]),
             event.submitted_by,
         )
+    elif cleared:
+        await compliance_changed(app, session, facility, event.submitted_by)
     add_history(
         session,
         facility.id,
@@ -211,6 +213,23 @@ async def element_submitted(app: Facilities, session: AsyncSession, envelope: En
         event.submitted_by,
         "ELEMENT_SUBMITTED",
         {"element": event.element, "change": event.change_from_previous, "cleared": cleared},
+    )
+
+
+async def compliance_changed(
+    app: Facilities, session: AsyncSession, facility: Facility, actor: str | None
+) -> None:
+    """Tell readers of compliance (submittal's search) that the open reasons changed."""
+    reasons = [
+        contract.OpenReason(reason=r.reason.value, due_by=r.due_by, element=r.element)
+        for r in await open_reasons(session, facility.id)
+    ]
+    await app.emit(
+        session,
+        contract.FACILITY_COMPLIANCE_CHANGED,
+        facility.id,
+        contract.FacilityComplianceChanged(facility=snapshot(facility), reasons=reasons),
+        actor,
     )
 
 
@@ -222,6 +241,7 @@ async def element_reviewed(app: Facilities, session: AsyncSession, envelope: Env
         return
     reviewed_at = event.reviewed_at
     await raise_reason(session, facility, rules.UpdateReason.CORRECTION, reviewed_at, event.element)
+    await compliance_changed(app, session, facility, event.reviewed_by)
     comments = event.comments or "(no comments)"
     add_history(
         session,

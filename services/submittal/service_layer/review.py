@@ -14,6 +14,7 @@ from common.events.outbox import record_event
 from services.submittal.adapters.tables import EVENTS, Element, FacilityView, now
 from services.submittal.domain.elements import ElementType, SubmittalStatus
 from services.submittal.domain.issues import Issue
+from services.submittal.service_layer import changes
 from services.submittal.service_layer.access import load_caller, require_fresh, require_signed_in
 from services.submittal.service_layer.deps import Deps
 from services.submittal.service_layer.elements import SUBMITTED_STATES, element_for
@@ -63,9 +64,10 @@ async def review_element(
             comments=comments, reviewed_by=caller.user_id, reviewed_at=stamp,
             agency_id=facility.agency_id,
         )
-        await record_event(session, EVENTS, type=contract.ELEMENT_REVIEWED,
-                           aggregate_id=facility.id, data=payload.model_dump(mode="json"),
-                           actor=caller.user_id)
+        envelope = await record_event(session, EVENTS, type=contract.ELEMENT_REVIEWED,
+                                      aggregate_id=facility.id,
+                                      data=payload.model_dump(mode="json"), actor=caller.user_id)
+        await changes.recorded(session, facility, envelope)
     return element
 
 

@@ -1,0 +1,347 @@
+"""Searching the current inventories of every facility the caller may see.
+
+Who sees what (DESIGN §4): a regulator the facilities of its agencies, a business its own,
+a statewide reader every county. A statewide reader never finds a trade-secret material by its
+identity (CAS number or name) unless it is also the facility's business or regulator, and sees
+such a material's identity withheld, exactly as the inventory itself shows it.
+
+The query is one table (``search_materials``), grouped by facility and keyset-paged on the
+sort key plus the CERS ID; the total counts distinct facilities with the same conditions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, distinct, false, func, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.submittal.adapters.search_tables import SearchFacility, SearchMaterial
+from services.submittal.adapters.tables import FacilityView
+from services.submittal.domain import search as rules
+from services.submittal.domain.geo import EARTH_RADIUS_MILES, box_around, miles_between
+from services.submittal.domain.hmi import HazardCategory, PhysicalState, Units
+from services.submittal.domain.search import SearchFilter, Sort, SortBy
+from services.submittal.domain.secrets import WITHHELD
+from services.submittal.domain.units import POUNDS_PER_TON, convert
+from services.submittal.service_layer.access import Caller
+from services.submittal.service_layer.errors import Invalid
+
+MAX_PAGE = 200
+MAX_MATERIALS_PER_RESULT = 100
+M = SearchMaterial
+
+
+@dataclass(frozen=True)
+class Scope:
+    statewide: bool
+    agencies: tuple[str, ...] = ()
+    organizations: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, caller: Caller) -> Scope:
+        return cls(caller.is_statewide, tuple(sorted(caller.staff)),
+                   tuple(sorted(caller.business)))
+
+    @property
+    def sees_nothing(self) -> bool:
+        return not (self.statewide or self.agencies or self.organizations)
+
+    def own(self, agency_id: str | None, organization_id: str) -> bool:
+        """The caller is this facility's regulator or business: it sees its secrets."""
+        return (agency_id is not None and agency_id in self.agencies) or (
+            organization_id in self.organizations)
+
+    def own_condition(self, table: Any = M) -> ColumnElement[bool]:
+        parts: list[ColumnElement[bool]] = []
+        if self.agencies:
+            parts.append(col(table.agency_id).in_(self.agencies))
+        if self.organizations:
+            parts.append(col(table.organization_id).in_(self.organizations))
+        return or_(*parts) if parts else false()
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the sort value (distance or amount) and the CERS ID."""
+
+    cers_id: int
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class MaterialMatch:
+    position: int
+    common_name: str | None
+    chemical_name: str | None
+    cas_number: str | None
+    trade_secret: bool
+    ehs: bool
+    physical_state: str | None
+    hm_type: str | None
+    hazard_categories: list[HazardCategory]
+    maximum_daily_amount: float | None
+    units: str | None
+    amount_in_units: float | None
+    conversion_problem: str | None
+    withheld: list[str]
+
+
+@dataclass
+class Result:
+    facility_id: str
+    cers_id: int
+    cursor: Cursor
+    name: str = ""
+    record: dict[str, Any] = field(default_factory=dict)
+    latitude: float | None = None
+    longitude: float | None = None
+    distance_miles: float | None = None
+    county_id: int | None = None
+    agency_id: str | None = None
+    compliance_status: rules.ComplianceStatus | None = None
+    inventory_element_id: str | None = None
+    inventory_status: str | None = None
+    inventory_submitted_at: dt.datetime | None = None
+    matching_material_count: int = 0
+    materials: list[MaterialMatch] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Page:
+    results: list[Result]
+    has_next_page: bool
+    total_count: int | None = None
+    not_convertible: int | None = None
+
+
+def _distance(near: rules.Near) -> ColumnElement[float]:
+    """Haversine miles from the point; SQLite (3.35+ math functions) and PostgreSQL alike."""
+    lat0, lon0 = math.radians(near.latitude), math.radians(near.longitude)
+    dlat = (func.radians(col(M.latitude)) - lat0) / 2
+    dlon = (func.radians(col(M.longitude)) - lon0) / 2
+    a = (func.sin(dlat) * func.sin(dlat) + math.cos(lat0) * func.cos(func.radians(
+        col(M.latitude))) * func.sin(dlon) * func.sin(dlon))
+    return 2 * EARTH_RADIUS_MILES * func.asin(func.sqrt(a))
+
+
+def _amount_column(units: Units) -> Any:
+    return getattr(M, rules.AMOUNT_COLUMNS[units])
+
+
+def _amount_threshold(above: rules.AmountAbove) -> ColumnElement[bool]:
+    column = _amount_column(above.units)
+    amount = above.amount * POUNDS_PER_TON if above.units is Units.TONS else above.amount
+    return col(column) > amount
+
+
+def _compliance(statuses: Sequence[rules.ComplianceStatus], today: dt.date
+                ) -> ColumnElement[bool]:
+    parts = []
+    for status in statuses:
+        window = rules.status_range(status, today)
+        conds: list[ColumnElement[bool]] = [col(M.annual_due_date).is_not(None)]
+        if window.due_after is not None:
+            conds.append(col(M.annual_due_date) > window.due_after)
+        if window.due_on_or_before is not None:
+            conds.append(col(M.annual_due_date) <= window.due_on_or_before)
+        if window.has_reasons is True:
+            conds.append(col(M.update_due_by).is_not(None))
+        elif window.has_reasons is False:
+            conds.append(col(M.update_due_by).is_(None))
+        parts.append(and_(*conds))
+    return or_(*parts)
+
+
+def conditions(flt: SearchFilter, scope: Scope, today: dt.date,
+               *, skip_amount: bool = False) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a filter within a scope (without the page's keyset)."""
+    conds: list[ColumnElement[bool]] = []
+    if not scope.statewide:
+        conds.append(scope.own_condition())
+    identity: list[ColumnElement[bool]] = []
+    if flt.cas_numbers:
+        identity.append(col(M.cas_number).in_([rules.normalize_cas(c) for c in flt.cas_numbers]))
+    if flt.name_starts_with:
+        low, high = rules.prefix_bounds(rules.name_key(flt.name_starts_with))
+        identity.append(or_(and_(col(M.common_key) >= low, col(M.common_key) < high),
+                            and_(col(M.chemical_key) >= low, col(M.chemical_key) < high)))
+    if flt.name_contains:
+        identity.append(col(M.name_key).contains(rules.name_key(flt.name_contains),
+                                                 autoescape=True))
+    if identity and scope.statewide:
+        # A secret identity is never found by its identity, except by its own business or
+        # regulator (who may also hold a statewide token).
+        conds.append(or_(not_(col(M.trade_secret)), scope.own_condition()))
+    conds += identity
+    if flt.ehs is not None:
+        conds.append(col(M.ehs) == flt.ehs)
+    if flt.physical_states:
+        conds.append(col(M.physical_state).in_([s.value for s in flt.physical_states]))
+    if flt.hazard_categories:
+        bits = 0
+        for category in flt.hazard_categories:
+            bits |= rules.HAZARD_BITS[category]
+        conds.append(col(M.hazard_mask).op("&")(bits) != 0)
+    if flt.maximum_daily_amount_above is not None and not skip_amount:
+        conds.append(_amount_threshold(flt.maximum_daily_amount_above))
+    if flt.counties:
+        conds.append(col(M.county_id).in_(flt.county_ids))
+    if flt.agency_ids:
+        conds.append(col(M.agency_id).in_(flt.agency_ids))
+    if flt.inventory_statuses:
+        conds.append(col(M.inventory_status).in_(flt.inventory_statuses))
+    if flt.compliance_statuses:
+        conds.append(_compliance(flt.compliance_statuses, today))
+    if flt.near is not None:
+        box = box_around(flt.near.latitude, flt.near.longitude, flt.near.radius_miles)
+        conds += [col(M.latitude).between(box.min_latitude, box.max_latitude),
+                  col(M.longitude).between(box.min_longitude, box.max_longitude),
+                  _distance(flt.near) <= flt.near.radius_miles]
+    return conds
+
+
+def check(flt: SearchFilter, sort: Sort) -> None:
+    issues = rules.check_filter(flt, sort)
+    if issues:
+        raise Invalid(issues)
+
+
+async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: Sort,
+                 first: int, after: Cursor | None, today: dt.date, *,
+                 with_total: bool = False) -> Page:
+    """One page of facilities, each with its matching materials."""
+    check(flt, sort)
+    first = max(0, min(first, MAX_PAGE))
+    if scope.sees_nothing:
+        return Page([], False, 0 if with_total else None, 0)
+    where = conditions(flt, scope, today)
+    key: ColumnElement[Any] | None = None
+    having: ColumnElement[bool] | None = None
+    page_where = list(where)
+    query: Any
+    if sort.by is SortBy.DISTANCE:
+        assert flt.near is not None
+        key = _distance(flt.near)
+        if after is not None:
+            page_where.append(or_(key > after.value, and_(key == after.value,
+                                                          col(M.cers_id) > after.cers_id)))
+        query = (select(col(M.cers_id), col(M.facility_id), key.label("k"))
+                 .where(*page_where)
+                 .group_by(col(M.cers_id), col(M.facility_id), col(M.latitude), col(M.longitude))
+                 .order_by(key, col(M.cers_id)))
+    elif sort.by is SortBy.AMOUNT:
+        key = func.coalesce(func.max(_amount_column(sort.units)), -1.0)
+        if after is not None:
+            having = or_(key < after.value, and_(key == after.value,
+                                                 col(M.cers_id) > after.cers_id))
+        query = (select(col(M.cers_id), col(M.facility_id), key.label("k"))
+                 .where(*page_where).group_by(col(M.cers_id), col(M.facility_id))
+                 .order_by(key.desc(), col(M.cers_id)))
+        if having is not None:
+            query = query.having(having)
+    else:
+        if after is not None:
+            page_where.append(col(M.cers_id) > after.cers_id)
+        query = (select(col(M.cers_id), col(M.facility_id))
+                 .where(*page_where).group_by(col(M.cers_id), col(M.facility_id))
+                 .order_by(col(M.cers_id)))
+    rows = (await session.execute(query.limit(first + 1))).all()
+    more = len(rows) > first
+    rows = rows[:first]
+    results = [Result(facility_id=r.facility_id, cers_id=r.cers_id,
+                      cursor=Cursor(r.cers_id, float(r.k) if key is not None else None))
+               for r in rows]
+    await _fill(session, results, where, scope, flt, sort, today)
+    total = not_convertible = None
+    if with_total:
+        total, not_convertible = await count(session, scope, flt, today)
+    return Page(results, more, total, not_convertible)
+
+
+async def count(session: AsyncSession, scope: Scope, flt: SearchFilter, today: dt.date
+                ) -> tuple[int, int]:
+    """Matching facilities, and materials left out only because their amount does not
+    convert to the unit of the amount filter."""
+    if scope.sees_nothing:
+        return 0, 0
+    where = conditions(flt, scope, today)
+    total = (await session.execute(
+        select(func.count(distinct(col(M.facility_id)))).where(*where))).scalar_one()
+    not_convertible = 0
+    above = flt.maximum_daily_amount_above
+    if above is not None:
+        unconverted = [*conditions(flt, scope, today, skip_amount=True),
+                       col(_amount_column(above.units)).is_(None)]
+        not_convertible = (await session.execute(
+            select(func.count()).select_from(M).where(*unconverted))).scalar_one()
+    return int(total), int(not_convertible)
+
+
+async def _fill(session: AsyncSession, results: list[Result], where: list[ColumnElement[bool]],
+                scope: Scope, flt: SearchFilter, sort: Sort, today: dt.date) -> None:
+    """Facility columns, the record (name, address) and the matching materials of a page."""
+    if not results:
+        return
+    ids = [r.facility_id for r in results]
+    facilities = {row.facility_id: row for row in (await session.execute(
+        select(SearchFacility).where(col(SearchFacility.facility_id).in_(ids)))).scalars()}
+    views = {row.id: row for row in (await session.execute(
+        select(FacilityView).where(col(FacilityView.id).in_(ids)))).scalars()}
+    matches: dict[str, list[SearchMaterial]] = defaultdict(list)
+    for material in (await session.execute(
+            select(M).where(*where, col(M.facility_id).in_(ids))
+            .order_by(col(M.facility_id), col(M.position)))).scalars():
+        matches[material.facility_id].append(material)
+    units = (flt.maximum_daily_amount_above.units if flt.maximum_daily_amount_above
+             else sort.units)
+    for result in results:
+        sf, view = facilities.get(result.facility_id), views.get(result.facility_id)
+        if sf is not None:
+            result.latitude, result.longitude = sf.latitude, sf.longitude
+            result.county_id, result.agency_id = sf.county_id, sf.agency_id
+            result.compliance_status = rules.compliance_status(sf.annual_due_date,
+                                                               sf.update_due_by, today)
+            result.inventory_element_id = sf.inventory_element_id
+            result.inventory_status = sf.inventory_status
+            result.inventory_submitted_at = sf.inventory_submitted_at
+        if view is not None:
+            result.name, result.record = view.name, dict(view.record)
+        near = flt.near
+        if near is not None and result.latitude is not None and result.longitude is not None:
+            result.distance_miles = miles_between(near.latitude, near.longitude,
+                                                  result.latitude, result.longitude)
+        found = matches.get(result.facility_id, [])
+        result.matching_material_count = len(found)
+        result.materials = [_match(m, scope, units) for m in found[:MAX_MATERIALS_PER_RESULT]]
+
+
+def _match(m: SearchMaterial, scope: Scope, units: Units) -> MaterialMatch:
+    withheld: list[str] = []
+    common, chemical, cas = m.common_name, m.chemical_name, m.cas_number
+    if m.trade_secret and not scope.own(m.agency_id, m.organization_id):
+        common = chemical = WITHHELD
+        cas = None
+        withheld = ["chemicalName", "commonName", "casNumber", "components"]
+    amount: float | None = None
+    problem: str | None = None
+    if m.maximum_daily_amount is not None and m.units is not None:
+        if units is Units.TONS:
+            amount = m.pounds / POUNDS_PER_TON if m.pounds is not None else None
+        else:
+            amount = getattr(m, rules.AMOUNT_COLUMNS[units])
+        if amount is None:
+            state = PhysicalState(m.physical_state) if m.physical_state else None
+            problem = convert(m.maximum_daily_amount, Units(m.units), units, state=state).problem
+    return MaterialMatch(
+        position=m.position, common_name=common, chemical_name=chemical, cas_number=cas,
+        trade_secret=m.trade_secret, ehs=m.ehs, physical_state=m.physical_state,
+        hm_type=m.hm_type, hazard_categories=rules.hazard_categories(m.hazard_mask),
+        maximum_daily_amount=m.maximum_daily_amount, units=m.units, amount_in_units=amount,
+        conversion_problem=problem, withheld=withheld)
