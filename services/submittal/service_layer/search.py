@@ -105,6 +105,7 @@ class Result:
     distance_miles: float | None = None
     county_id: int | None = None
     agency_id: str | None = None
+    organization_id: str = ""
     compliance_status: rules.ComplianceStatus | None = None
     inventory_element_id: str | None = None
     inventory_status: str | None = None
@@ -306,6 +307,7 @@ async def _fill(session: AsyncSession, results: list[Result], where: list[Column
         if sf is not None:
             result.latitude, result.longitude = sf.latitude, sf.longitude
             result.county_id, result.agency_id = sf.county_id, sf.agency_id
+            result.organization_id = sf.organization_id
             result.compliance_status = rules.compliance_status(sf.annual_due_date,
                                                                sf.update_due_by, today)
             result.inventory_element_id = sf.inventory_element_id
