@@ -1,4 +1,5 @@
-"""One origin: the gateway forwards identity's OAuth paths and submittal's /documents."""
+"""One origin: the gateway forwards identity's OAuth paths and submittal's /documents and
+/exports."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ IDENTITY_PATHS = (
     "/logout",
 )
 IDENTITY_PREFIXES = ("/account",)
-SUBMITTAL_PREFIXES = ("/documents",)
+SUBMITTAL_PREFIXES = ("/documents", "/exports")
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 _HOP_BY_HOP = frozenset({

@@ -16,6 +16,7 @@ from common.graphql import graphql_route
 from common.settings import Settings, load_settings
 from services.submittal.adapters.storage import FolderStorage
 from services.submittal.documents import document_routes
+from services.submittal.exports import export_routes
 from services.submittal.graphql.schema import schema
 from services.submittal.migrate import migrate
 from services.submittal.service_layer.deps import Deps
@@ -62,7 +63,7 @@ def create_app(
                             graphiql=not settings.production)
     app = create_base_app(
         "submittal",
-        routes=[graphql, *document_routes(deps, verifier)],
+        routes=[graphql, *document_routes(deps, verifier), *export_routes(deps, verifier)],
         readiness={"database": database_ready, "events": bus.readiness},
         lifespan=lifespan,
     )

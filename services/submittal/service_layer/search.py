@@ -216,8 +216,10 @@ def check(flt: SearchFilter, sort: Sort) -> None:
 
 async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: Sort,
                  first: int, after: Cursor | None, today: dt.date, *,
-                 with_total: bool = False) -> Page:
-    """One page of facilities, each with its matching materials."""
+                 with_total: bool = False,
+                 max_materials: int | None = MAX_MATERIALS_PER_RESULT) -> Page:
+    """One page of facilities, each with its matching materials (at most ``max_materials``
+    of them; ``matching_material_count`` has them all)."""
     check(flt, sort)
     first = max(0, min(first, MAX_PAGE))
     if scope.sees_nothing:
@@ -259,7 +261,7 @@ async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: S
     results = [Result(facility_id=r.facility_id, cers_id=r.cers_id,
                       cursor=Cursor(r.cers_id, float(r.k) if key is not None else None))
                for r in rows]
-    await _fill(session, results, where, scope, flt, sort, today)
+    await _fill(session, results, where, scope, flt, sort, today, max_materials)
     total = not_convertible = None
     if with_total:
         total, not_convertible = await count(session, scope, flt, today)
@@ -286,7 +288,8 @@ async def count(session: AsyncSession, scope: Scope, flt: SearchFilter, today: d
 
 
 async def _fill(session: AsyncSession, results: list[Result], where: list[ColumnElement[bool]],
-                scope: Scope, flt: SearchFilter, sort: Sort, today: dt.date) -> None:
+                scope: Scope, flt: SearchFilter, sort: Sort, today: dt.date,
+                max_materials: int | None) -> None:
     """Facility columns, the record (name, address) and the matching materials of a page."""
     if not results:
         return
@@ -321,7 +324,7 @@ async def _fill(session: AsyncSession, results: list[Result], where: list[Column
                                                   result.latitude, result.longitude)
         found = matches.get(result.facility_id, [])
         result.matching_material_count = len(found)
-        result.materials = [_match(m, scope, units) for m in found[:MAX_MATERIALS_PER_RESULT]]
+        result.materials = [_match(m, scope, units) for m in found[:max_materials]]
 
 
 def _match(m: SearchMaterial, scope: Scope, units: Units) -> MaterialMatch:
