@@ -187,11 +187,12 @@ def export_routes(deps: Deps, verifier: JWKSVerifier) -> list[Route]:
             return _error(400, "BAD_USER_INPUT", str(error))
         today = dt.date.today()
         async with deps.db.read() as session:
-            total, _ = await service.count(session, scope, flt, today)
-        if total > exports.MAX_EXPORT_FACILITIES:
-            return _error(400, "BAD_USER_INPUT", f"{total:,} facilities match; an export holds "
-                          f"at most {exports.MAX_EXPORT_FACILITIES:,}. Narrow the filter (or "
-                          "use /exports/snapshot for everything).")
+            total, _ = await service.count(session, scope, flt, today,
+                                           limit=exports.MAX_EXPORT_FACILITIES)
+        if not total.exact:
+            return _error(400, "BAD_USER_INPUT", f"More than {total.value:,} facilities match; "
+                          "an export holds at most that many. Narrow the filter (or use "
+                          "/exports/snapshot for everything).")
         counter = [0]
         write = exports.csv_rows if kind == "csv" else exports.geojson
 
@@ -203,7 +204,7 @@ def export_routes(deps: Deps, verifier: JWKSVerifier) -> list[Route]:
         return streamed(audited(body, principal, f"EXPORT_{kind.upper()}",
                                 {**flt.as_json(), "sort": sort.by.value}, counter),
                         media, request, {"content-disposition": f'attachment; filename="{name}"',
-                                         "x-total-count": str(total)})
+                                         "x-total-count": str(total.value)})
 
     async def search_csv(request: Request) -> Response:
         return await search_export(request, "csv")

@@ -304,3 +304,20 @@ async def test_a_new_point_moves_the_facility(w: SearchWorld):
     await submit(w, "lead", w.sites["quincy"], None, PORTOLA)
     near = {"latitude": PORTOLA[0], "longitude": PORTOLA[1], "radiusMiles": 1}
     assert await w.names("state", {"near": near}) == ["quincy", "portola"]
+
+
+async def test_the_total_is_exact_up_to_its_bound_and_says_when_it_stopped(w: SearchWorld):
+    import datetime as dt
+
+    from services.submittal.domain.search import SearchFilter
+    from services.submittal.service_layer.search import Scope, count
+
+    async with w.h.deps.db.read() as session:
+        total, _ = await count(session, Scope(True), SearchFilter(ehs=True), dt.date.today())
+        assert (total.value, total.exact) == (4, True)
+        total, _ = await count(session, Scope(True), SearchFilter(ehs=True), dt.date.today(),
+                               limit=3)
+        assert (total.value, total.exact) == (3, False)
+    body = await w.h.gql("query { hazardousMaterialSearch { totalCount totalCountIsExact } }",
+                         w.token("state"))
+    assert ok(body, "hazardousMaterialSearch") == {"totalCount": 4, "totalCountIsExact": True}

@@ -116,10 +116,13 @@ class HazardousMaterialSearchEdge:
 class HazardousMaterialSearchConnection:
     edges: list[HazardousMaterialSearchEdge]
     page_info: PageInfo
-    total_count: int = strawberry.field(description="Matching facilities (all pages).")
+    total_count: int = strawberry.field(
+        description="Matching facilities (all pages), counted exactly up to 10,000; past "
+        "that it is 10,000 and totalCountIsExact is false.")
+    total_count_is_exact: bool
     amount_not_convertible: int = strawberry.field(
         description="Materials that met every other condition but whose amount does not "
-        "convert to the units of maximumDailyAmountAbove.")
+        "convert to the units of maximumDailyAmountAbove (counted up to 10,000).")
 
 
 def to_filter(value: HazardousMaterialSearchFilter | None) -> rules.SearchFilter:
@@ -204,7 +207,8 @@ class SearchQuery:
         scope = service.Scope.of(caller)
         flt, order = to_filter(filter), rules.Sort(rules.SortBy(sort), Units(amount_units))
         cursor = decode(order.by, after) if after else None
-        with_total = _selected(info, "totalCount") or _selected(info, "amountNotConvertible")
+        with_total = any(_selected(info, name) for name in (
+            "totalCount", "totalCountIsExact", "amountNotConvertible"))
         deps = deps_of(info)
         try:
             async with deps.db.read() as session:
@@ -215,13 +219,14 @@ class SearchQuery:
                               field=invalid.issues[0].field) from invalid
         await audit.record(deps.db, principal, "SEARCH", {
             **flt.as_json(), "sort": order.by.value, "first": first, "after": after},
-            page.total_count if page.total_count is not None else len(page.results))
+            page.total_count.value if page.total_count is not None else len(page.results))
         edges = [HazardousMaterialSearchEdge(cursor=encode(order.by, r.cursor),
                                              node=result_node(r, scope))
                  for r in page.results]
         return HazardousMaterialSearchConnection(
             edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
                                             end_cursor=edges[-1].cursor if edges else after),
-            total_count=page.total_count or 0,
-            amount_not_convertible=page.not_convertible or 0)
+            total_count=page.total_count.value if page.total_count else 0,
+            total_count_is_exact=page.total_count.exact if page.total_count else True,
+            amount_not_convertible=page.not_convertible.value if page.not_convertible else 0)
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, distinct, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -35,6 +35,7 @@ from services.submittal.service_layer.errors import Invalid
 
 MAX_PAGE = 200
 MAX_MATERIALS_PER_RESULT = 100
+COUNT_LIMIT = 10_000
 M = SearchMaterial
 
 
@@ -118,17 +119,17 @@ class Result:
 class Page:
     results: list[Result]
     has_next_page: bool
-    total_count: int | None = None
-    not_convertible: int | None = None
+    total_count: Count | None = None
+    not_convertible: Count | None = None
 
 
-def _distance(near: rules.Near) -> ColumnElement[float]:
+def _distance(near: rules.Near, table: Any = M) -> ColumnElement[float]:
     """Haversine miles from the point; SQLite (3.35+ math functions) and PostgreSQL alike."""
     lat0, lon0 = math.radians(near.latitude), math.radians(near.longitude)
-    dlat = (func.radians(col(M.latitude)) - lat0) / 2
-    dlon = (func.radians(col(M.longitude)) - lon0) / 2
+    dlat = (func.radians(col(table.latitude)) - lat0) / 2
+    dlon = (func.radians(col(table.longitude)) - lon0) / 2
     a = (func.sin(dlat) * func.sin(dlat) + math.cos(lat0) * func.cos(func.radians(
-        col(M.latitude))) * func.sin(dlon) * func.sin(dlon))
+        col(table.latitude))) * func.sin(dlon) * func.sin(dlon))
     return 2 * EARTH_RADIUS_MILES * func.asin(func.sqrt(a))
 
 
@@ -142,30 +143,41 @@ def _amount_threshold(above: rules.AmountAbove) -> ColumnElement[bool]:
     return col(column) > amount
 
 
-def _compliance(statuses: Sequence[rules.ComplianceStatus], today: dt.date
+def _compliance(statuses: Sequence[rules.ComplianceStatus], today: dt.date, table: Any
                 ) -> ColumnElement[bool]:
     parts = []
     for status in statuses:
         window = rules.status_range(status, today)
-        conds: list[ColumnElement[bool]] = [col(M.annual_due_date).is_not(None)]
+        conds: list[ColumnElement[bool]] = [col(table.annual_due_date).is_not(None)]
         if window.due_after is not None:
-            conds.append(col(M.annual_due_date) > window.due_after)
+            conds.append(col(table.annual_due_date) > window.due_after)
         if window.due_on_or_before is not None:
-            conds.append(col(M.annual_due_date) <= window.due_on_or_before)
+            conds.append(col(table.annual_due_date) <= window.due_on_or_before)
         if window.has_reasons is True:
-            conds.append(col(M.update_due_by).is_not(None))
+            conds.append(col(table.update_due_by).is_not(None))
         elif window.has_reasons is False:
-            conds.append(col(M.update_due_by).is_(None))
+            conds.append(col(table.update_due_by).is_(None))
         parts.append(and_(*conds))
     return or_(*parts)
 
 
+def facility_level(flt: SearchFilter, sort: Sort) -> bool:
+    """No condition on a material: one row per facility answers it (search_facilities)."""
+    return not (flt.has_material_identity or flt.ehs is not None or flt.physical_states
+                or flt.hazard_categories or flt.maximum_daily_amount_above is not None
+                or sort.by is SortBy.AMOUNT)
+
+
 def conditions(flt: SearchFilter, scope: Scope, today: dt.date,
-               *, skip_amount: bool = False) -> list[ColumnElement[bool]]:
-    """The WHERE clause of a filter within a scope (without the page's keyset)."""
+               *, skip_amount: bool = False, table: Any = M) -> list[ColumnElement[bool]]:
+    """The WHERE clause of a filter within a scope (without the page's keyset). ``table`` is
+    search_materials, or search_facilities for a filter without material conditions."""
+    T = table  # noqa: N806 - the table the facility conditions read
     conds: list[ColumnElement[bool]] = []
+    if T is SearchFacility:
+        conds.append(col(SearchFacility.material_count) > 0)
     if not scope.statewide:
-        conds.append(scope.own_condition())
+        conds.append(scope.own_condition(T))
     identity: list[ColumnElement[bool]] = []
     if flt.cas_numbers:
         identity.append(col(M.cas_number).in_([rules.normalize_cas(c) for c in flt.cas_numbers]))
@@ -193,18 +205,18 @@ def conditions(flt: SearchFilter, scope: Scope, today: dt.date,
     if flt.maximum_daily_amount_above is not None and not skip_amount:
         conds.append(_amount_threshold(flt.maximum_daily_amount_above))
     if flt.counties:
-        conds.append(col(M.county_id).in_(flt.county_ids))
+        conds.append(col(T.county_id).in_(flt.county_ids))
     if flt.agency_ids:
-        conds.append(col(M.agency_id).in_(flt.agency_ids))
+        conds.append(col(T.agency_id).in_(flt.agency_ids))
     if flt.inventory_statuses:
-        conds.append(col(M.inventory_status).in_(flt.inventory_statuses))
+        conds.append(col(T.inventory_status).in_(flt.inventory_statuses))
     if flt.compliance_statuses:
-        conds.append(_compliance(flt.compliance_statuses, today))
+        conds.append(_compliance(flt.compliance_statuses, today, T))
     if flt.near is not None:
         box = box_around(flt.near.latitude, flt.near.longitude, flt.near.radius_miles)
-        conds += [col(M.latitude).between(box.min_latitude, box.max_latitude),
-                  col(M.longitude).between(box.min_longitude, box.max_longitude),
-                  _distance(flt.near) <= flt.near.radius_miles]
+        conds += [col(T.latitude).between(box.min_latitude, box.max_latitude),
+                  col(T.longitude).between(box.min_longitude, box.max_longitude),
+                  _distance(flt.near, T) <= flt.near.radius_miles]
     return conds
 
 
@@ -223,68 +235,91 @@ async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: S
     check(flt, sort)
     first = max(0, min(first, MAX_PAGE))
     if scope.sees_nothing:
-        return Page([], False, 0 if with_total else None, 0)
-    where = conditions(flt, scope, today)
+        none = Count(0, True)
+        return Page([], False, none if with_total else None, none if with_total else None)
+    T = SearchFacility if facility_level(flt, sort) else M  # noqa: N806
+    where = conditions(flt, scope, today, table=T)
     key: ColumnElement[Any] | None = None
     having: ColumnElement[bool] | None = None
     page_where = list(where)
     query: Any
     if sort.by is SortBy.DISTANCE:
         assert flt.near is not None
-        key = _distance(flt.near)
+        key = _distance(flt.near, T)
         if after is not None:
             page_where.append(or_(key > after.value, and_(key == after.value,
-                                                          col(M.cers_id) > after.cers_id)))
-        query = (select(col(M.cers_id), col(M.facility_id), key.label("k"))
+                                                          col(T.cers_id) > after.cers_id)))
+        query = (select(col(T.cers_id), key.label("k"))
                  .where(*page_where)
-                 .group_by(col(M.cers_id), col(M.facility_id), col(M.latitude), col(M.longitude))
-                 .order_by(key, col(M.cers_id)))
+                 .group_by(col(T.cers_id), col(T.latitude), col(T.longitude))
+                 .order_by(key, col(T.cers_id)))
     elif sort.by is SortBy.AMOUNT:
         key = func.coalesce(func.max(_amount_column(sort.units)), -1.0)
         if after is not None:
             having = or_(key < after.value, and_(key == after.value,
                                                  col(M.cers_id) > after.cers_id))
-        query = (select(col(M.cers_id), col(M.facility_id), key.label("k"))
-                 .where(*page_where).group_by(col(M.cers_id), col(M.facility_id))
+        query = (select(col(M.cers_id), key.label("k"))
+                 .where(*page_where).group_by(col(M.cers_id))
                  .order_by(key.desc(), col(M.cers_id)))
         if having is not None:
             query = query.having(having)
     else:
         if after is not None:
-            page_where.append(col(M.cers_id) > after.cers_id)
-        query = (select(col(M.cers_id), col(M.facility_id))
-                 .where(*page_where).group_by(col(M.cers_id), col(M.facility_id))
-                 .order_by(col(M.cers_id)))
+            page_where.append(col(T.cers_id) > after.cers_id)
+        query = (select(col(T.cers_id))
+                 .where(*page_where).group_by(col(T.cers_id))
+                 .order_by(col(T.cers_id)))
     rows = (await session.execute(query.limit(first + 1))).all()
     more = len(rows) > first
     rows = rows[:first]
-    results = [Result(facility_id=r.facility_id, cers_id=r.cers_id,
+    # Grouping by the CERS ID alone lets PostgreSQL answer from an index (the id of each
+    # facility comes with its search row below).
+    ids: dict[int, str] = {cers_id: facility_id for cers_id, facility_id in (
+        await session.execute(
+            select(col(SearchFacility.cers_id), col(SearchFacility.facility_id))
+            .where(col(SearchFacility.cers_id).in_([r.cers_id for r in rows])))).all()}
+    results = [Result(facility_id=ids[r.cers_id], cers_id=r.cers_id,
                       cursor=Cursor(r.cers_id, float(r.k) if key is not None else None))
-               for r in rows]
-    await _fill(session, results, where, scope, flt, sort, today, max_materials)
+               for r in rows if r.cers_id in ids]
+    material_where = where if T is M else conditions(flt, scope, today)
+    await _fill(session, results, material_where, scope, flt, sort, today, max_materials)
     total = not_convertible = None
     if with_total:
         total, not_convertible = await count(session, scope, flt, today)
     return Page(results, more, total, not_convertible)
 
 
-async def count(session: AsyncSession, scope: Scope, flt: SearchFilter, today: dt.date
-                ) -> tuple[int, int]:
+@dataclass(frozen=True)
+class Count:
+    """How many: exact up to ``limit``; past it, ``value`` is the limit and a lower bound."""
+
+    value: int
+    exact: bool
+
+
+async def _bounded(session: AsyncSession, query: Any, limit: int) -> Count:
+    value = (await session.execute(
+        select(func.count()).select_from(query.limit(limit + 1).subquery()))).scalar_one()
+    return Count(min(int(value), limit), int(value) <= limit)
+
+
+async def count(session: AsyncSession, scope: Scope, flt: SearchFilter, today: dt.date,
+                limit: int = COUNT_LIMIT) -> tuple[Count, Count]:
     """Matching facilities, and materials left out only because their amount does not
-    convert to the unit of the amount filter."""
+    convert to the unit of the amount filter; each counted up to ``limit`` (a count of every
+    row of a broad statewide filter would cost a scan of millions of rows)."""
     if scope.sees_nothing:
-        return 0, 0
-    where = conditions(flt, scope, today)
-    total = (await session.execute(
-        select(func.count(distinct(col(M.facility_id)))).where(*where))).scalar_one()
-    not_convertible = 0
+        return Count(0, True), Count(0, True)
+    T = SearchFacility if facility_level(flt, Sort()) else M  # noqa: N806
+    where = conditions(flt, scope, today, table=T)
+    total = await _bounded(session, select(col(T.cers_id)).where(*where).distinct(), limit)
+    not_convertible = Count(0, True)
     above = flt.maximum_daily_amount_above
     if above is not None:
         unconverted = [*conditions(flt, scope, today, skip_amount=True),
                        col(_amount_column(above.units)).is_(None)]
-        not_convertible = (await session.execute(
-            select(func.count()).select_from(M).where(*unconverted))).scalar_one()
-    return int(total), int(not_convertible)
+        not_convertible = await _bounded(session, select(col(M.id)).where(*unconverted), limit)
+    return total, not_convertible
 
 
 async def _fill(session: AsyncSession, results: list[Result], where: list[ColumnElement[bool]],

@@ -91,6 +91,9 @@ def upgrade() -> None:
     with op.batch_alter_table('search_facilities', schema=None) as batch_op:
         batch_op.create_index('ix_search_facilities_agency', ['agency_id', 'cers_id'], unique=False)
         batch_op.create_index('ix_search_facilities_cers', ['cers_id'], unique=False)
+        batch_op.create_index('ix_search_facilities_county', ['county_id', 'cers_id'], unique=False)
+        batch_op.create_index('ix_search_facilities_due', ['annual_due_date', 'cers_id'], unique=False)
+        batch_op.create_index('ix_search_facilities_point', ['latitude', 'longitude'], unique=False)
         batch_op.create_index('ix_search_facilities_org', ['organization_id', 'cers_id'], unique=False)
 
     op.create_table('search_materials',
@@ -127,8 +130,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('search_materials', schema=None) as batch_op:
-        batch_op.create_index('ix_search_materials_agency', ['agency_id', 'cers_id'], unique=False)
-        batch_op.create_index('ix_search_materials_cas', ['cas_number', 'cers_id'], unique=False)
+        batch_op.create_index('ix_search_materials_agency', ['agency_id', 'cers_id'], unique=False,
+                              postgresql_include=['ehs', 'physical_state', 'hazard_mask', 'pounds', 'gallons', 'cubic_feet', 'trade_secret'])
+        batch_op.create_index('ix_search_materials_cas', ['cas_number', 'cers_id'], unique=False,
+                              postgresql_include=['trade_secret', 'pounds', 'gallons', 'cubic_feet', 'agency_id'])
         batch_op.create_index('ix_search_materials_cers', ['cers_id', 'position'], unique=False)
         batch_op.create_index('ix_search_materials_chemical', ['chemical_key'], unique=False)
         batch_op.create_index('ix_search_materials_common', ['common_key'], unique=False)
@@ -178,6 +183,9 @@ def downgrade() -> None:
     op.drop_table('search_materials')
     with op.batch_alter_table('search_facilities', schema=None) as batch_op:
         batch_op.drop_index('ix_search_facilities_org')
+        batch_op.drop_index('ix_search_facilities_point')
+        batch_op.drop_index('ix_search_facilities_due')
+        batch_op.drop_index('ix_search_facilities_county')
         batch_op.drop_index('ix_search_facilities_cers')
         batch_op.drop_index('ix_search_facilities_agency')
 
