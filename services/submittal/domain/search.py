@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from services.submittal.domain.cas import cas_problem
@@ -229,8 +230,13 @@ def material_row(position: int, m: HazardousMaterial) -> MaterialRow:
     })
 
 
+@cache
+def _categories(mask: int) -> tuple[HazardCategory, ...]:
+    return tuple(category for category, bit in HAZARD_BITS.items() if mask & bit)
+
+
 def hazard_categories(mask: int) -> list[HazardCategory]:
-    return [category for category, bit in HAZARD_BITS.items() if mask & bit]
+    return list(_categories(mask))
 
 
 def prefix_bounds(prefix: str) -> tuple[str, str]:

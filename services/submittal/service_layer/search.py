@@ -226,17 +226,9 @@ def check(flt: SearchFilter, sort: Sort) -> None:
         raise Invalid(issues)
 
 
-async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: Sort,
-                 first: int, after: Cursor | None, today: dt.date, *,
-                 with_total: bool = False,
-                 max_materials: int | None = MAX_MATERIALS_PER_RESULT) -> Page:
-    """One page of facilities, each with its matching materials (at most ``max_materials``
-    of them; ``matching_material_count`` has them all)."""
-    check(flt, sort)
-    first = max(0, min(first, MAX_PAGE))
-    if scope.sees_nothing:
-        none = Count(0, True)
-        return Page([], False, none if with_total else None, none if with_total else None)
+def page_query(flt: SearchFilter, scope: Scope, sort: Sort, after: Cursor | None,
+               today: dt.date) -> tuple[Any, ColumnElement[Any] | None]:
+    """The SELECT of one page's CERS IDs (and sort values), without its LIMIT."""
     T = SearchFacility if facility_level(flt, sort) else M  # noqa: N806
     where = conditions(flt, scope, today, table=T)
     key: ColumnElement[Any] | None = None
@@ -269,6 +261,21 @@ async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: S
         query = (select(col(T.cers_id))
                  .where(*page_where).group_by(col(T.cers_id))
                  .order_by(col(T.cers_id)))
+    return query, key
+
+
+async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: Sort,
+                 first: int, after: Cursor | None, today: dt.date, *,
+                 with_total: bool = False,
+                 max_materials: int | None = MAX_MATERIALS_PER_RESULT) -> Page:
+    """One page of facilities, each with its matching materials (at most ``max_materials``
+    of them; ``matching_material_count`` has them all)."""
+    check(flt, sort)
+    first = max(0, min(first, MAX_PAGE))
+    if scope.sees_nothing:
+        none = Count(0, True)
+        return Page([], False, none if with_total else None, none if with_total else None)
+    query, key = page_query(flt, scope, sort, after, today)
     rows = (await session.execute(query.limit(first + 1))).all()
     more = len(rows) > first
     rows = rows[:first]
@@ -281,8 +288,8 @@ async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: S
     results = [Result(facility_id=ids[r.cers_id], cers_id=r.cers_id,
                       cursor=Cursor(r.cers_id, float(r.k) if key is not None else None))
                for r in rows if r.cers_id in ids]
-    material_where = where if T is M else conditions(flt, scope, today)
-    await _fill(session, results, material_where, scope, flt, sort, today, max_materials)
+    await _fill(session, results, conditions(flt, scope, today), scope, flt, sort, today,
+                max_materials)
     total = not_convertible = None
     if with_total:
         total, not_convertible = await count(session, scope, flt, today)
