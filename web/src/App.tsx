@@ -9,6 +9,7 @@ import { FacilityPage } from "./pages/Facility";
 import { SubmitAll } from "./pages/SubmitAll";
 import { ElementPage } from "./pages/Element";
 import { ReviewQueue, Search } from "./pages/Regulator";
+import { MaterialSearch } from "./pages/MaterialSearch";
 import { Agencies, AgencyPage } from "./pages/Agency";
 import { AcceptInvitation } from "./pages/Invitation";
 
@@ -34,6 +35,7 @@ const PRIVATE: [string, Render][] = [
   ["/elements/:id", (p) => <ElementPage id={p.id} />],
   ["/review", () => <ReviewQueue />],
   ["/search", () => <Search />],
+  ["/materials", () => <MaterialSearch />],
   ["/agencies", () => <Agencies />],
   ["/agencies/:id", (p) => <AgencyPage id={p.id} />],
 ];
@@ -51,7 +53,8 @@ function useSession(): Session | null {
 function Nav({ portal }: { portal: Portal }) {
   const links = portal === "business"
     ? [["/businesses", "My businesses"], ["/request-access", "Request access"]]
-    : [["/review", "Review queue"], ["/search", "Facilities"], ["/agencies", "My agency"]];
+    : [["/review", "Review queue"], ["/search", "Facilities"], ["/materials", "Hazardous materials"],
+      ["/agencies", "My agency"]];
   return (
     <nav aria-label="Main">
       <ul>
