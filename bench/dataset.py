@@ -398,13 +398,13 @@ async def load(facility_url: str, submittal_url: str, count: int, materials: int
         for facility in facilities(count, materials, seed):
             batch.append(facility)
             if len(batch) == BATCH:
-                position = await _write(fac, sub, batch, position)
+                position = await _write(fac, sub, batch, position, count * 3)
                 done += len(batch)
                 batch = []
                 print(f"  {done:,} facilities ({time.perf_counter() - started:.0f}s)",
                       flush=True)
         if batch:
-            position = await _write(fac, sub, batch, position)
+            position = await _write(fac, sub, batch, position, count * 3)
         await sub.execute("UPDATE feed_counter SET last_position = $1", position)
         print(f"  building {len(indexes)} search indexes", flush=True)
         for statement in indexes:
@@ -445,7 +445,16 @@ async def _agencies(fac: Any, sub: Any) -> None:
                                     records=[(agency_id(LA_COUNTY), LA_INSPECTOR, "INSPECTOR")])
 
 
-async def _write(fac: Any, sub: Any, batch: list[Facility], position: int) -> int:
+def feed_time(position: int, total: int) -> datetime:
+    now = datetime.now(UTC)
+    recent = max(1, total // 100)
+    if position > total - recent:
+        return now - timedelta(hours=1) * (total - position) / recent
+    return now - timedelta(hours=1) - timedelta(days=365) * (total - recent - position) / total
+
+
+async def _write(fac: Any, sub: Any, batch: list[Facility], position: int,
+                 total_events: int) -> int:
     orgs = {f.organization_n: f.organization_id for f in batch}
     known = {r["id"] for r in await fac.fetch(
         "SELECT id FROM organizations WHERE id = ANY($1::varchar[])", list(orgs.values()))}
@@ -508,10 +517,12 @@ async def _write(fac: Any, sub: Any, batch: list[Facility], position: int) -> in
         "facility_id", "element_id", "position", "cers_id", "organization_id", "agency_id",
         "county_id", "annual_due_date", "update_due_by", "latitude", "longitude",
         "inventory_status", *_MATERIAL_COLUMNS], records=search_materials)
-    # The feed in time order within the batch (a real feed is in commit order; the bench
-    # cares about its size and its last hour, not about order across batches).
-    for occurred, kind, f, element_id in sorted(events, key=lambda e: e[0]):
+    # The feed is in commit order, so its times rise with its positions: the year before the
+    # last hour, then the last 1% of the entries within the last hour (what an hour-old cursor
+    # catches up on).
+    for _, kind, f, element_id in sorted(events, key=lambda e: e[0]):
         position += 1
+        occurred = feed_time(position, total_events)
         data = ({"facility_id": f.id, "element_id": element_id, "submitted_at":
                  occurred.isoformat()} if element_id else {"facility": {"facility_id": f.id,
                                                                        "cers_id": f.cers_id}})

@@ -200,12 +200,13 @@ class RssSampler:
 
 def exports(base: str, tokens: dict[str, str], submittal_pid: int) -> None:
     cases = (
-        ("CSV, EHS in Los Angeles County", "/exports/search.csv", STATE,
+        ("CSV, EHS in San Diego County", "/exports/search.csv", STATE,
+         {"ehs": "true", "counties": "San Diego"}),
+        ("GeoJSON, EHS in San Diego County", "/exports/search.geojson", STATE,
+         {"ehs": "true", "counties": "San Diego"}),
+        ("CSV, regulator, ammonia", "/exports/search.csv", LA, {"casNumbers": "7664-41-7"}),
+        ("CSV, EHS in Los Angeles County (47k rows)", "/exports/search.csv", STATE,
          {"ehs": "true", "counties": "Los Angeles"}),
-        ("GeoJSON, EHS in Los Angeles County", "/exports/search.geojson", STATE,
-         {"ehs": "true", "counties": "Los Angeles"}),
-        ("CSV, regulator, liquids > 1,000 gal", "/exports/search.csv", LA,
-         {"physicalStates": "LIQUID", "amountAbove": "1000", "amountUnits": "GALLONS"}),
         ("snapshot, LA regulator (gzip NDJSON)", "/exports/snapshot", LA, {}),
     )
     with httpx.Client(timeout=600) as client:
