@@ -1,4 +1,5 @@
-"""One origin: the gateway forwards identity's OAuth paths and submittal's /documents.
+"""One origin: the gateway forwards identity's OAuth paths and submittal's /documents and
+/exports.
 
 Only the public routes of DESIGN §4 are forwarded, matched on the path as the client sent it:
 a path that is ambiguous (percent-encoded dots, slashes or backslashes, dot segments, empty
@@ -30,7 +31,7 @@ IDENTITY_PATHS = (
     "/logout",
 )
 IDENTITY_PREFIXES = ("/account",)
-SUBMITTAL_PREFIXES = ("/documents",)
+SUBMITTAL_PREFIXES = ("/documents", "/exports")
 # Below a prefix: segments of letters, digits, '-', '_' and (not first) '.'.
 _SEGMENTS = r"(?:/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}){0,8}"
 PUBLIC_ROUTE = re.compile(

@@ -38,6 +38,7 @@ AGENCY_JURISDICTION_CHANGED = "facility.agency.jurisdiction_changed"
 STAFF_GRANTED = "facility.staff.granted"
 STAFF_CHANGED = "facility.staff.changed"
 STAFF_REVOKED = "facility.staff.revoked"
+FACILITY_COMPLIANCE_CHANGED = "facility.facility.compliance_changed"
 PERMIT_ISSUED = "facility.permit.issued"
 DUE_DATE_CHANGED = "facility.due_date.changed"
 
@@ -74,6 +75,9 @@ class Facility(_Payload):
     county_id: int
     annual_due_date: date
     record: FacilityRecord
+    # The earliest dueBy of the open UPDATE_REQUIRED reasons, or null when none is open: with
+    # annual_due_date it is everything a reader needs to derive complianceStatus for any day.
+    update_due_by: date | None = None
 
 
 class OrganizationCreated(_Payload):
@@ -113,6 +117,21 @@ class FacilityTransferred(_Payload):
     facility: Facility
     from_organization_id: str
     to_organization_id: str
+
+
+class OpenReason(_Payload):
+    reason: Literal["OWNERSHIP", "NAME", "SITE_ADDRESS", "MAILING_ADDRESS", "CONTACTS",
+                    "TRANSFER", "CORRECTION"]
+    due_by: date
+    element: str | None = None
+
+
+class FacilityComplianceChanged(_Payload):
+    """UPDATE_REQUIRED reasons opened or closed without any other facility event saying so
+    (a regulator's NOT_ACCEPT, a correction submitted). ``reasons`` are the ones open now."""
+
+    facility: Facility
+    reasons: list[OpenReason]
 
 
 class MembershipGranted(_Payload):
@@ -229,6 +248,7 @@ EVENT_MODELS: dict[str, type[_Payload]] = {
     FACILITY_CREATED: FacilityCreated,
     FACILITY_UPDATED: FacilityUpdated,
     FACILITY_TRANSFERRED: FacilityTransferred,
+    FACILITY_COMPLIANCE_CHANGED: FacilityComplianceChanged,
     MEMBERSHIP_GRANTED: MembershipGranted,
     MEMBERSHIP_CHANGED: MembershipChanged,
     MEMBERSHIP_REVOKED: MembershipRevoked,

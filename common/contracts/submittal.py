@@ -53,6 +53,9 @@ class SubmittedFacilityInformation(_Payload):
     mailing_address: dict[str, Any] = {}
     owner_operator: dict[str, Any] = {}
     contacts: dict[str, dict[str, Any] | None] = {}
+    # The reported point: ``{latitude, longitude, horizontal_accuracy_meters,
+    # collection_method, reference_point, datum, collection_date}``, or null.
+    geographic_location: dict[str, Any] | None = None
 
 
 class ElementSubmitted(_Payload):

@@ -1,10 +1,11 @@
-"""``python -m services.submittal [serve|schema|resync|migrate|events]``."""
+"""``python -m services.submittal [serve|schema|resync|reindex|migrate|events]``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from common.logs import configure_logging
 from common.settings import Settings, load_settings
@@ -35,6 +36,7 @@ async def resync(settings: Settings) -> None:
     from sqlalchemy import delete
 
     from common.db import Database
+    from services.submittal.adapters.search_tables import SearchFacility, SearchMaterial
     from services.submittal.adapters.tables import (
         FacilityView,
         MembershipView,
@@ -48,7 +50,8 @@ async def resync(settings: Settings) -> None:
     # Replay first: it fails (changing nothing) when NATS is unreachable.
     await bus.replay(FACILITY_DURABLE)
     async with db.transaction() as session:
-        for table in (FacilityView, MembershipView, OrganizationView, StaffView):
+        for table in (FacilityView, MembershipView, OrganizationView, StaffView,
+                      SearchFacility, SearchMaterial):
             await session.execute(delete(table))
     await bus.start()
     consumer = bus.consumers[FACILITY_DURABLE]
@@ -61,10 +64,30 @@ async def resync(settings: Settings) -> None:
         else:
             raise SystemExit(f"resync did not catch up within {RESYNC_TIMEOUT_SECONDS}s; "
                              "check NATS and the submittal logs, then run it again")
+        await reindex(db)
     finally:
         await bus.stop()
         await db.dispose()
     print("read model rebuilt from the FACILITY stream")
+
+
+async def reindex(db: Any) -> None:
+    """Rewrite every facility's search rows from the read model and the elements."""
+    from services.submittal.service_layer.search_index import reindex_all
+
+    async with db.transaction() as session:
+        count = await reindex_all(session)
+    print(f"search reindexed: {count} facilities")
+
+
+async def reindex_command(settings: Settings) -> None:
+    from common.db import Database
+
+    db = Database(settings.database_url("submittal"))
+    try:
+        await reindex(db)
+    finally:
+        await db.dispose()
 
 
 async def events(settings: Settings, argv: list[str]) -> int:
@@ -85,7 +108,7 @@ async def events(settings: Settings, argv: list[str]) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m services.submittal")
     parser.add_argument("command", nargs="?", default="serve",
-                        choices=["serve", "schema", "resync", "migrate", "events"])
+                        choices=["serve", "schema", "resync", "reindex", "migrate", "events"])
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command
@@ -101,6 +124,8 @@ def main() -> None:
         settings = load_settings()
         configure_logging("submittal", settings.log_level, settings.log_format)
         asyncio.run(resync(settings))
+    elif command == "reindex":
+        asyncio.run(reindex_command(load_settings()))
     else:
         from services.submittal.migrate import migrate
 

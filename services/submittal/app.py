@@ -18,6 +18,7 @@ from common.settings import Settings, load_settings
 from services.submittal.adapters.storage import FolderStorage
 from services.submittal.adapters.tables import CLOSED_ACCOUNTS
 from services.submittal.documents import document_routes
+from services.submittal.exports import export_routes
 from services.submittal.graphql.schema import schema
 from services.submittal.migrate import migrate
 from services.submittal.service_layer.deps import Deps
@@ -65,7 +66,7 @@ def create_app(
                             admit=refuse_closed(db, CLOSED_ACCOUNTS))
     app = create_base_app(
         "submittal",
-        routes=[graphql, *document_routes(deps, verifier)],
+        routes=[graphql, *document_routes(deps, verifier), *export_routes(deps, verifier)],
         readiness={"database": database_ready, "events": bus.readiness},
         lifespan=lifespan,
     )

@@ -25,6 +25,7 @@ from services.submittal.domain.changes import classify
 from services.submittal.domain.element_data import parse
 from services.submittal.domain.elements import HMBP, ElementType
 from services.submittal.domain.facility_info import FacilityInformation, prefill
+from services.submittal.service_layer import changes
 from services.submittal.service_layer.events import facility_information_values
 
 DEMO_BUSINESS = "Feather River Fuel & Supply"
@@ -98,6 +99,14 @@ MATERIALS: list[tuple[Any, ...]] = [
 ]
 
 
+# Pounds per gallon of the demo liquids whose weight a search by pounds should find.
+DENSITIES = {"68476-34-6": 7.1, "86290-81-5": 6.1, "7681-52-9": 10.0, "7647-01-0": 9.8,
+             "67-56-1": 6.6, "64-17-5": 6.6, "67-64-1": 6.6}
+# Where the demo sites are (decimal degrees, town centres in Plumas County).
+POINTS = {"quincy": (39.9368, -120.9472), "portola": (39.8105, -120.4691),
+          "chester": (40.3063, -121.2319), "greenville": (40.1396, -120.9511)}
+
+
 def inventory() -> dict[str, Any]:
     materials = []
     for name, cas, ehs, hm_type, state, peak, avg, units, where, container, fire in MATERIALS:
@@ -111,6 +120,8 @@ def inventory() -> dict[str, Any]:
         }
         if cas:
             material["casNumber"] = cas
+        if cas in DENSITIES:
+            material.update(density=DENSITIES[cas], densityUnits="POUNDS_PER_GALLON")
         if hm_type == "WASTE":
             material.update(annualWasteAmount=3000, stateWasteCode="221")
         materials.append(material)
@@ -156,7 +167,12 @@ def facility_information(facility: FacilityView) -> dict[str, Any]:
         "hazardousWasteTankClosure": False, "rcraLargeQuantityGenerator": False,
         "householdHazardousWasteCollection": False,
     }
-    return {"businessActivities": activities, "ownerOperator": owner_operator}
+    data: dict[str, Any] = {"businessActivities": activities, "ownerOperator": owner_operator}
+    city = str(facility.record.get("city") or "").lower()
+    if city in POINTS:
+        data["geographicLocation"] = {"latitude": POINTS[city][0],
+                                      "longitude": POINTS[city][1], "datum": "WGS84"}
+    return data
 
 
 async def seed_facility(session: AsyncSession, facility: FacilityView, created: Envelope) -> None:
@@ -193,12 +209,15 @@ async def seed_facility(session: AsyncSession, facility: FacilityView, created: 
             element=element.value,
             change_from_previous=change.value,
             submitted_by=account, submitted_at=stamp, facility_information=info)
-        await record_event(session, EVENTS, type=contract.ELEMENT_SUBMITTED,
-                           aggregate_id=facility.id, data=payload.model_dump(mode="json"),
-                           actor=account)
+        envelope = await record_event(session, EVENTS, type=contract.ELEMENT_SUBMITTED,
+                                      aggregate_id=facility.id,
+                                      data=payload.model_dump(mode="json"), actor=account)
+        await changes.recorded(session, facility, envelope)
         rows.append(row)
     certified = contract.HmbpCertified(
         facility_id=facility.id, organization_id=facility.organization_id, kind="SUBMISSION",
         certified_by=account, certified_at=stamp, element_ids=[r.id for r in rows])
-    await record_event(session, EVENTS, type=contract.HMBP_CERTIFIED, aggregate_id=facility.id,
-                       data=certified.model_dump(mode="json"), actor=account)
+    envelope = await record_event(session, EVENTS, type=contract.HMBP_CERTIFIED,
+                                  aggregate_id=facility.id, data=certified.model_dump(mode="json"),
+                                  actor=account)
+    await changes.recorded(session, facility, envelope)

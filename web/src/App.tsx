@@ -9,6 +9,7 @@ import { FacilityPage } from "./pages/Facility";
 import { SubmitAll } from "./pages/SubmitAll";
 import { ElementPage } from "./pages/Element";
 import { ReviewQueue, Search } from "./pages/Regulator";
+import { MaterialSearch } from "./pages/MaterialSearch";
 import { Agencies, AgencyPage } from "./pages/Agency";
 import { AcceptInvitation } from "./pages/Invitation";
 import { Jurisdictions } from "./pages/Jurisdictions";
@@ -35,6 +36,7 @@ const PRIVATE: [string, Render][] = [
   ["/elements/:id", (p) => <ElementPage id={p.id} />],
   ["/review", () => <ReviewQueue />],
   ["/search", () => <Search />],
+  ["/materials", () => <MaterialSearch />],
   ["/agencies", () => <Agencies />],
   ["/agencies/:id", (p) => <AgencyPage id={p.id} />],
   ["/jurisdictions", () => <Jurisdictions />],
@@ -53,8 +55,10 @@ function useSession(): Session | null {
 function Nav({ portal }: { portal: Portal }) {
   const links: Record<Portal, string[][]> = {
     business: [["/businesses", "My businesses"], ["/request-access", "Request access"]],
-    regulator: [["/review", "Review queue"], ["/search", "Facilities"], ["/agencies", "My agency"]],
-    state: [["/jurisdictions", "Jurisdictions"], ["/search", "Facilities"]],
+    regulator: [["/review", "Review queue"], ["/search", "Facilities"],
+      ["/materials", "Hazardous materials"], ["/agencies", "My agency"]],
+    state: [["/jurisdictions", "Jurisdictions"], ["/search", "Facilities"],
+      ["/materials", "Hazardous materials"]],
   };
   return (
     <nav aria-label="Main">

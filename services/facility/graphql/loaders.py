@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -36,14 +37,20 @@ def app_of(info: Info) -> Facilities:
 
 
 async def caller_of(info: Info) -> Caller:
-    """The caller's grants, loaded once per request."""
+    """The caller's grants, loaded once per request, even when 50 ``_entities`` resolvers ask
+    at the same moment (each would otherwise load them on a connection of its own)."""
     context = context_of(info)
-    caller: Caller | None = context.extra.get("caller")
-    if caller is None:
-        async with app_of(info).db.read() as session:
-            caller = await load_caller(session, context.principal)
-        context.extra["caller"] = caller
+    pending = context.extra.get("caller")
+    if pending is None:
+        pending = context.extra["caller"] = asyncio.ensure_future(
+            _load_caller(app_of(info), context.principal))
+    caller: Caller = await pending
     return caller
+
+
+async def _load_caller(app: Facilities, principal: Any) -> Caller:
+    async with app.db.read() as session:
+        return await load_caller(session, principal)
 
 
 def _loader(

@@ -220,6 +220,8 @@ async def element_submitted(app: Facilities, session: AsyncSession, envelope: En
             contract.FacilityUpdated(facility=snapshot(facility), changes=[]),
             event.submitted_by,
         )
+    elif cleared:
+        await compliance_changed(app, session, facility, event.submitted_by)
     add_history(
         session,
         facility.id,
@@ -249,6 +251,23 @@ REVIEW_OUTCOMES = {
 }
 
 
+async def compliance_changed(
+    app: Facilities, session: AsyncSession, facility: Facility, actor: str | None
+) -> None:
+    """Tell readers of compliance (submittal's search) that the open reasons changed."""
+    reasons = [
+        contract.OpenReason(reason=r.reason.value, due_by=r.due_by, element=r.element)
+        for r in await open_reasons(session, facility.id)
+    ]
+    await app.emit(
+        session,
+        contract.FACILITY_COMPLIANCE_CHANGED,
+        facility.id,
+        contract.FacilityComplianceChanged(facility=snapshot(facility), reasons=reasons),
+        actor,
+    )
+
+
 async def element_reviewed(app: Facilities, session: AsyncSession, envelope: Envelope) -> None:
     """Every review outcome is recorded and mailed to the business's lead users and the
     submitter; NOT_ACCEPT also opens a CORRECTION for that element."""
@@ -266,6 +285,7 @@ async def element_reviewed(app: Facilities, session: AsyncSession, envelope: Env
             session, facility, rules.UpdateReason.CORRECTION, event.reviewed_at, event.element
         )
         due_line = f"Submit a corrected {name} by {rules.reason_due_by(event.reviewed_at)}.\n\n"
+        await compliance_changed(app, session, facility, event.reviewed_by)
     add_history(
         session,
         facility.id,

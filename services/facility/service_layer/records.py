@@ -97,6 +97,7 @@ def snapshot(facility: Facility) -> contract.Facility:
         county_id=facility.county_id,
         annual_due_date=facility.annual_due_date,
         record=contract.FacilityRecord(**record_of(facility).as_dict()),
+        update_due_by=facility.update_due_by,
     )
 
 

@@ -74,11 +74,12 @@ def prepare(element: ElementType, data: dict[str, Any]) -> Model:
     return with_record_ids(model)
 
 
-def validate(element: ElementType, model: Model) -> list[Issue]:
-    """Every finding (completeness included) for data already parsed."""
+def validate(element: ElementType, model: Model, county: str | None = None) -> list[Issue]:
+    """Every finding (completeness included) for data already parsed; ``county`` is the
+    facility's, which a reported location must lie in."""
     check = Checker()
     if isinstance(model, FacilityInformation):
-        check_facility_information(check, model)
+        check_facility_information(check, model, county)
     elif isinstance(model, HazardousMaterialsInventory):
         check_inventory(check, model)
     elif isinstance(model, EmergencyPlans):

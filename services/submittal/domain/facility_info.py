@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from services.submittal.domain.geo import GeographicLocation, check_location
 from services.submittal.domain.issues import Checker
 from services.submittal.domain.model import Model
 
@@ -85,6 +86,8 @@ class OwnerOperator(Model):
 class FacilityInformation(Model):
     business_activities: BusinessActivities | None = None
     owner_operator: OwnerOperator | None = None
+    # Where the facility is (CERS 21.0001-21.0007); optional, and what location search reads.
+    geographic_location: GeographicLocation | None = None
 
     def activity_answers(self) -> dict[str, bool | None]:
         activities = self.business_activities or BusinessActivities()
@@ -92,7 +95,9 @@ class FacilityInformation(Model):
                 for q in QUESTIONS}
 
 
-def check_facility_information(check: Checker, info: FacilityInformation) -> None:
+def check_facility_information(check: Checker, info: FacilityInformation,
+                               county: str | None = None) -> None:
+    check_location(check.at("geographicLocation"), info.geographic_location, county)
     activities = info.business_activities or BusinessActivities()
     ba = check.at("businessActivities")
     ba.required("businessName", activities.business_name, "Business name")

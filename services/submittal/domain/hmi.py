@@ -32,6 +32,11 @@ class Units(StrEnum):
     TONS = "TONS"
 
 
+class DensityUnits(StrEnum):
+    POUNDS_PER_GALLON = "POUNDS_PER_GALLON"
+    POUNDS_PER_CUBIC_FOOT = "POUNDS_PER_CUBIC_FOOT"
+
+
 class StoragePressure(StrEnum):
     AMBIENT = "AMBIENT"
     ABOVE_AMBIENT = "ABOVE_AMBIENT"
@@ -121,6 +126,9 @@ class HazardousMaterial(Model):
     average_daily_amount: float | None = None
     maximum_daily_amount: float | None = None
     units: Units | None = None
+    # Lets amounts convert between weight and volume (search by an amount in any unit).
+    density: float | None = None
+    density_units: DensityUnits | None = None
     days_on_site: int | None = None
     annual_waste_amount: float | None = None
     state_waste_code: str | None = None
@@ -172,6 +180,12 @@ def check_material(check: Checker, m: HazardousMaterial) -> None:
             "Extremely hazardous substances should be reported in pounds.",
             "EHS_NOT_IN_POUNDS",
         )
+    if m.density is not None and m.density <= 0:
+        check.error("density", "Density must be greater than zero.", "OUT_OF_RANGE")
+    if (m.density is None) != (m.density_units is None):
+        check.error("densityUnits" if m.density_units is None else "density",
+                    "Give the density together with its units (pounds per gallon or per "
+                    "cubic foot).", "REQUIRED")
     if m.days_on_site is not None and not 1 <= m.days_on_site <= 365:
         check.error("daysOnSite", "Days on site must be between 1 and 365.", "OUT_OF_RANGE")
     if len(m.fire_code_hazard_classes) > 8:

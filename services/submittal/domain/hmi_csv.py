@@ -21,7 +21,8 @@ SCALAR_COLUMNS = (
     "commonName", "chemicalName", "casNumber", "tradeSecret", "ehs", "hmType", "physicalState",
     "location", "locationConfidential", "mapNumber", "gridNumber", "largestContainer",
     "containerTypes", "storagePressure", "storageTemperature", "averageDailyAmount",
-    "maximumDailyAmount", "units", "daysOnSite", "annualWasteAmount", "stateWasteCode",
+    "maximumDailyAmount", "units", "density", "densityUnits", "daysOnSite",
+    "annualWasteAmount", "stateWasteCode",
     "fireCodeHazardClasses", "hazardCategories",
 )
 COMPONENT_FIELDS = ("Name", "Percent", "CasNumber", "Ehs")
@@ -29,9 +30,11 @@ COLUMNS = SCALAR_COLUMNS + tuple(
     f"component{i}{field}" for i in range(1, 6) for field in COMPONENT_FIELDS
 )
 BOOLEAN = {"tradeSecret", "ehs", "locationConfidential"}
-NUMBER = {"largestContainer", "averageDailyAmount", "maximumDailyAmount", "annualWasteAmount"}
+NUMBER = {"largestContainer", "averageDailyAmount", "maximumDailyAmount", "annualWasteAmount",
+          "density"}
 INTEGER = {"daysOnSite"}
-ENUM = {"hmType", "physicalState", "storagePressure", "storageTemperature", "units"}
+ENUM = {"hmType", "physicalState", "storagePressure", "storageTemperature", "units",
+        "densityUnits"}
 LISTS = {"containerTypes", "hazardCategories"}
 YES = {"y", "yes", "true", "1"}
 NO = {"n", "no", "false", "0"}

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.experimental.pydantic import input as pyd_input
 from strawberry.experimental.pydantic import type as pyd_type
 
-from services.submittal.domain import documents, facility_info, hmi, plans
+from services.submittal.domain import documents, facility_info, geo, hmi, plans
 from services.submittal.domain.elements import ElementType, SubmittalStatus
 
 ElementTypeEnum = strawberry.enum(ElementType, name="ElementType")
@@ -63,6 +63,12 @@ class BusinessActivities:
 
 @pyd_type(model=facility_info.OwnerOperator, all_fields=True, name="OwnerOperatorIdentification")
 class OwnerOperatorIdentification:
+    pass
+
+
+@pyd_type(model=geo.GeographicLocation, all_fields=True, name="GeographicLocation",
+          description="Where the facility is: decimal degrees (CERS 21.0001-21.0007).")
+class GeographicLocation:
     pass
 
 
@@ -121,6 +127,11 @@ class BusinessActivitiesInput:
 @pyd_input(model=facility_info.OwnerOperator, all_fields=True,
            name="OwnerOperatorIdentificationInput")
 class OwnerOperatorIdentificationInput:
+    pass
+
+
+@pyd_input(model=geo.GeographicLocation, all_fields=True, name="GeographicLocationInput")
+class GeographicLocationInput:
     pass
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.tools import merge_types
 
 from common.graphql import federation_schema
 from services.submittal.graphql.facility import Facility
 from services.submittal.graphql.mutations import Mutation
 from services.submittal.graphql.queries import Query
+from services.submittal.graphql.search import SearchQuery
 from services.submittal.graphql.types import SubmittalElement, User
 
 schema: strawberry.federation.Schema = federation_schema(
-    query=Query, mutation=Mutation, types=[Facility, SubmittalElement, User]
+    query=merge_types("Query", (Query, SearchQuery)), mutation=Mutation,
+    types=[Facility, SubmittalElement, User],
 )

@@ -335,11 +335,13 @@ class SubmittalElement:
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Current findings: ERROR blocks submission, WARNING does not.",
         directives=[list_size(assumed=100)])
-    def validation(self) -> list[UserError]:
+    async def validation(self, info: Info) -> list[UserError]:
         model = self._model()
         if model is None:
             return []
-        return user_errors(validate(ElementType(self.row.element_type), model))
+        facility = await facilities(info).load(self.row.facility_id)
+        county = facility.record.get("county") if facility is not None else None
+        return user_errors(validate(ElementType(self.row.element_type), model, county))
 
 
 def _withheld(model: Any) -> Any:

@@ -67,7 +67,7 @@ async def start_submittal(
         # Two editors started the same draft at once; the unique index let one win.
         raise Refused("BAD_USER_INPUT", f"The facility already has an open {element.value} "
                       "draft; save or discard that one.") from error
-    return draft, validate(element, parse(element, data))
+    return draft, validate(element, parse(element, data), facility.record.get("county"))
 
 
 async def save_draft(
@@ -92,7 +92,7 @@ async def save_draft(
         draft.data = model.to_json()
         draft.updated_at = now()
         await session.flush()
-    return draft, validate(element, model)
+    return draft, validate(element, model, facility.record.get("county"))
 
 
 async def discard_draft(deps: Deps, principal: Principal | None, element_id: str) -> None:

@@ -47,5 +47,8 @@ def facility_information_values(info: FacilityInformation) -> SubmittedFacilityI
         contacts = {theirs: _contact(getattr(oo, ours)) for theirs, ours in _CONTACTS.items()}
         mailing = _address(oo.mailing_address)
     name = info.business_activities.business_name if info.business_activities else None
+    point = info.geographic_location
+    location = point.model_dump(mode="json", exclude_none=True) if point is not None else None
     return SubmittedFacilityInformation(business_name=name, mailing_address=mailing,
-                                        owner_operator=owner, contacts=contacts)
+                                        owner_operator=owner, contacts=contacts,
+                                        geographic_location=location or None)

@@ -15,6 +15,7 @@ from services.submittal.adapters.read_model import county_key
 from services.submittal.adapters.tables import EVENTS, Element, FacilityView, now
 from services.submittal.domain.elements import ElementType, SubmittalStatus
 from services.submittal.domain.issues import Issue
+from services.submittal.service_layer import changes
 from services.submittal.service_layer.access import load_caller, require_fresh, require_signed_in
 from services.submittal.service_layer.deps import Deps
 from services.submittal.service_layer.elements import SUBMITTED_STATES, element_for
@@ -64,9 +65,10 @@ async def review_element(
             comments=comments, reviewed_by=caller.user_id, reviewed_at=stamp,
             agency_id=facility.agency_id, submitted_by=element.submitted_by,
         )
-        await record_event(session, EVENTS, type=contract.ELEMENT_REVIEWED,
-                           aggregate_id=facility.id, data=payload.model_dump(mode="json"),
-                           actor=caller.user_id)
+        envelope = await record_event(session, EVENTS, type=contract.ELEMENT_REVIEWED,
+                                      aggregate_id=facility.id,
+                                      data=payload.model_dump(mode="json"), actor=caller.user_id)
+        await changes.recorded(session, facility, envelope)
     return element
 
 

@@ -18,6 +18,7 @@ from services.submittal.domain.element_data import InvalidData, document_ids, pa
 from services.submittal.domain.elements import HMBP, ElementType, SubmittalStatus, is_required
 from services.submittal.domain.facility_info import FacilityInformation
 from services.submittal.domain.issues import Issue
+from services.submittal.service_layer import changes
 from services.submittal.service_layer.access import (
     Caller,
     facility_for,
@@ -75,7 +76,8 @@ async def submit_drafts(
                 continue
             models[draft.id] = model
             issues += [Issue((element.value, *i.path), i.message, i.code, i.severity)
-                       for i in validate(element, model) if i.is_error]
+                       for i in validate(element, model, facility.record.get("county"))
+                       if i.is_error]
             await check_documents(session, facility_id, model, (element.value,))
         if issues:
             raise Invalid(issues)
@@ -117,8 +119,10 @@ async def _mark_submitted(
         submitted_by=caller.user_id, submitted_at=stamp, facility_information=info,
     )
     await session.flush()
-    await record_event(session, EVENTS, type=contract.ELEMENT_SUBMITTED, aggregate_id=facility.id,
-                       data=payload.model_dump(mode="json"), actor=caller.user_id)
+    envelope = await record_event(session, EVENTS, type=contract.ELEMENT_SUBMITTED,
+                                  aggregate_id=facility.id, data=payload.model_dump(mode="json"),
+                                  actor=caller.user_id)
+    await changes.recorded(session, facility, envelope)
 
 
 async def _certified(
@@ -132,8 +136,10 @@ async def _certified(
         element_ids=[r.id for r in rows if ElementType(r.element_type) in HMBP],
         statement=statement,
     )
-    await record_event(session, EVENTS, type=contract.HMBP_CERTIFIED, aggregate_id=facility.id,
-                       data=payload.model_dump(mode="json"), actor=caller.user_id)
+    envelope = await record_event(session, EVENTS, type=contract.HMBP_CERTIFIED,
+                                  aggregate_id=facility.id, data=payload.model_dump(mode="json"),
+                                  actor=caller.user_id)
+    await changes.recorded(session, facility, envelope)
 
 
 async def certify_no_change(
@@ -213,9 +219,10 @@ async def mark_not_applicable(
             marked_by=caller.user_id, marked_by_regulator=by_regulator and not
             caller.is_member(facility, "EDITOR"), marked_at=stamp, comments=comments,
         )
-        await record_event(session, EVENTS, type=contract.ELEMENT_NOT_APPLICABLE,
-                           aggregate_id=facility_id, data=payload.model_dump(mode="json"),
-                           actor=caller.user_id)
+        envelope = await record_event(session, EVENTS, type=contract.ELEMENT_NOT_APPLICABLE,
+                                      aggregate_id=facility_id,
+                                      data=payload.model_dump(mode="json"), actor=caller.user_id)
+        await changes.recorded(session, facility, envelope)
     return row
 
 
