@@ -178,10 +178,17 @@ def create_app(
         if length and length.isdigit() and int(length) > config.max_body_bytes:
             return _too_large(config)
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > config.max_body_bytes:
-                return _too_large(config)
+        try:
+            # A client trickling its body must not hold the connection open for ever.
+            async with asyncio.timeout(config.body_timeout):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > config.max_body_bytes:
+                        return _too_large(config)
+        except TimeoutError:
+            return _json(error_body(
+                f"The request body did not arrive within {config.body_timeout:g} seconds.",
+                "BAD_USER_INPUT", limit="body_time", max=config.body_timeout), 408)
         refused = await authenticate(request)
         if refused is not None:
             return refused

@@ -25,6 +25,7 @@ GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
         "8388608", "largest response (and subgraph response) the gateway returns or reads"
     ),
     "GATEWAY_MAX_BODY_BYTES": ("1048576", "largest request body accepted on POST /graphql"),
+    "GATEWAY_BODY_TIMEOUT_SECONDS": ("10", "longest a client may take to send a request body"),
     "GATEWAY_MAX_BATCH": ("10", "most operations in one batched request"),
     "GATEWAY_FORWARD_HEADERS": ("", "comma-separated client headers forwarded to subgraphs"),
     "GATEWAY_SUBGRAPH_TIMEOUT_SECONDS": ("10", "timeout of one subgraph call"),
@@ -49,6 +50,7 @@ class GatewayConfig:
     default_list_size: int = 20
     max_response_bytes: int = 8_388_608
     max_body_bytes: int = 1_048_576
+    body_timeout: float = 10.0
     max_batch: int = 10
     forward_headers: frozenset[str] = frozenset()
     subgraph_timeout: float = 10.0
@@ -77,6 +79,7 @@ def load_gateway_config(production: bool = False) -> GatewayConfig:
         default_list_size=int(_get("GATEWAY_DEFAULT_LIST_SIZE")),
         max_response_bytes=int(_get("GATEWAY_MAX_RESPONSE_BYTES")),
         max_body_bytes=int(_get("GATEWAY_MAX_BODY_BYTES")),
+        body_timeout=float(_get("GATEWAY_BODY_TIMEOUT_SECONDS")),
         max_batch=int(_get("GATEWAY_MAX_BATCH")),
         forward_headers=frozenset(
             h.strip().lower() for h in _get("GATEWAY_FORWARD_HEADERS").split(",") if h.strip()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -303,3 +306,25 @@ async def test_a_gateway_bug_is_an_internal_server_error_logged_with_the_operati
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "operationHash": digest}
     [record] = [r for r in caplog.records if r.name == "gateway.core"]
     assert digest in record.getMessage() and record.exc_info is not None
+
+
+async def test_a_client_trickling_its_body_gets_a_coded_408_and_the_connection_is_freed(
+    core: Federation,
+) -> None:
+    base = core.gateway(body_timeout=0.5)
+    host, port = base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    try:
+        writer.write(b"POST /graphql HTTP/1.1\r\nHost: gateway\r\n"
+                     b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"qu")
+        await writer.drain()
+        async with asyncio.timeout(15):  # the gateway answers before the body is done
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))  # type: ignore[union-attr]
+            body = await reader.readexactly(length)
+    finally:
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 408"), head
+    error = json.loads(body)["errors"][0]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["limit"] == "body_time"
