@@ -38,9 +38,19 @@ def test_history_is_for_lead_users_and_regulators_never_statewide_readers(
 @pytest.fixture
 def gateway_without_submittal(system: RunningSystem) -> Iterator[str]:
     """A second gateway of the same system whose submittal is unreachable."""
+    yield from _gateway_without(system, "submittal")
+
+
+@pytest.fixture
+def gateway_without_facility(system: RunningSystem) -> Iterator[str]:
+    """A second gateway of the same system whose facility service is unreachable."""
+    yield from _gateway_without(system, "facility")
+
+
+def _gateway_without(system: RunningSystem, service: str) -> Iterator[str]:
     port, ops = free_port(), free_port()
     env = {**system.env, "GATEWAY_PORT": str(port), "GATEWAY_OPS_PORT": str(ops),
-           "SUBMITTAL_URL": f"http://127.0.0.1:{free_port()}"}
+           f"{service.upper()}_URL": f"http://127.0.0.1:{free_port()}"}
     process = subprocess.Popen([sys.executable, "-m", "gateway"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
@@ -76,3 +86,18 @@ def test_a_failing_subgraph_nulls_only_its_own_fields_with_one_error_per_path(
     assert len(paths) == len(set(paths)) == len(facilities), json.dumps(body["errors"])[:500]
     assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAVAILABLE"}
     assert {e["extensions"]["serviceName"] for e in body["errors"]} == {"submittal"}
+
+
+def test_the_review_queue_keeps_its_rows_when_the_facility_service_is_down(
+    actors: Actors, gateway_without_facility: str
+) -> None:
+    queue = """{ reviewQueue(first: 10) { edges { node { id element status
+      facility { name cersId } } } } }"""
+    token = actors.token(DEMO_REGULATOR[0])
+    body = httpx.post(gateway_without_facility + "/graphql", json={"query": queue},
+                      headers={"authorization": f"Bearer {token}"}, timeout=30).json()
+    assert body["data"] and body["data"]["reviewQueue"], body
+    rows = [edge["node"] for edge in body["data"]["reviewQueue"]["edges"]]
+    assert rows and all(r["id"] and r["element"] and r["status"] for r in rows), body
+    assert all(r["facility"] is None for r in rows)
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAVAILABLE"}

@@ -151,9 +151,11 @@ class SubmittalElement:
     async def resolve_reference(cls, info: Info, **kwargs: Any) -> SubmittalElement | None:
         return await visible_element(info, str(kwargs["id"]))
 
-    @strawberry.field
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The facility. Null only when its fields cannot be fetched (the facility "
+        "service is unreachable): the element itself is still answered.")
     def facility(self) -> Annotated[Facility, strawberry.lazy(
-            "services.submittal.graphql.facility")]:
+            "services.submittal.graphql.facility")] | None:
         from services.submittal.graphql.facility import Facility
 
         return Facility(id=strawberry.ID(self.row.facility_id))

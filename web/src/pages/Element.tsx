@@ -381,13 +381,16 @@ export function ElementPage({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const portal = currentSession()?.portal;
   const element = state.data?.submittalElement;
-  const title = element ? `${ELEMENT_NAMES[element.element]} · ${element.facility.name}` : "Submittal element";
+  const title = element?.facility ? `${ELEMENT_NAMES[element.element]} · ${element.facility.name}` : "Submittal element";
   return (
     <Page title={title} actions={element ? <button type="button" className="secondary no-print" onClick={() => window.print()}>Print or save as PDF</button> : undefined}>
       {notice ? <Success>{notice}</Success> : null}
       <Loaded state={state}>{(data) => {
         const e = data.submittalElement;
         if (!e) return <ErrorNotice error="This submittal element was not found, or it is not yours to see." />;
+        // The facility's fields come from the facility service; without them the page cannot
+        // offer uploads or links, so it says so rather than show half a form.
+        if (!e.facility) return <ErrorNotice error="The facility service is not answering right now, so this element cannot be shown. Try again in a minute." />;
         return (
           <>
             <p className="crumbs no-print"><Link to={`/facilities/${e.facility.id}`}>{e.facility.name} (CERS ID {e.facility.cersId})</Link></p>

@@ -24,7 +24,8 @@ const SEARCH = gql`
 const STATUSES = ["SUBMITTED", "UNDER_REVIEW", "ACCEPTED", "NOT_ACCEPTED"];
 
 interface QueueItem { id: string; element: string; status: string; submittedAt: string | null; changeFromPrevious: string | null;
-  facility: { id: string; name: string; cersId: number; county: string } }
+  // Null when the facility service cannot answer; the rest of the row still shows.
+  facility: { id: string; name: string; cersId: number; county: string } | null }
 
 function Select({ id, label, value, options, onChange }: { id: string; label: string; value: string; options: [string, string][]; onChange: (v: string) => void }) {
   return (
@@ -68,8 +69,10 @@ export function ReviewQueue() {
               <tbody>{items.map((i) => (
                 <tr key={i.id}>
                   <td data-label="Submitted">{formatDateTime(i.submittedAt)}</td>
-                  <td data-label="Facility"><Link to={`/facilities/${i.facility.id}`}>{i.facility.name}</Link><div className="muted">CERS ID {i.facility.cersId}</div></td>
-                  <td data-label="County">{i.facility.county}</td>
+                  <td data-label="Facility">{i.facility
+                    ? <><Link to={`/facilities/${i.facility.id}`}>{i.facility.name}</Link><div className="muted">CERS ID {i.facility.cersId}</div></>
+                    : <span className="muted">Facility details unavailable</span>}</td>
+                  <td data-label="County">{i.facility?.county ?? "—"}</td>
                   <td data-label="Element"><Link to={`/elements/${i.id}`}>{ELEMENT_NAMES[i.element]}</Link></td>
                   <td data-label="Change">{i.changeFromPrevious ? humanize(i.changeFromPrevious) : "—"}</td>
                   <td data-label="Status"><Badge status={i.status} /></td>
