@@ -219,3 +219,39 @@ def test_a_regulator_reviews_a_ust_field_by_field_with_the_differences_marked_an
         page.get_by_text("Review saved: Accept.").wait_for()
     finally:
         regulator.close()
+
+
+@pytest.mark.parametrize("element", [
+    "Tiered Permitting", "Recyclable Materials Report", "Remote Waste Consolidation Site",
+    "Hazardous Waste Tank Closure Certification", "APSA", "CalARP",
+])
+def test_every_other_element_is_a_form_with_inline_findings_on_a_phone_and_on_paper(
+    lead: Portal, element: str
+) -> None:
+    page = lead.page
+    page.goto("/businesses")
+    page.get_by_role("link", name="Feather River Fuel & Supply").click()
+    page.get_by_role("link", name="Feather River Fuel - Portola").click()
+    page.get_by_role("button", name=f"Start blank {element}", exact=True).click()
+    page.wait_for_url(re.compile(r"/elements/"))
+    page.get_by_role("button", name="Save draft").click()
+    # A blank form is saved with its findings shown at the fields they concern.
+    page.get_by_text(re.compile(r"Draft saved\. \d+ problems? must be fixed")).wait_for()
+    page.wait_for_load_state("networkidle")
+    # Each finding of the summary is also shown where it belongs in the form.
+    summary = page.get_by_text(re.compile(r"^Error: ")).all_inner_texts()
+    assert summary
+    for line in summary:
+        message = re.sub(r"^Error: |\s*\([^()]*\)$", "", line).strip()
+        # Beside its field the message drops the "Where: " the form already shows.
+        beside = re.sub(r"^[^.:]*?: ", "", message)
+        assert page.locator(".field-error", has_text=beside[:40]).count() >= 1, line
+    lead.screen(f"form-{element.lower().replace(' ', '-')}")
+
+    page.set_viewport_size({"width": 360, "height": 780})
+    assert no_sideways_scrolling(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    # On paper the form's controls give way to the readable view.
+    page.emulate_media(media="print")
+    assert not page.get_by_role("button", name="Save draft").is_visible()
+    page.emulate_media(media="screen")

@@ -60,10 +60,11 @@ export function SlotEditor({ id, label, slot, facilityId, onChange, readOnly, er
   return (
     <fieldset className="slot">
       <legend>{label}</legend>
-      {errors.length ? <p className="field-error" role="alert">{errors.join(" ")}</p> : null}
+      {errors.length ? <p id={`${id}-err`} className="field-error" role="alert">{errors.join(" ")}</p> : null}
       <div className="field">
         <label htmlFor={`${id}-option`}>How is it provided?</label>
-        <select id={`${id}-option`} value={value.option ?? ""} onChange={(e) => set({ option: e.target.value || null })}>
+        <select id={`${id}-option`} value={value.option ?? ""} onChange={(e) => set({ option: e.target.value || null })}
+          aria-invalid={errors.length ? true : undefined} aria-describedby={errors.length ? `${id}-err` : undefined}>
           <option value="">Choose…</option>
           {OPTIONS.map(([o, text]) => <option key={o} value={o}>{text}</option>)}
         </select>
