@@ -57,6 +57,8 @@ REVIEW = """mutation($i: ReviewSubmittalElementInput!) { reviewSubmittalElement(
   element { review { reviewedAt } } userErrors { code message } } }"""
 RENAME = """mutation($i: UpdateFacilityInput!) { updateFacility(input: $i) {
   facility { updatedAt updateRequiredReasons { raisedAt } } userErrors { code message } } }"""
+SEARCH = """{ hazardousMaterialSearch(filter: {counties: ["Plumas"]}, first: 5) {
+  edges { node { inventorySubmittedAt } } } }"""
 SINCE = """query($since: DateTime) { facilities(filter: {updatedSince: $since}, first: 50) {
   edges { node { id updatedAt } } } }"""
 
@@ -133,6 +135,7 @@ def test_every_datetime_field_of_the_schema_answers_utc_with_an_offset(
     read(actors, seen, "tia.times", BUSINESS, {"org": org, "id": facility["id"]})
     read(actors, seen, DEMO_BUSINESS[0], DEMO, {"id": quincy["id"]})
     read(actors, seen, DEMO_REGULATOR[0], STAFF)
+    read(actors, seen, DEMO_REGULATOR[0], SEARCH)
 
     missing = datetime_fields() - set(seen)
     assert not missing, f"no value read for {sorted(missing)}; extend this test"

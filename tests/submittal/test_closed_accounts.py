@@ -70,7 +70,8 @@ async def test_the_migrations_match_the_tables(world: World):
         connection = await session.connection()
         diff = await connection.run_sync(
             lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
-    assert diff == []
+    # The trigram index of "name contains" is PostgreSQL's own (the migration makes it there).
+    assert [d for d in diff if getattr(d[1], "name", None) != "ix_search_materials_name_trgm"] == []
 
 
 async def test_the_migration_fills_the_county_and_forgets_the_made_up_demo_actor(

@@ -16,9 +16,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, text
 from sqlmodel import Field
 
+from common.timestamps import UTCDateTime
 from services.submittal.adapters.tables import Base
 
 
@@ -59,7 +60,7 @@ class SearchFacility(Base, table=True):
     inventory_element_id: str | None = Field(default=None, max_length=36)
     inventory_status: str | None = Field(default=None, max_length=20)
     inventory_submitted_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UTCDateTime(), nullable=True))
     material_count: int = Field(default=0)
 
 
@@ -158,7 +159,7 @@ class FeedEntry(Base, table=True):
     agency_id: str | None = Field(default=None, max_length=36)
     also_organization_id: str | None = Field(default=None, max_length=36)
     also_agency_id: str | None = Field(default=None, max_length=36)
-    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     actor: str | None = Field(default=None, max_length=100)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
@@ -177,7 +178,7 @@ class SearchAudit(Base, table=True):
     __tablename__ = "search_audit"
     __table_args__ = (Index("ix_search_audit_at", "at"), Index("ix_search_audit_actor", "actor"))
     id: int | None = _bigint_pk()
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     actor: str | None = Field(default=None, max_length=100)
     client_id: str | None = Field(default=None, max_length=100)
     portal: str | None = Field(default=None, max_length=20)
