@@ -20,19 +20,15 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import uvicorn
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
+from prometheus_client.exposition import choose_encoder
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common import tracing
 from common.logs import request_id_var
 
 log = logging.getLogger(__name__)
@@ -41,6 +37,8 @@ log = logging.getLogger(__name__)
 ReadinessCheck = Callable[[], Awaitable[tuple[bool, Any]]]
 
 REQUEST_ID_HEADER = "x-request-id"
+# Gauges read from the database are refreshed when Prometheus scrapes, within this time.
+METRICS_REFRESH_SECONDS = 2.0
 
 
 class Metrics:
@@ -54,7 +52,19 @@ class Metrics:
             "http_request_duration_seconds", "HTTP request latency", ["service", "route"],
             registry=self.registry,
         )
+        ProcessCollector(registry=self.registry)
         self.service = service
+        # Called (and awaited) before each scrape renders: gauges that need a query.
+        self.refreshers: list[Callable[[], Awaitable[None]]] = []
+
+    async def refresh(self) -> None:
+        for refresh in self.refreshers:
+            try:
+                async with asyncio.timeout(METRICS_REFRESH_SECONDS):
+                    await refresh()
+            except Exception as exc:  # noqa: BLE001 - the last values stay; say why
+                log.warning("metrics of %s: %s failed: %s: %s", self.service,
+                            getattr(refresh, "__qualname__", refresh), type(exc).__name__, exc)
 
 
 class RequestContextMiddleware:
@@ -91,7 +101,7 @@ class RequestContextMiddleware:
                 self.metrics.service, scope["method"], route, str(status)
             ).inc()
             self.metrics.latency.labels(self.metrics.service, route).observe(
-                time.perf_counter() - started
+                time.perf_counter() - started, tracing.exemplar()
             )
             request_id_var.reset(token)
 
@@ -182,8 +192,11 @@ def create_app(
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    async def metrics_endpoint(_: Request) -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    async def metrics_endpoint(request: Request) -> Response:
+        # OpenMetrics when the scraper asks for it: only that format carries exemplars.
+        encode, content_type = choose_encoder(request.headers.get("accept", ""))
+        await metrics.refresh()
+        return Response(encode(metrics.registry), headers={"content-type": content_type})
 
     app = Starlette(routes=[Route("/healthz", healthz), *routes], lifespan=lifespan)
     ops = Starlette(routes=[
@@ -198,6 +211,9 @@ def create_app(
     app.state.ops = ops
     app.add_middleware(AmbiguousPathGuard)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    if tracing.enabled():
+        # Outermost, so the request's log lines and metrics see its span.
+        app.add_middleware(tracing.asgi_middleware)
     return app
 
 

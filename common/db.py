@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from common.tracing import instrument_engine
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -46,11 +48,11 @@ def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> AsyncEngi
     if is_sqlite(url):
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, immediate=immediate)
-        return engine
+        return instrument_engine(engine)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    return instrument_engine(create_async_engine(url, **kwargs))
 
 
 class Database:

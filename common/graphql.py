@@ -35,6 +35,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.info import Info as StrawberryInfo
 
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
+from common.graphql_tracing import OperationSpan
 from common.limits import (
     LimitExceeded,
     Limits,
@@ -304,7 +305,7 @@ def federation_schema(
         query=query,
         mutation=mutation,
         types=list(types),
-        extensions=[OperationLimits, _mask_unexpected_errors, *extensions],
+        extensions=[OperationSpan, OperationLimits, _mask_unexpected_errors, *extensions],
         federation_version="2.9",
         scalar_overrides={datetime: DATETIME_SCALAR, **options.pop("scalar_overrides", {})},
         **options,

@@ -1,4 +1,5 @@
-"""Structured JSON log lines, each carrying the request id of the request that wrote it."""
+"""Structured JSON log lines, each carrying the request id of the request that wrote it and,
+inside a span, its trace and span ids (the same ids a trace viewer shows)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from common.tracing import current_ids
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
-_RESERVED = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "request_id"}
+_RESERVED = set(logging.makeLogRecord({}).__dict__) | {
+    "message", "asctime", "request_id", "trace_id", "span_id",
+}
 _base_factory = logging.getLogRecordFactory()
 
 
@@ -19,6 +24,8 @@ def _record_with_request_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
     # Stamp the id when the record is made: handlers may format it after the request ended.
     record = _base_factory(*args, **kwargs)
     record.request_id = request_id_var.get()
+    ids = current_ids()
+    record.trace_id, record.span_id = ids if ids is not None else (None, None)
     return record
 
 
@@ -42,6 +49,10 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id:
             entry["request_id"] = request_id
+        trace_id = getattr(record, "trace_id", None)
+        if trace_id:
+            entry["trace_id"] = trace_id
+            entry["span_id"] = getattr(record, "span_id", None)
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value

@@ -60,6 +60,13 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     ),
     "LOG_LEVEL": ("INFO", "log level"),
     "LOG_FORMAT": ("json", "`json` or `text`"),
+    # Read by common/tracing.py (and, for the resource attributes, by the OpenTelemetry SDK).
+    "OTEL_EXPORTER_OTLP_ENDPOINT": (
+        "", "OTLP/HTTP collector base URL; unset means no tracing beyond the no-op API"
+    ),
+    "OTEL_TRACES_SAMPLER": ("parentbased_traceidratio", "how traces are sampled"),
+    "OTEL_TRACES_SAMPLER_ARG": ("1.0", "the sampler's ratio of new traces kept, 0 to 1"),
+    "OTEL_RESOURCE_ATTRIBUTES": ("", "extra `key=value,...` attributes on every span"),
 }
 
 

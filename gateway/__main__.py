@@ -5,12 +5,14 @@ from __future__ import annotations
 from common.asgi import serve
 from common.logs import configure_logging
 from common.settings import load_settings
+from common.tracing import configure_tracing
 from gateway.app import create_app
 
 
 def main() -> None:
     settings = load_settings()
     configure_logging("gateway", settings.log_level, settings.log_format)
+    configure_tracing("gateway")
     serve(
         create_app(settings),
         host=settings.bind_host,

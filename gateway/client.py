@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from common.tracing import TRACE_HEADERS
 from gateway.http11 import HTTPError, Pool
 
 
@@ -54,7 +55,8 @@ class SubgraphClient:
         deduplicate: bool = False,
     ) -> dict[str, Any]:
         """POSTs a GraphQL request; identical in-flight queries share one subgraph call when
-        ``deduplicate`` (same service, body and headers other than x-request-id)."""
+        ``deduplicate`` (same service, body and headers other than x-request-id and the trace
+        context)."""
         timeout = self.timeouts.get(service, self.default_timeout)
         content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         try:
@@ -91,7 +93,7 @@ class SubgraphClient:
         self, service: str, content: bytes, headers: Mapping[str, str], seconds: float
     ) -> tuple[int, bytes]:
         key = (service, content, tuple(sorted(
-            (k, v) for k, v in headers.items() if k != "x-request-id"
+            (k, v) for k, v in headers.items() if k != "x-request-id" and k not in TRACE_HEADERS
         )))
         task = self._inflight.get(key)
         if task is None:

@@ -5,24 +5,56 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import execute_sync
 from graphql.execution.values import get_variable_values
 from graphql.language import DocumentNode, FieldNode, OperationDefinitionNode, SelectionSetNode
 
+from common import tracing
 from gateway.client import SubgraphClient
 from gateway.config import GatewayConfig
 from gateway.executor import Execution
 from gateway.limits import Offload, without_suggestion
-from gateway.metrics import GatewayMetrics
+from gateway.metrics import UNPARSED, GatewayMetrics
 from gateway.operation import OperationCache, OperationError, PreparedOperation
 from gateway.shape import INVALID, Completion
 from gateway.steps import PlanError
 from gateway.supergraph import Supergraph
 
 log = logging.getLogger(__name__)
+_tracer = tracing.tracer(__name__)
+
+# Error codes that mean the system failed the client, not that the client asked wrongly.
+SERVER_ERROR_CODES = frozenset({"UNAVAILABLE", "INTERNAL_SERVER_ERROR", "QUERY_PLANNING_FAILED"})
+
+
+@dataclass
+class Seen:
+    """What is known of an operation once it is prepared: for its span and its metrics."""
+
+    name: str | None = None
+    kind: str = UNPARSED
+
+
+def outcome_of(body: Any, status: int) -> str:
+    """ok, client_error (only errors the client caused), server_error, refused (before
+    execution) or failed (the gateway itself)."""
+    if status >= 500:
+        return "failed"
+    if status >= 400:
+        return "refused"
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not errors:
+        return "ok"
+    codes = [(e.get("extensions") or {}).get("code") if isinstance(e, dict) else None
+             for e in errors]
+    return "server_error" if any(c is None or c in SERVER_ERROR_CODES for c in codes) else (
+        "client_error"
+    )
 
 
 def _operation_name(payload: Any) -> Any:
@@ -58,8 +90,35 @@ class Gateway:
         self, payload: Any, headers: Mapping[str, str], *, allow_mutation: bool = True
     ) -> tuple[dict[str, Any], int]:
         """Runs one GraphQL request payload; answers (response body, HTTP status)."""
+        started = time.perf_counter()
+        seen = Seen()
+        with _tracer.start_as_current_span("graphql.operation") as span:
+            body, status = await self._answer(payload, headers, allow_mutation, seen)
+            outcome = outcome_of(body, status)
+            if span.is_recording():
+                name = (seen.name or "")[:100]
+                span.update_name(f"{seen.kind} {name}".rstrip())
+                span.set_attributes({
+                    "graphql.operation.name": name,
+                    "graphql.operation.type": seen.kind,
+                    # The document's hash, never its variables.
+                    "graphql.document.hash": f"sha256:{operation_hash(payload)}",
+                    "cers.outcome": outcome,
+                })
+                if outcome in ("server_error", "failed"):
+                    tracing.record_error(span, outcome)
+            if self.metrics is not None:
+                self.metrics.observe_operation(
+                    seen.name, seen.kind, outcome, time.perf_counter() - started,
+                    tracing.exemplar(),
+                )
+        return body, status
+
+    async def _answer(
+        self, payload: Any, headers: Mapping[str, str], allow_mutation: bool, seen: Seen
+    ) -> tuple[dict[str, Any], int]:
         try:
-            return await self._execute(payload, headers, allow_mutation)
+            return await self._execute(payload, headers, allow_mutation, seen)
         except Exception:
             # A gateway bug answers in GraphQL terms, and never as if a subgraph were down.
             digest = operation_hash(payload)
@@ -74,7 +133,7 @@ class Gateway:
             ), 500
 
     async def _execute(
-        self, payload: Any, headers: Mapping[str, str], allow_mutation: bool
+        self, payload: Any, headers: Mapping[str, str], allow_mutation: bool, seen: Seen
     ) -> tuple[dict[str, Any], int]:
         if not isinstance(payload, dict):
             return error_body("A GraphQL request must be a JSON object.", "BAD_USER_INPUT"), 400
@@ -97,6 +156,8 @@ class Gateway:
             self._count("refused")
             return error_body(exc.message, exc.code, **exc.extensions), 400
         self._count("hit" if hit else "miss")
+        seen.name = prepared.operation.name.value if prepared.operation.name else None
+        seen.kind = prepared.kind
         if prepared.kind == "mutation" and not allow_mutation:
             return error_body("Mutations must be sent with POST.", "BAD_USER_INPUT"), 405
         try:

@@ -9,11 +9,15 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from opentelemetry.trace import SpanKind
+
+from common import tracing
 from gateway.client import SubgraphClient, SubgraphError
 from gateway.metrics import GatewayMetrics
 from gateway.plan import FetchNode, Plan, Target
 
 log = logging.getLogger(__name__)
+_tracer = tracing.tracer(__name__)
 
 
 def _merge(dst: dict[str, Any], src: dict[str, Any]) -> None:
@@ -73,12 +77,15 @@ class Execution:
         self.errors: list[dict[str, Any]] = []
 
     async def run(self) -> None:
-        for stage in self.plan.stages:
-            for step in stage.steps:
-                if len(step) == 1:
-                    await self._fetch(step[0])
-                else:
-                    await asyncio.gather(*(self._fetch(f) for f in step))
+        for s, stage in enumerate(self.plan.stages):
+            for n, step in enumerate(stage.steps):
+                with _tracer.start_as_current_span("plan step", attributes={
+                    "gateway.stage": s, "gateway.step": n, "gateway.fetches": len(step),
+                }):
+                    if len(step) == 1:
+                        await self._fetch(step[0])
+                    else:
+                        await asyncio.gather(*(self._fetch(f) for f in step))
 
     def _vars(self, node: FetchNode) -> dict[str, Any]:
         return {n: self.variables[n] for n in node.variable_names if n in self.variables}
@@ -177,18 +184,30 @@ class Execution:
     async def _post(self, node: FetchNode, body: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         outcome = "failed"
-        try:
-            result = await self.client.post(
-                node.service, body, self.headers, deduplicate=self.plan.kind == "query"
-            )
-            outcome = "error" if result.get("errors") else "ok"
-            return result
-        finally:
-            if self.metrics is not None:
-                self.metrics.subgraph_requests.labels(node.service, outcome).inc()
-                self.metrics.subgraph_latency.labels(node.service).observe(
-                    time.perf_counter() - started
+        attributes: dict[str, str | bool] = {
+            "graphql.subgraph.name": node.service, "gateway.entity_fetch": node.entity,
+        }
+        with _tracer.start_as_current_span(
+            f"fetch {node.service}", kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            try:
+                result = await self.client.post(
+                    node.service, body, tracing.headers_with_context(self.headers),
+                    deduplicate=self.plan.kind == "query",
                 )
+                outcome = "error" if result.get("errors") else "ok"
+                return result
+            except SubgraphError as exc:
+                tracing.record_error(span, str(exc))
+                raise
+            finally:
+                if span.is_recording():
+                    span.set_attribute("cers.outcome", outcome)
+                if self.metrics is not None:
+                    self.metrics.subgraph_requests.labels(node.service, outcome).inc()
+                    self.metrics.subgraph_latency.labels(node.service).observe(
+                        time.perf_counter() - started, tracing.exemplar()
+                    )
 
     def _objects(self, target: Target) -> list[tuple[dict[str, Any], tuple[Any, ...]]]:
         found: list[Any] = []

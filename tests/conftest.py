@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from common.natsserver import NatsServerProcess
+from tests.tracing import Spans, recording
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -90,6 +91,13 @@ async def new_database_url(
 async def database_url(new_database_url: Callable[[], Awaitable[str]]) -> str:
     """An empty database: a SQLite file, and a fresh PostgreSQL database where configured."""
     return await new_database_url()
+
+
+@pytest.fixture
+def spans() -> Iterator[Spans]:
+    """Tracing on (the SDK, sampling everything) for this test; its finished spans."""
+    with recording() as finished:
+        yield finished
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from common.db import Database
 from common.events.connection import NatsConnection
 from common.events.consumer import Consumer, Handler, HeldAggregate, Subscription, forget
 from common.events.inbox import retry_held
-from common.events.metrics import EventBusCollector
+from common.events.metrics import EventBusCollector, EventTimings
 from common.events.outbox import EVENTS_RECORDED
 from common.events.relay import OutboxRelay
 from common.events.tables import EventTables
@@ -68,6 +68,9 @@ class EventBus:
         self.max_lag_seconds = max_lag_seconds
         self.publisher_only = publisher_only
         self.stop_seconds = stop_seconds
+        self.timings = EventTimings()
+        # (unsent events, seconds the oldest has waited), refreshed before each scrape.
+        self.backlog: tuple[int, float] = (0, 0.0)
         self.connection = NatsConnection(
             nats_url, name=service, stream_replicas=stream_replicas,
             reconnect_seconds=reconnect_seconds,
@@ -75,7 +78,7 @@ class EventBus:
         self.relay: OutboxRelay | None = (
             OutboxRelay(
                 service, db, tables, poll_seconds=poll_seconds, batch_size=relay_batch_size,
-                lease_seconds=lease_seconds, backoff_max=backoff_max,
+                lease_seconds=lease_seconds, backoff_max=backoff_max, timings=self.timings,
             )
             if relay
             else None
@@ -85,6 +88,7 @@ class EventBus:
             transaction_size=transaction_size,
             fetch_timeout=fetch_timeout, retry_delay=retry_delay, ack_wait=ack_wait,
             stuck_after=stuck_after, sweep_seconds=min(retry_delay, 1.0),
+            timings=self.timings,
         )
         self.consumers: dict[str, Consumer] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -340,9 +344,26 @@ class EventBus:
                  stream_sequence)
         return delivered
 
-    def register_metrics(self, registry: CollectorRegistry) -> None:
-        """Expose lag, outcomes and relay output on ``registry`` (the app's /metrics)."""
+    def register_metrics(
+        self, registry: CollectorRegistry,
+        refreshers: list[Callable[[], Awaitable[None]]] | None = None,
+    ) -> None:
+        """Expose lag, outcomes, relay output and the outbox backlog on ``registry`` (the
+        app's /metrics); the backlog is counted by :meth:`refresh_metrics`, which goes in
+        ``refreshers`` (awaited before each scrape)."""
         registry.register(EventBusCollector(self))
+        if refreshers is not None:
+            refreshers.append(self.refresh_metrics)
+
+    async def refresh_metrics(self) -> None:
+        """Count the unsent outbox rows: from the database, so it holds while NATS is down
+        and on replicas that do not lead the relay."""
+        if self.relay is None:
+            return
+        backlog = await self._outbox_backlog()
+        if "error" in backlog:
+            raise RuntimeError(backlog["error"])
+        self.backlog = (int(backlog["unsent"]), float(backlog.get("oldest_unsent_seconds", 0.0)))
 
     def running_consumers(self) -> list[Consumer]:
         return [] if self.publisher_only else list(self.consumers.values())

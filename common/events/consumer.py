@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,10 +16,14 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from opentelemetry import trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Link, Span, SpanKind
 from pydantic import ValidationError
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from common import tracing
 from common.db import Database
 from common.events.connection import NatsConnection
 from common.events.envelope import Envelope
@@ -33,12 +37,15 @@ from common.events.inbox import (
     hold,
     retry_held,
 )
+from common.events.metrics import EventTimings
+from common.events.outbox import message_attributes
 from common.events.tables import EventTables
 
 __all__ = ["Consumer", "HeldAggregate", "Handler", "Outcome", "Subscription", "apply_once",
            "forget"]
 
 log = logging.getLogger(__name__)
+_tracer = tracing.tracer(__name__)
 
 # Errors that mean the database is unreachable or busy, not that the event is bad.
 DATABASE_DOWN = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
@@ -129,6 +136,7 @@ class Consumer:
         ack_wait: float = 5.0,
         stuck_after: float = 180.0,
         sweep_seconds: float = 1.0,
+        timings: EventTimings | None = None,
     ) -> None:
         self.service = service
         self.db = db
@@ -143,6 +151,7 @@ class Consumer:
         self.ack_wait = ack_wait
         self.stuck_after = stuck_after
         self.sweep_seconds = sweep_seconds
+        self.timings = timings or EventTimings()
         self.held: dict[str, HeldAggregate] = {}
         self._reported_stuck: set[str] = set()
         self.pending: int | None = None
@@ -254,11 +263,19 @@ class Consumer:
             envelopes = [Envelope.from_json(message.data) for message in messages]
         except ValidationError:
             return False
+        contexts = {e.id: tracing.extract(m.headers) for e, m in zip(envelopes, messages,
+                                                                     strict=True)}
+        handler = self._traced(contexts)
         try:
-            async with self.db.transaction() as session:
-                result = await apply_many(
-                    session, self.tables, self.durable, envelopes, self.subscription.handler
-                )
+            with self._transaction_span(envelopes, contexts) as span:
+                try:
+                    async with self.db.transaction() as session:
+                        result = await apply_many(
+                            session, self.tables, self.durable, envelopes, handler
+                        )
+                except Exception as exc:
+                    tracing.record_error(span, f"{type(exc).__name__}: {exc}")
+                    raise
         except Exception as exc:  # noqa: BLE001 - rolled back; each one gets its own chance
             log.info(
                 "consumer %s of %s applies %d events one by one after %s: %s",
@@ -266,8 +283,9 @@ class Consumer:
             )
             return False
         self.counts[Outcome.UNHELD] += result.unheld
-        for message, outcome in zip(messages, result.outcomes, strict=True):
+        for message, envelope, outcome in zip(messages, envelopes, result.outcomes, strict=True):
             self.counts[outcome] += 1
+            self._observe_age(envelope, outcome)
             await message.ack()
         if Outcome.HELD in result.outcomes:
             self._note_held(envelopes, result.outcomes)
@@ -294,12 +312,20 @@ class Consumer:
         attempt = metadata.num_delivered
         error: str | None = None
         outage = 0
+        contexts = {envelope.id: tracing.extract(message.headers)}
+        handler = self._traced(contexts)
         while True:
             try:
-                async with self.db.transaction() as session:
-                    result = await apply_in_order(
-                        session, self.tables, self.durable, envelope, self.subscription.handler
-                    )
+                with self._transaction_span([envelope], contexts) as span:
+                    span.set_attribute("messaging.message.delivery_attempt", attempt)
+                    try:
+                        async with self.db.transaction() as session:
+                            result = await apply_in_order(
+                                session, self.tables, self.durable, envelope, handler
+                            )
+                    except Exception as exc:
+                        tracing.record_error(span, f"{type(exc).__name__}: {exc}")
+                        raise
                 break
             except Exception as exc:  # noqa: BLE001 - rolled back; retried or dead-lettered
                 if isinstance(exc, DATABASE_DOWN):
@@ -329,11 +355,68 @@ class Consumer:
         outcome = result.outcomes[0]
         self.counts[outcome] += 1
         self.counts[Outcome.UNHELD] += result.unheld
+        self._observe_age(envelope, outcome)
         await message.ack()
         if outcome is Outcome.HELD:
             self._note_held([envelope], [outcome])
         if metadata.num_pending == 0 and not holding:
             self._mark_caught_up()
+
+    @contextlib.contextmanager
+    def _transaction_span(
+        self, envelopes: Sequence[Envelope], contexts: dict[str, Context | None]
+    ) -> Iterator[Span]:
+        """The span of one consumer transaction: a child of the event's send span when it
+        applies one event, else linked to each event's (a batch belongs to many traces)."""
+        parents = [c for c in (contexts.get(e.id) for e in envelopes) if c is not None]
+        attributes: dict[str, str | int] = {
+            "messaging.system": "nats", "messaging.operation.type": "process",
+            "messaging.consumer.group.name": self.durable,
+            "messaging.batch.message_count": len(envelopes),
+        }
+        if len(envelopes) == 1:
+            name = f"process {envelopes[0].type}"
+            attributes.update(message_attributes(envelopes[0], "process"))
+            parent, links = (parents[0] if parents else None), []
+        else:
+            name = f"process {self.durable}"
+            parent, links = None, [link for c in parents for link in tracing.link_to(c)]
+        # A fresh context, not the consumer task's: a batch has no parent of its own.
+        with _tracer.start_as_current_span(
+            name, context=parent or Context(), kind=SpanKind.CONSUMER, links=links,
+            attributes=attributes,
+        ) as span:
+            yield span
+
+    def _traced(self, contexts: dict[str, Context | None]) -> Handler:
+        """The handler, with a span per event in the event's own trace (its send span's
+        child, linked to the transaction) unless the transaction's span is that already."""
+        handler = self.subscription.handler
+        if not tracing.enabled():
+            return handler
+
+        async def traced(session: Any, envelope: Envelope) -> None:
+            parent = contexts.get(envelope.id)
+            current = trace.get_current_span().get_span_context()
+            remote = tracing.span_context_of(parent)
+            links: list[Link] = []
+            kind = SpanKind.INTERNAL
+            if remote is None or remote.trace_id == current.trace_id:
+                parent = None
+            else:
+                links, kind = [Link(current)], SpanKind.CONSUMER
+            with _tracer.start_as_current_span(
+                f"apply {envelope.type}", context=parent, kind=kind, links=links,
+                attributes=message_attributes(envelope, "process"),
+            ):
+                await handler(session, envelope)
+
+        return traced
+
+    def _observe_age(self, envelope: Envelope, outcome: Outcome) -> None:
+        if outcome is Outcome.APPLIED:
+            age = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
+            self.timings.event_age.labels(self.service, self.durable).observe(max(age, 0.0))
 
     async def give_up(
         self, js: JetStreamContext, message: Msg, envelope: Envelope, error: str, *, attempts: int

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import insert as core_insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from common import tracing
 from common.events.envelope import Envelope
 from common.events.streams import stream_for_subject
 from common.events.tables import EventTables
@@ -15,6 +17,8 @@ from common.events.tables import EventTables
 MAX_EVENT_BYTES = 900_000
 # Set in session.info by record_event; the bus wakes its relay when such a transaction commits.
 EVENTS_RECORDED = "events_recorded"
+
+_tracer = tracing.tracer(__name__)
 
 
 async def next_sequence(session: AsyncSession, tables: EventTables, aggregate_id: str) -> int:
@@ -76,14 +80,32 @@ async def record_event(
             f"event {type} for {aggregate_id} is {len(payload)} bytes; events carry at most "
             f"{MAX_EVENT_BYTES} (put large content in the service's own tables)"
         )
-    await session.execute(
-        core_insert(tables.outbox).values(
-            event_id=envelope.id,
-            subject=envelope.type,
-            aggregate_id=envelope.aggregate_id,
-            sequence=envelope.sequence,
-            payload=payload.decode(),
-            created_at=envelope.occurred_at,
+    # The producer span of the event: the relay's send, and through it every consumer's
+    # processing, continue the trace from here (the context travels in the outbox row).
+    with _tracer.start_as_current_span(f"create {envelope.type}", kind=SpanKind.PRODUCER) as span:
+        if span.is_recording():
+            span.set_attributes(message_attributes(envelope, "create"))
+        await session.execute(
+            core_insert(tables.outbox).values(
+                event_id=envelope.id,
+                subject=envelope.type,
+                aggregate_id=envelope.aggregate_id,
+                sequence=envelope.sequence,
+                payload=payload.decode(),
+                created_at=envelope.occurred_at,
+                trace_context=tracing.stored_context(),
+            )
         )
-    )
     return envelope
+
+
+def message_attributes(envelope: Envelope, operation: str) -> dict[str, str | int]:
+    """Span attributes of an event (OpenTelemetry's messaging conventions, plus ours)."""
+    return {
+        "messaging.system": "nats",
+        "messaging.operation.type": operation,
+        "messaging.destination.name": envelope.type,
+        "messaging.message.id": envelope.id,
+        "cers.event.aggregate_id": envelope.aggregate_id,
+        "cers.event.sequence": envelope.sequence,
+    }

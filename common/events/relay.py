@@ -16,14 +16,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nats.js import JetStreamContext
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from common import tracing
 from common.db import Database
 from common.events.connection import NatsConnection
+from common.events.metrics import EventTimings
 from common.events.tables import EventTables
 
 log = logging.getLogger(__name__)
+_tracer = tracing.tracer(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
 PURGE_INTERVAL_SECONDS = 3600.0
@@ -43,6 +48,7 @@ class OutboxRelay:
         backoff_initial: float = 0.1,
         backoff_max: float = 10.0,
         keep_sent_seconds: float = 7 * 24 * 3600.0,
+        timings: EventTimings | None = None,
     ) -> None:
         self.service = service
         self.db = db
@@ -54,6 +60,7 @@ class OutboxRelay:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.keep_sent_seconds = keep_sent_seconds
+        self.timings = timings or EventTimings()
         self._purged_at = 0.0
         self.holder = f"{service}-{uuid.uuid4().hex[:12]}"
         self.published = 0
@@ -146,7 +153,8 @@ class OutboxRelay:
         async with self.db.read() as session:
             rows = (
                 await session.execute(
-                    select(outbox.c.position, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+                    select(outbox.c.position, outbox.c.event_id, outbox.c.subject, outbox.c.payload,
+                           outbox.c.created_at, outbox.c.trace_context)
                     .where(outbox.c.sent_at.is_(None))
                     .order_by(outbox.c.position)
                     .limit(self.batch_size)
@@ -156,14 +164,17 @@ class OutboxRelay:
             return 0
         # Pipelined: one connection keeps the order, and we wait for the acks together.
         futures: list[asyncio.Future[Any]] = []
+        spans = [self._send_span(row) for row in rows]
         publish_error: BaseException | None = None
         try:
-            for row in rows:
+            for row, span in zip(rows, spans, strict=True):
+                headers = {MSG_ID_HEADER: row.event_id}
+                tracing.inject(headers, span)
                 futures.append(
                     await js.publish_async(
                         row.subject,
                         row.payload.encode(),
-                        headers={MSG_ID_HEADER: row.event_id},
+                        headers=headers,
                         wait_stall=self.publish_timeout,
                     )
                 )
@@ -172,21 +183,28 @@ class OutboxRelay:
         error: BaseException | None = None
         acked: list[int] = []
         deadline = time.monotonic() + self.publish_timeout
-        for row, future in zip(rows, futures, strict=False):
-            if error is not None:
-                future.cancel()
-                continue
-            try:
-                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
-                # that lands as the awaited future completes, and stop() would hang.
-                async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
-                    await future
-            except Exception as exc:  # noqa: BLE001
-                error = exc if str(exc) else TimeoutError(
-                    f"no ack for event {row.event_id} within {self.publish_timeout}s"
-                )
-                continue
-            acked.append(row.position)
+        try:
+            for row, future, span in zip(rows, futures, spans, strict=False):
+                if error is not None:
+                    future.cancel()
+                    continue
+                try:
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                    # cancellation that lands as the awaited future completes, and stop()
+                    # would hang.
+                    async with asyncio.timeout(max(deadline - time.monotonic(), 0.001)):
+                        await future
+                except Exception as exc:  # noqa: BLE001
+                    error = exc if str(exc) else TimeoutError(
+                        f"no ack for event {row.event_id} within {self.publish_timeout}s"
+                    )
+                    tracing.record_error(span, f"not acknowledged: {error}")
+                    continue
+                acked.append(row.position)
+                self._observe_lag(row.created_at, span)
+        finally:
+            for span in spans:
+                span.end()
         if acked:
             await self._mark_sent(acked)
             self.published += len(acked)
@@ -194,6 +212,26 @@ class OutboxRelay:
         if failure is not None:
             raise failure
         return len(rows)
+
+    def _send_span(self, row: Any) -> Span:
+        """The send span of one event: a child of the span that wrote it to the outbox."""
+        span = _tracer.start_span(
+            f"send {row.subject}", context=tracing.context_from_stored(row.trace_context),
+            kind=SpanKind.PRODUCER,
+        )
+        if span.is_recording():
+            span.set_attributes({
+                "messaging.system": "nats", "messaging.operation.type": "send",
+                "messaging.destination.name": row.subject, "messaging.message.id": row.event_id,
+            })
+        return span
+
+    def _observe_lag(self, created_at: datetime, span: Span) -> None:
+        if created_at.tzinfo is None:
+            created_at = created_at.replace(tzinfo=UTC)
+        lag = max((datetime.now(UTC) - created_at).total_seconds(), 0.0)
+        with trace.use_span(span, end_on_exit=False):
+            self.timings.relay_lag.labels(self.service).observe(lag, tracing.exemplar())
 
     async def _mark_sent(self, positions: list[int]) -> None:
         outbox = self.tables.outbox

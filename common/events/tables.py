@@ -35,6 +35,7 @@ HELD = "event_held"
 TABLE_NAMES = (OUTBOX, SEQUENCES, INBOX, POSITIONS, LEASES, HELD)
 # What the services' first migrations created; later tables come with later revisions.
 INITIAL_TABLE_NAMES = (OUTBOX, SEQUENCES, INBOX, POSITIONS, LEASES)
+TRACE_CONTEXT = "trace_context"  # an outbox column added by a later revision
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def event_tables(metadata: MetaData) -> EventTables:
     """Define the event tables on ``metadata`` (once; a second call returns the same tables).
 
     - ``event_outbox``: events written with their change; ``position`` is the publish order and
-      ``sent_at`` is set once JetStream acknowledged the event.
+      ``sent_at`` is set once JetStream acknowledged the event. ``trace_context`` holds the
+      W3C trace context of the transaction that wrote it (JSON; NULL when not traced).
     - ``event_sequences``: the last ``sequence`` handed out per aggregate.
     - ``event_inbox``: event ids each consumer has applied.
     - ``event_positions``: the last sequence each consumer applied per aggregate.
@@ -73,6 +75,7 @@ def event_tables(metadata: MetaData) -> EventTables:
         Column("payload", Text(), nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("sent_at", DateTime(timezone=True), nullable=True),
+        Column(TRACE_CONTEXT, String(512), nullable=True),
         UniqueConstraint("event_id", name="uq_event_outbox_event_id"),
     )
     # Partial: the relay's "unsent, in order" query stays cheap however many rows were sent.
@@ -167,3 +170,21 @@ def drop_event_tables_op(op: Any, names: tuple[str, ...] = TABLE_NAMES) -> None:
         if name == OUTBOX:
             op.drop_index("ix_event_outbox_unsent", table_name=OUTBOX)
         op.drop_table(name)
+
+
+def add_outbox_trace_context_op(op: Any) -> None:
+    """Add ``event_outbox.trace_context`` in a revision: ``add_outbox_trace_context_op(op)``.
+
+    Skipped where the first revision, which builds the outbox from these very definitions,
+    created it already.
+    """
+    from sqlalchemy import inspect
+
+    columns = {column["name"] for column in inspect(op.get_bind()).get_columns(OUTBOX)}
+    if TRACE_CONTEXT not in columns:
+        metadata = MetaData()
+        op.add_column(OUTBOX, event_tables(metadata).outbox.c[TRACE_CONTEXT]._copy())
+
+
+def drop_outbox_trace_context_op(op: Any) -> None:
+    op.drop_column(OUTBOX, TRACE_CONTEXT)

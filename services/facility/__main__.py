@@ -25,8 +25,10 @@ SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
 def serve(settings: Settings) -> int:
     from common.asgi import serve as serve_app
+    from common.tracing import configure_tracing
     from services.facility.app import create_app
 
+    configure_tracing("facility")
     serve_app(
         create_app(settings),
         host=settings.bind_host,

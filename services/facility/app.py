@@ -86,9 +86,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphiql=not settings.production,
         admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS),
     )
-    return create_base_app(
+    app = create_base_app(
         "facility",
         routes=[route],
         readiness={"database": database_ready, "events": worker.bus.readiness},
         lifespan=lifespan,
     )
+    worker.bus.register_metrics(app.state.metrics.registry, app.state.metrics.refreshers)
+    return app

@@ -38,8 +38,10 @@ def _deps(settings: Settings) -> Deps:
 
 def serve(settings: Settings) -> int:
     from common.asgi import serve as serve_app
+    from common.tracing import configure_tracing
     from services.identity.app import create_app
 
+    configure_tracing("identity")
     serve_app(
         create_app(settings), host=settings.bind_host, port=settings.port("identity"),
         ops_port=settings.ops_port("identity"), log_config=None, proxy_headers=False,

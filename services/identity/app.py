@@ -22,6 +22,7 @@ from services.identity.config import IdentityConfig
 from services.identity.domain import passwords
 from services.identity.domain.lockout import Clock, utcnow
 from services.identity.graphql.schema import schema
+from services.identity.metrics import IdentityMetrics
 from services.identity.migrate import migrate
 from services.identity.oauth.account_pages import AccountPages
 from services.identity.oauth.endpoints import Endpoints, LocalVerifier
@@ -140,4 +141,8 @@ def create_app(
     )
     app.state.identity = identity
     app.state.bus = bus
+    bus.register_metrics(app.state.metrics.registry, app.state.metrics.refreshers)
+    signin.metrics = IdentityMetrics(app.state.metrics.registry, deps.db, identity.keys,
+                                     identity.config.signing_key_max_age)
+    app.state.metrics.refreshers.append(signin.metrics.refresh_keys)
     return app

@@ -13,6 +13,7 @@
 | IDENTITY_ARGON2_MEMORY_KIB | 65536 | argon2id memory cost of new password hashes |
 | IDENTITY_ARGON2_TIME_COST | 3 | argon2id passes |
 | IDENTITY_ARGON2_PARALLELISM | 4 | argon2id lanes |
+| IDENTITY_SIGNING_KEY_MAX_AGE_DAYS | 90 | days after which a signing key is due for rotation |
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ ENV_VARS: dict[str, str] = {
     "IDENTITY_ARGON2_MEMORY_KIB": "65536",
     "IDENTITY_ARGON2_TIME_COST": "3",
     "IDENTITY_ARGON2_PARALLELISM": "4",
+    "IDENTITY_SIGNING_KEY_MAX_AGE_DAYS": "90",
 }
 
 
@@ -53,6 +55,7 @@ class IdentityConfig:
     registrations_per_hour: int
     trusted_proxy_hops: int
     hash_cost: HashCost
+    signing_key_max_age: timedelta = timedelta(days=90)
 
     @classmethod
     def from_env(cls, settings: Settings) -> IdentityConfig:
@@ -71,4 +74,5 @@ class IdentityConfig:
                 time_cost=_int("IDENTITY_ARGON2_TIME_COST"),
                 parallelism=_int("IDENTITY_ARGON2_PARALLELISM"),
             ),
+            signing_key_max_age=timedelta(days=_int("IDENTITY_SIGNING_KEY_MAX_AGE_DAYS")),
         )

@@ -15,10 +15,12 @@ RESYNC_TIMEOUT_SECONDS = 600
 
 def serve() -> None:
     from common.asgi import serve as serve_app
+    from common.tracing import configure_tracing
     from services.submittal.app import create_app
 
     settings = load_settings()
     configure_logging("submittal", settings.log_level, settings.log_format)
+    configure_tracing("submittal")
     serve_app(create_app(settings), host=settings.bind_host, port=settings.port("submittal"),
               ops_port=settings.ops_port("submittal"), log_config=None)
 

@@ -72,4 +72,5 @@ def create_app(
     )
     app.state.deps = deps
     app.state.bus = bus
+    bus.register_metrics(app.state.metrics.registry, app.state.metrics.refreshers)
     return app

@@ -30,6 +30,8 @@ class ChaosCluster:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.nats = NatsServerProcess(data_dir / "nats", log_file=self.logs / "nats.log")
         self.ports = {name: free_port() for name in PROCESSES}
+        # Operations ports too: the defaults (8100-8103) may be anyone's on a shared machine.
+        self.ops_ports = {name: free_port() for name in PROCESSES}
         self.base_url = f"http://127.0.0.1:{self.ports['gateway']}"
         self.env = {
             **os.environ,
@@ -45,10 +47,12 @@ class ChaosCluster:
             "IDENTITY_ARGON2_MEMORY_KIB": "8192",
             "IDENTITY_ARGON2_TIME_COST": "1",
             **{f"{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            **{f"{name.upper()}_OPS_PORT": str(port) for name, port in self.ops_ports.items()},
             **(extra_env or {}),
         }
         self.env.pop("JWKS_URL", None)
-        # What `make run` does too: the gateway uses the supergraph's urls unless told.
+        # As `make run` does: the gateway reaches each service on its port of this run, not at
+        # the supergraph's committed url (the default ports, perhaps another system's).
         for name in SERVICES:
             self.env[f"{name.upper()}_URL"] = self.url(name)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}

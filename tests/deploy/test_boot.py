@@ -1,6 +1,7 @@
 """The whole system, booted with exactly the environment the dev overlay gives its containers.
 
-Only what a cluster provides differently is swapped: Service DNS names become loopback ports,
+Only what a cluster provides differently is swapped: Service DNS names become loopback ports
+(the OpenTelemetry Collector a local OTLP receiver),
 volume mounts become temporary directories (with the Secrets' files in them), NATS is the
 test server, and the databases are fresh ones (on PostgreSQL, set up by the manifests' own
 init script, with the Job migrating as the owner role and the service running as the app role).
@@ -33,6 +34,7 @@ from tests.deploy.manifests import (
     rendered,
 )
 from tests.deploy.postgres import Provisioned, drop, provision
+from tests.otlp import OtlpReceiver
 
 ORDER = ("identity", "facility", "submittal", "gateway")
 
@@ -65,7 +67,7 @@ async def databases(database_kind: str, tmp_path: Path) -> AsyncIterator[Databas
 class Cluster:
     """Turns a container's manifest environment into a loopback process environment."""
 
-    def __init__(self, tmp: Path, nats_url: str, databases: Databases) -> None:
+    def __init__(self, tmp: Path, nats_url: str, databases: Databases, otlp_url: str) -> None:
         self.resources = rendered("dev")
         self.tmp = tmp
         self.ports = {role: free_port() for role in APPS}
@@ -75,6 +77,7 @@ class Cluster:
                        for r, p in (("identity", 8001), ("facility", 8002), ("submittal", 8003),
                                     ("gateway", 8000))}
         self.rename["nats://nats:4222"] = nats_url
+        self.rename["http://otel-collector:4318"] = otlp_url
 
     def _mount(
         self, pod: str, workload: dict[str, Any], container: dict[str, Any]
@@ -149,7 +152,13 @@ def logs(tmp: Path) -> str:
 def test_the_system_boots_with_the_manifest_environment(
     private_nats_server: NatsServerProcess, databases: Databases, tmp_path: Path
 ) -> None:
-    cluster = Cluster(tmp_path, private_nats_server.url, databases)
+    with OtlpReceiver().running() as receiver:
+        boot(Cluster(tmp_path, private_nats_server.url, databases, receiver.url), tmp_path,
+             receiver)
+
+
+def boot(cluster: Cluster, tmp_path: Path, receiver: OtlpReceiver) -> None:
+    databases = cluster.databases
     for service in SERVICES:
         job = find(cluster.resources, "Job", f"{service}-migrate")
         (container,) = job["spec"]["template"]["spec"]["containers"]
@@ -181,6 +190,9 @@ def test_the_system_boots_with_the_manifest_environment(
         answer = httpx.post(f"http://127.0.0.1:{cluster.ports['gateway']}/graphql",
                             json={"query": "{ __typename }"}, timeout=10)
         assert answer.json() == {"data": {"__typename": "Query"}}, logs(tmp_path)
+        # Traced as the manifests say: to the Collector's address, every trace in dev.
+        receiver.wait_for(lambda spans: any(
+            s.service == "gateway" and s.name == "query" for s in spans))
     finally:
         for process in processes.values():
             process.terminate()

@@ -102,6 +102,7 @@ class Cluster:
                 "prometheus", "monitoring", {"app.kubernetes.io/name": "prometheus"}
             ),
             "kube-dns": Endpoint("kube-dns", "kube-system", {"k8s-app": "kube-dns"}),
+            "tempo": Endpoint("tempo", "monitoring", {"app.kubernetes.io/name": "tempo"}),
             # Another namespace's pod with our labels: a podSelector alone must not admit it.
             "stranger": Endpoint("stranger", "someone-else", {
                 "app.kubernetes.io/name": "gateway", "app.kubernetes.io/component": "server"
@@ -119,7 +120,9 @@ class Cluster:
 
 
 PORT = {"gateway": 8000, "identity": 8001, "facility": 8002, "submittal": 8003,
-        **{f"{s}-postgres": 5432 for s in SERVICES}, "nats": 4222}
+        **{f"{s}-postgres": 5432 for s in SERVICES}, "nats": 4222, "otel-collector": 4318,
+        "tempo": 4317}
+APPS = ("gateway", "identity", "facility", "submittal")
 
 ALLOWED = [
     ("ingress-controller", "gateway"), ("ingress-controller", "identity"),
@@ -129,6 +132,7 @@ ALLOWED = [
     *[(s, f"{s}-postgres") for s in SERVICES],
     *[(f"{s}-migrate", f"{s}-postgres") for s in SERVICES],
     *[(s, "nats") for s in SERVICES],
+    *[(app, "otel-collector") for app in APPS], ("otel-collector", "tempo"),
 ]
 
 FORBIDDEN = [
@@ -141,6 +145,10 @@ FORBIDDEN = [
     ("submittal", "facility"), ("facility", "submittal"), ("identity", "facility"),
     ("nats", "identity"), ("identity-postgres", "identity"),
     ("prometheus", "identity-postgres"), ("prometheus", "nats"),
+    ("ingress-controller", "otel-collector"), ("nats", "otel-collector"),
+    *[(f"{s}-postgres", "otel-collector") for s in SERVICES],
+    ("identity-migrate", "otel-collector"),
+    ("otel-collector", "identity"), ("otel-collector", "nats"), ("gateway", "tempo"),
     *[("stranger", target) for target in
       ("gateway", "identity", "facility", "submittal", "nats", "identity-postgres")],
 ]
@@ -188,6 +196,14 @@ def test_only_the_mail_senders_reach_the_smtp_relay_and_nothing_reaches_the_inte
         assert not cluster.allows(pod, "smtp-relay", 587), pod
     for pod in cluster.pods:
         assert not cluster.allows(pod, "internet", 443), pod
+
+
+def test_prometheus_scrapes_the_collectors_own_metrics_and_nothing_else_there(
+    cluster: Cluster,
+) -> None:
+    assert cluster.allows("prometheus", "otel-collector", 8888)
+    assert not cluster.allows("prometheus", "otel-collector", 4318)
+    assert not cluster.allows("gateway", "otel-collector", 8888)
 
 
 def test_prometheus_scrapes_only_the_operations_port(cluster: Cluster) -> None:

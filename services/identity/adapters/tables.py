@@ -52,6 +52,16 @@ class User(Base, table=True):
     deactivated_at: datetime | None = Field(default=None, sa_type=TZ)
 
 
+class SigningKeySeen(Base, table=True):
+    """When an identity process first loaded each signing key: the key's age, which the
+    key-rotation alerts watch (a PEM key carries no date of its own)."""
+
+    __tablename__ = "signing_keys_seen"
+
+    kid: str = Field(primary_key=True, max_length=128)
+    first_seen_at: datetime = Field(sa_type=TZ)
+
+
 class EmailToken(Base, table=True):
     __tablename__ = "email_tokens"
 

@@ -91,6 +91,13 @@ class KeyStore:
         assert self._current is not None
         return self._current
 
+    def kids(self) -> dict[str, str | None]:
+        """The key ids of the current and (during a rotation) the previous key."""
+        self._refresh()
+        assert self._current is not None
+        return {"current": str(self._current.kid),
+                "previous": str(self._previous.kid) if self._previous is not None else None}
+
     def public_jwks(self) -> dict[str, Any]:
         self._refresh()
         keys = [k for k in (self._current, self._previous) if k is not None]

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from services.identity.domain.lockout import SignInOutcome, as_utc
+from services.identity.metrics import IdentityMetrics
 from services.identity.oauth import web
 from services.identity.oauth.adapter import (
     FormRequest,
@@ -47,9 +48,11 @@ class Validated:
 
 class SignInPages:
     def __init__(
-        self, deps: Deps, server: IdentityServer, throttle: AddressThrottle, trusted_hops: int
+        self, deps: Deps, server: IdentityServer, throttle: AddressThrottle, trusted_hops: int,
+        metrics: IdentityMetrics | None = None,
     ) -> None:
         self.deps = deps
+        self.metrics = metrics
         self.server = server
         self.throttle = throttle
         self.trusted_hops = trusted_hops
@@ -176,6 +179,8 @@ class SignInPages:
         wait = self.throttle.attempt(address)
         if wait is not None:
             log.warning("sign-in throttled for address %s", address)
+            if self.metrics is not None:
+                self.metrics.signin("throttled")
             response = self._password_page(
                 request, portal, q, username, status=429,
                 error="Too many sign-in attempts from your network. Wait a minute and try again.",
@@ -185,6 +190,8 @@ class SignInPages:
         result = await signin.check_credentials(
             self.deps, username, form.get("password", ""), portal
         )
+        if self.metrics is not None:
+            self.metrics.signin(result.outcome.value, locked_now=result.locked_now)
         if result.outcome is SignInOutcome.INVALID:
             return self._password_page(request, portal, q, username, error=INVALID, status=401)
         if result.outcome is SignInOutcome.LOCKED:

@@ -28,6 +28,7 @@ class SignInResult:
     outcome: SignInOutcome
     user: User | None = None
     locked_until: datetime | None = None
+    locked_now: bool = False  # this very attempt locked the account
 
 
 def _state(user: User) -> FailureState:
@@ -48,12 +49,14 @@ async def check_credentials(deps: Deps, username: str, password: str, portal: st
         assert fresh is not None
         state = _state(fresh)
         if not correct:
+            locked_now = False
             if not state.is_locked(now):
                 after = state.after_failure(deps.lockout, now)
                 fresh.failed_count = after.failed_count
                 fresh.first_failed_at = after.first_failed_at
                 fresh.locked_until = after.locked_until
-            return SignInResult(SignInOutcome.INVALID)
+                locked_now = after.is_locked(now)
+            return SignInResult(SignInOutcome.INVALID, locked_now=locked_now)
         if state.is_locked(now):
             assert fresh.locked_until is not None
             return SignInResult(SignInOutcome.LOCKED, fresh, as_utc(fresh.locked_until))

@@ -1,0 +1,24 @@
+"""trace context of the transaction that wrote each outbox row (issue 19)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2027-01-10 09:00:00
+"""
+from __future__ import annotations
+
+from alembic import op
+
+from common.events.tables import add_outbox_trace_context_op, drop_outbox_trace_context_op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    add_outbox_trace_context_op(op)
+
+
+def downgrade() -> None:
+    drop_outbox_trace_context_op(op)
