@@ -101,3 +101,20 @@ def test_the_review_queue_keeps_its_rows_when_the_facility_service_is_down(
     assert rows and all(r["id"] and r["element"] and r["status"] for r in rows), body
     assert all(r["facility"] is None for r in rows)
     assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAVAILABLE"}
+
+
+def test_a_material_search_keeps_its_matches_when_the_facility_service_is_down(
+    actors: Actors, gateway_without_facility: str
+) -> None:
+    search = """{ hazardousMaterialSearch(filter: {casNumbers: ["7664-41-7"]}, first: 10) {
+      edges { node { distanceMiles matchingMaterialCount materials { casNumber }
+        facility { name cersId } } } } }"""
+    token = actors.token(DEMO_REGULATOR[0])
+    body = httpx.post(gateway_without_facility + "/graphql", json={"query": search},
+                      headers={"authorization": f"Bearer {token}"}, timeout=30).json()
+    assert body["data"] and body["data"]["hazardousMaterialSearch"], body
+    rows = [edge["node"] for edge in body["data"]["hazardousMaterialSearch"]["edges"]]
+    assert rows, body
+    assert all(r["materials"] == [{"casNumber": "7664-41-7"}] for r in rows), body
+    assert all(r["facility"] is None for r in rows)
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAVAILABLE"}

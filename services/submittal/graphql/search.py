@@ -85,7 +85,9 @@ class HazardousMaterialMatch:
 
 @strawberry.type
 class HazardousMaterialSearchResult:
-    facility: Facility
+    facility: Facility | None = strawberry.field(
+        description="The facility. Null only when its fields cannot be fetched (the facility "
+        "service is unreachable): the matching materials and the distance are still answered.")
     latitude: float | None
     longitude: float | None
     distance_miles: float | None
