@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         gw_port = free_port()
         pids["ours"] = harness.spawn([sys.executable, "-m", "gateway"], env={
             "GATEWAY_SUPERGRAPH": str(supergraph), "GATEWAY_PORT": str(gw_port),
+            "GATEWAY_OPS_PORT": str(free_port()),
             "JWKS_URL": f"http://127.0.0.1:{jwks_port}/jwks.json", "PUBLIC_BASE_URL": ISSUER,
             "API_AUDIENCE": AUDIENCE, "LOG_LEVEL": "WARNING", "GATEWAY_MAX_COST": "100000",
         })
