@@ -84,7 +84,7 @@ def refuse_closed(db: Database, table: Table) -> Admit:
     async def admit(principal: Principal) -> None:
         if principal.user_id is None:
             return
-        async with db.read() as session:
+        async with db.read(leaf=True) as session:
             await refuse_if_closed(session, table, principal)
 
     return admit

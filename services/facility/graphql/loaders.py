@@ -49,7 +49,7 @@ async def caller_of(info: Info) -> Caller:
 
 
 async def _load_caller(app: Facilities, principal: Any) -> Caller:
-    async with app.db.read() as session:
+    async with app.db.read(leaf=True) as session:
         return await load_caller(session, principal)
 
 
@@ -70,7 +70,7 @@ def _grouped(
 ) -> DataLoader[str, list[Any] | None]:
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, list[Any]]:
         groups: dict[str, list[Any]] = defaultdict(list)
-        async with app.db.read() as session:
+        async with app.db.read(leaf=True) as session:
             rows = await session.execute(select(model).where(column.in_(keys)).order_by(order))
             for row in rows.scalars():
                 groups[getattr(row, column.key)].append(row)
@@ -81,7 +81,7 @@ def _grouped(
 
 def _by_id(info: Info, name: str, model: Any) -> DataLoader[str, Any]:
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, Any]:
-        async with app.db.read() as session:
+        async with app.db.read(leaf=True) as session:
             rows = await session.execute(select(model).where(model.id.in_(keys)))
             return {row.id: row for row in rows.scalars()}
 
@@ -128,7 +128,7 @@ def regulated_organizations(info: Info, agency_ids: frozenset[str]) -> DataLoade
     """Whether an organization has a facility regulated by one of the caller's agencies."""
 
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, bool]:
-        async with app.db.read() as session:
+        async with app.db.read(leaf=True) as session:
             rows = await session.execute(
                 select(col(Facility.organization_id))
                 .where(
@@ -152,7 +152,7 @@ def history(info: Info) -> DataLoader[tuple[str, int], list[HistoryEntry]]:
         for facility_id, first in keys:
             sizes[first].append(facility_id)
         found: dict[tuple[str, int], list[HistoryEntry]] = defaultdict(list)
-        async with app.db.read() as session:
+        async with app.db.read(leaf=True) as session:
             for first, ids in sizes.items():
                 order = col(HistoryEntry.id).desc()
                 rank = func.row_number().over(
