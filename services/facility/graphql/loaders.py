@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
@@ -65,13 +65,27 @@ def _loader(
     return context_of(info).loader(name, lambda: DataLoader(load_fn=load))
 
 
+# Statements built once (by loader name), executed with each batch's keys.
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _statement(name: str, build: Callable[[], Any]) -> Any:
+    statement = _STATEMENTS.get(name)
+    if statement is None:
+        statement = _STATEMENTS[name] = build()
+    return statement
+
+
 def _grouped(
     info: Info, name: str, model: Any, column: Any, order: Any
 ) -> DataLoader[str, list[Any] | None]:
+    query = _statement(name, lambda: select(model).where(
+        column.in_(bindparam("keys", expanding=True))).order_by(order))
+
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, list[Any]]:
         groups: dict[str, list[Any]] = defaultdict(list)
         async with app.db.read(leaf=True) as session:
-            rows = await session.execute(select(model).where(column.in_(keys)).order_by(order))
+            rows = await session.execute(query, {"keys": keys})
             for row in rows.scalars():
                 groups[getattr(row, column.key)].append(row)
         return groups
@@ -80,9 +94,12 @@ def _grouped(
 
 
 def _by_id(info: Info, name: str, model: Any) -> DataLoader[str, Any]:
+    query = _statement(name, lambda: select(model).where(
+        model.id.in_(bindparam("keys", expanding=True))))
+
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, Any]:
         async with app.db.read(leaf=True) as session:
-            rows = await session.execute(select(model).where(model.id.in_(keys)))
+            rows = await session.execute(query, {"keys": keys})
             return {row.id: row for row in rows.scalars()}
 
     return _loader(info, name, fetch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CompoundSelect, literal, select, union_all
+from sqlalchemy import CompoundSelect, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -103,20 +103,25 @@ class Caller:
             )
 
 
+# Built once: every request loads its caller's grants.
+_GRANTS: CompoundSelect[Any] = union_all(
+    select(literal("b").label("kind"), col(Membership.organization_id).label("target"),
+           col(Membership.role).label("role"))
+    .where(col(Membership.user_id) == bindparam("user_id")),
+    select(literal("s").label("kind"), col(StaffMember.agency_id).label("target"),
+           col(StaffMember.role).label("role"))
+    .where(col(StaffMember.user_id) == bindparam("user_id")),
+)
+
+
 async def load_caller(session: AsyncSession, principal: Principal | None) -> Caller:
     """The caller's memberships and staff roles, in one statement (one round trip)."""
     user_id = principal.user_id if principal else None
     if user_id is None:
         return Caller(principal=principal, businesses={}, agencies={})
-    grants: CompoundSelect[Any] = union_all(
-        select(literal("b").label("kind"), col(Membership.organization_id).label("target"),
-               col(Membership.role).label("role")).where(col(Membership.user_id) == user_id),
-        select(literal("s").label("kind"), col(StaffMember.agency_id).label("target"),
-               col(StaffMember.role).label("role")).where(col(StaffMember.user_id) == user_id),
-    )
     businesses: dict[str, BusinessRole] = {}
     agencies: dict[str, StaffRole] = {}
-    for kind, target, role in (await session.execute(grants)).all():
+    for kind, target, role in (await session.execute(_GRANTS, {"user_id": user_id})).all():
         if kind == "b":
             businesses[target] = BusinessRole(role)
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import CompoundSelect, literal, select, union_all
+from sqlalchemy import CompoundSelect, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -90,24 +90,26 @@ class Caller:
         return self.is_member(facility) or self.is_regulator(facility)
 
 
+# Memberships and staff roles in one statement, built once: one round trip per request.
+_GRANTS: CompoundSelect[Any] = union_all(
+    select(literal("b").label("kind"), col(MembershipView.organization_id).label("target"),
+           col(MembershipView.role).label("role"))
+    .where(col(MembershipView.user_id) == bindparam("user_id")),
+    select(literal("s").label("kind"), col(StaffView.agency_id).label("target"),
+           col(StaffView.role).label("role"))
+    .where(col(StaffView.user_id) == bindparam("user_id")),
+)
+
+
 async def load_caller(
     session: AsyncSession, principal: Principal | None, *, fresh: Freshness
 ) -> Caller:
     user_id = principal.user_id if principal else None
     if user_id is None:
         return Caller(principal, fresh=fresh)
-    # Memberships and staff roles in one statement: one round trip per request.
-    grants: CompoundSelect[Any] = union_all(
-        select(literal("b").label("kind"), col(MembershipView.organization_id).label("target"),
-               col(MembershipView.role).label("role"))
-        .where(col(MembershipView.user_id) == user_id),
-        select(literal("s").label("kind"), col(StaffView.agency_id).label("target"),
-               col(StaffView.role).label("role"))
-        .where(col(StaffView.user_id) == user_id),
-    )
     memberships: dict[str, str] = {}
     staff: dict[str, str] = {}
-    for kind, target, role in (await session.execute(grants)).all():
+    for kind, target, role in (await session.execute(_GRANTS, {"user_id": user_id})).all():
         (memberships if kind == "b" else staff)[target] = role
     return Caller(principal, memberships, staff, fresh)
 
