@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -30,6 +31,7 @@ DEFAULT_ALGORITHMS = ("RS256", "ES256")
 _FORBIDDEN_ALGORITHMS = frozenset({"none", "HS256", "HS384", "HS512"})
 _REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "sub", "client_id", "jti")
 _MAX_TOKEN_LENGTH = 16_384
+VERIFIED_CACHE_SIZE = 4096
 
 
 class AuthError(Exception):
@@ -129,6 +131,7 @@ class JWKSVerifier:
         cache_seconds: float = 300,
         min_refresh_seconds: float = 5,
         leeway_seconds: int = 30,
+        verified_cache_size: int = VERIFIED_CACHE_SIZE,
     ) -> None:
         bad = _FORBIDDEN_ALGORITHMS.intersection(algorithms)
         if bad or not algorithms:
@@ -149,6 +152,12 @@ class JWKSVerifier:
         self._lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.fetch_count = 0
+        # Tokens already verified, until they expire: a client sends the same token with each
+        # request for its 15 minutes, and a signature check costs more than a simple read.
+        # Bounded (least recently used first out) and emptied whenever the keys change.
+        self.verified_cache_size = verified_cache_size
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self.verified_hits = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> JWKSVerifier:
@@ -167,6 +176,23 @@ class JWKSVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Return the Principal of a valid access token, else raise AuthError."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            expires, principal = cached
+            if time.time() < expires:
+                self._verified.move_to_end(token)
+                self.verified_hits += 1
+                return principal
+            del self._verified[token]
+        principal = await self._verify(token)
+        exp = principal.claims.get("exp")
+        if isinstance(exp, int | float) and self.verified_cache_size > 0:
+            self._verified[token] = (float(exp), principal)
+            while len(self._verified) > self.verified_cache_size:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         header = _unverified_header(token)
         typ = header.get("typ")
         if not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES:
@@ -246,7 +272,10 @@ class JWKSVerifier:
             if self._attempted_at <= since:
                 self._attempted_at = time.monotonic()
                 try:
-                    self._keys = await self._fetch()
+                    keys = await self._fetch()
+                    if self._keys is None or _kids(keys) != _kids(self._keys):
+                        self._verified.clear()  # a withdrawn key takes its tokens with it
+                    self._keys = keys
                     self._fetched_at = self._attempted_at
                     self._last_error = None
                 except (httpx.HTTPError, ValueError, JoseError) as exc:
@@ -281,6 +310,10 @@ class JWKSVerifier:
         if not public:
             raise ValueError("JWKS document has no RSA or EC keys")
         return KeySet.import_key_set({"keys": public})
+
+
+def _kids(keys: KeySet) -> frozenset[str | None]:
+    return frozenset(key.kid for key in keys)
 
 
 def _has_kid(keys: KeySet, kid: str) -> bool:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, Select, String, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,8 +68,16 @@ async def mark_closed(session: AsyncSession, table: Table, user_id: str, at: dat
     )
 
 
+_IS_CLOSED: dict[int, Select[Any]] = {}
+
+
 async def is_closed(session: AsyncSession, table: Table, user_id: str) -> bool:
-    found = await session.execute(select(table.c.user_id).where(table.c.user_id == user_id))
+    # Built once per table: this runs on every request of a person.
+    query = _IS_CLOSED.get(id(table))
+    if query is None:
+        query = _IS_CLOSED[id(table)] = select(table.c.user_id).where(
+            table.c.user_id == bindparam("user_id"))
+    found = await session.execute(query, {"user_id": user_id})
     return found.first() is not None
 
 
@@ -84,7 +93,7 @@ def refuse_closed(db: Database, table: Table) -> Admit:
     async def admit(principal: Principal) -> None:
         if principal.user_id is None:
             return
-        async with db.read() as session:
+        async with db.read(leaf=True) as session:
             await refuse_if_closed(session, table, principal)
 
     return admit

@@ -6,8 +6,11 @@ on ``busy_timeout`` instead of failing with "database is locked" halfway through
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event, text
@@ -21,6 +24,115 @@ from sqlalchemy.ext.asyncio import (
 from common.tracing import instrument_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class _Shared:
+    __slots__ = ("busy", "leaf", "session", "stale", "waiters")
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.busy = False
+        self.leaf = False
+        self.stale = False
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+    def wake_one(self) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+
+class RequestReads:
+    """One read session per database for one request (``Database.read`` uses it while set).
+
+    A simple read used to open a session (a connection checkout, BEGIN, COMMIT; a pre-ping on
+    PostgreSQL) for each of the caller's grants, the closed-account check and each DataLoader
+    batch. Within a request they now share one session and one read transaction, one user at
+    a time. A ``read(leaf=True)`` (a body that only runs its statements: a DataLoader batch,
+    the caller's grants) waits while another leaf uses the shared session; any other
+    ``read()`` that finds it in use opens a session of its own, as before, so nothing that
+    awaits other work while holding the session can make anyone wait, and nothing deadlocks.
+    The shared session never flushes nor commits; a write transaction committed by the same
+    request ends its read transaction, so later reads see the write.
+    """
+
+    def __init__(self) -> None:
+        self._shared: dict[int, _Shared] = {}
+        self.closed = False
+        self.sessions_opened = 0
+
+    async def take(self, db: Database, *, leaf: bool) -> _Shared | None:
+        if self.closed:
+            return None
+        shared = self._shared.get(id(db))
+        if shared is None:
+            session = db._read_sessions()
+            session.sync_session.autoflush = False
+            shared = self._shared[id(db)] = _Shared(session)
+            self.sessions_opened += 1
+        while shared.busy:
+            if not (leaf and shared.leaf) or self.closed:
+                return None
+            waiter = asyncio.get_running_loop().create_future()
+            shared.waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    shared.wake_one()  # pass on the turn this waiter was given
+                raise
+        if self.closed:
+            return None
+        shared.busy = True
+        shared.leaf = leaf
+        return shared
+
+    def written(self, db: Database) -> None:
+        shared = self._shared.get(id(db))
+        if shared is not None:
+            shared.stale = True
+
+    async def release(self, shared: _Shared, *, failed: bool) -> None:
+        try:
+            if self.closed:
+                await shared.session.close()
+            elif failed or shared.stale:
+                await _end(shared)
+        finally:
+            shared.busy = False
+            shared.wake_one()
+
+    async def aclose(self) -> None:
+        self.closed = True
+        for shared in self._shared.values():
+            while shared.waiters:
+                shared.wake_one()
+            if not shared.busy:  # a task still reading closes it on release
+                await shared.session.close()
+
+
+async def _end(shared: _Shared) -> None:
+    # Detach what was loaded first: rolling back would expire the rows resolvers still hold.
+    shared.session.expunge_all()
+    await shared.session.rollback()
+    shared.stale = False
+
+
+_request_reads: ContextVar[RequestReads | None] = ContextVar("request_reads", default=None)
+
+
+@asynccontextmanager
+async def request_reads() -> AsyncIterator[RequestReads]:
+    """Share one read session per database among the ``read()`` calls of this request."""
+    reads = RequestReads()
+    token = _request_reads.set(reads)
+    try:
+        yield reads
+    finally:
+        _request_reads.reset(token)
+        await reads.aclose()
 
 
 def is_sqlite(url: str) -> bool:
@@ -90,13 +202,34 @@ class Database:
         async with self._sessions() as session:
             async with session.begin():
                 yield session
+            reads = _request_reads.get()
+            if reads is not None:
+                reads.written(self)
             for hook in self._commit_hooks:
                 hook(session.info)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._read_sessions() as session, session.begin():
-            yield session
+    async def read(self, *, leaf: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read-only session: the request's shared one when free (see RequestReads).
+
+        ``leaf=True`` promises that the body only runs statements on the session (it awaits
+        nothing else, no DataLoader, no other read): such reads queue for the shared session
+        instead of opening sessions of their own."""
+        reads = _request_reads.get()
+        shared = await reads.take(self, leaf=leaf) if reads is not None else None
+        if shared is None:
+            async with self._read_sessions() as session, session.begin():
+                yield session
+            return
+        assert reads is not None
+        if shared.stale:
+            await _end(shared)
+        failed = True
+        try:
+            yield shared.session
+            failed = False
+        finally:
+            await reads.release(shared, failed=failed)
 
     async def ping(self) -> None:
         async with self.read_engine.connect() as conn:

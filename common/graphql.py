@@ -14,6 +14,8 @@ import inspect
 import json
 import logging
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +37,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.info import Info as StrawberryInfo
 
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
+from common.db import request_reads
 from common.graphql_tracing import OperationSpan
 from common.limits import (
     LimitExceeded,
@@ -259,7 +262,8 @@ class OperationLimits(SchemaExtension):
         except LimitExceeded as exc:
             return coded_error("BAD_USER_INPUT", exc.message, **exc.extensions)
         extra = getattr(context.context, "extra", {})
-        if not extra.get("introspection", True) and _introspects(document):
+        if not extra.get("introspection", True) and document_cache(context.schema).introspects(
+                context.query or "", tuple(context.validation_rules), document):
             return coded_error("BAD_USER_INPUT", "Introspection is disabled on this service.")
         return None
 
@@ -285,6 +289,107 @@ def _introspects(document: Any) -> bool:
     return found
 
 
+class DocumentCache:
+    """Parsed documents that passed validation, by query text: a bounded LRU per schema.
+
+    Parsing and validating a document cost more CPU than running a simple read, and clients
+    send the same few documents over and over. Only documents that parsed and validated
+    cleanly are kept, so an invalid one is parsed and refused afresh every time (with its
+    coded error); variables and limits are still checked on every request. Bounded both in
+    entries and in the total length of the cached texts.
+    """
+
+    def __init__(self, max_entries: int = 512, max_chars: int = 8 * 1024 * 1024,
+                 max_query_chars: int = 256 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_chars = max_chars
+        self.max_query_chars = max_query_chars
+        # (query, validation rules) -> [document, whether it introspects (None: not known yet)]
+        self._entries: OrderedDict[tuple[str, tuple[Any, ...]], list[Any]] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, query: str, rules: tuple[Any, ...]) -> Any | None:
+        with self._lock:
+            entry = self._entries.get((query, rules))
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end((query, rules))
+            self.hits += 1
+            return entry[0]
+
+    def introspects(self, query: str, rules: tuple[Any, ...], document: Any) -> bool:
+        """Whether ``document`` selects __schema or __type, remembered with the document."""
+        entry = self._entries.get((query, rules))
+        if entry is None or entry[0] is not document:
+            return _introspects(document)
+        if entry[1] is None:
+            entry[1] = _introspects(document)
+        return bool(entry[1])
+
+    def put(self, query: str, rules: tuple[Any, ...], document: Any) -> None:
+        if len(query) > self.max_query_chars:
+            return
+        with self._lock:
+            key = (query, rules)
+            if key in self._entries:
+                return
+            self._entries[key] = [document, None]
+            self._chars += len(query)
+            while len(self._entries) > self.max_entries or self._chars > self.max_chars:
+                (old, _), _ = self._entries.popitem(last=False)
+                self._chars -= len(old)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._chars = 0
+
+
+def document_cache(schema: Any) -> DocumentCache:
+    """The schema's cache of validated documents (see DocumentCache)."""
+    cache: DocumentCache | None = getattr(schema, "_cers_document_cache", None)
+    if cache is None:
+        cache = schema._cers_document_cache = DocumentCache()
+    return cache
+
+
+class CachedDocuments(SchemaExtension):
+    """Skips parsing and validation for a query text this schema has already validated.
+
+    Runs after OperationLimits: its limits are measured on every request (they depend on
+    the variables), and a refused operation is never cached."""
+
+    def __init__(self) -> None:
+        self._hit = False
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None and context.graphql_document is None:
+            cache = document_cache(context.schema)
+            document = cache.get(context.query, tuple(context.validation_rules))
+            if document is not None:
+                context.graphql_document = document
+                self._hit = True
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if self._hit and context.pre_execution_errors is None:
+            context.pre_execution_errors = []  # validated when it was cached
+        yield
+        if (not self._hit and context.query is not None and context.graphql_document is not None
+                and context.pre_execution_errors == []):
+            document_cache(context.schema).put(
+                context.query, tuple(context.validation_rules), context.graphql_document)
+
+
 def _mask_unexpected_errors() -> MaskErrors:
     # A factory, not an instance: extensions keep per-operation state.
     return MaskErrors(should_mask_error=_is_unexpected, error_message=INTERNAL_ERROR_MESSAGE)
@@ -305,7 +410,8 @@ def federation_schema(
         query=query,
         mutation=mutation,
         types=list(types),
-        extensions=[OperationSpan, OperationLimits, _mask_unexpected_errors, *extensions],
+        extensions=[OperationSpan, OperationLimits, CachedDocuments, _mask_unexpected_errors,
+                    *extensions],
         federation_version="2.9",
         scalar_overrides={datetime: DATETIME_SCALAR, **options.pop("scalar_overrides", {})},
         **options,
@@ -461,6 +567,14 @@ class _AuthenticatingApp:
         self.admit = admit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._serve(scope, receive, send)
+            return
+        # One read session per database for the whole request (common/db.py RequestReads).
+        async with request_reads():
+            await self._serve(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if scope["method"] == "POST":
             body, refused = await _read_body(request)

@@ -5,8 +5,15 @@ Content-Length or chunked responses."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from urllib.parse import urlsplit
+
+# Idle keep-alive connections are closed by us after this long: before uvicorn's own 5 s
+# keep-alive timeout, so the server never closes one under us and leaves our end of it in
+# CLOSE-WAIT until the next request. One the server closed anyway (a restart) is closed at
+# the next sweep or when next taken, whichever comes first.
+IDLE_SECONDS = 2.0
 
 
 class HTTPError(Exception):
@@ -14,11 +21,15 @@ class HTTPError(Exception):
 
 
 class _Connection:
-    __slots__ = ("reader", "writer")
+    __slots__ = ("idle_since", "reader", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader = reader
         self.writer = writer
+        self.idle_since = 0.0
+
+    def peer_closed(self) -> bool:
+        return self.reader.at_eof() or self.writer.transport.is_closing()
 
     def close(self) -> None:
         self.writer.close()
@@ -28,7 +39,8 @@ class Pool:
     """Keep-alive connections to one origin."""
 
     def __init__(
-        self, url: str, max_idle: int = 256, max_response_bytes: int | None = None
+        self, url: str, max_idle: int = 256, max_response_bytes: int | None = None,
+        idle_seconds: float = IDLE_SECONDS,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme != "http":
@@ -41,7 +53,9 @@ class Pool:
         self.max_idle = max_idle
         # A larger response is refused unread, and its connection closed.
         self.max_response_bytes = max_response_bytes
-        self._idle: deque[_Connection] = deque()
+        self.idle_seconds = idle_seconds
+        self._idle: deque[_Connection] = deque()  # oldest first
+        self._sweep_at: asyncio.TimerHandle | None = None
         self._head = (
             f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             "Content-Type: application/json\r\nAccept: application/json\r\n"
@@ -56,8 +70,9 @@ class Pool:
         request = (
             f"{self._head}{extra}Content-Length: {len(body)}\r\n\r\n"
         ).encode("latin-1") + body
-        reused = bool(self._idle)
-        conn = self._idle.pop() if reused else await self._connect()
+        taken = self._take()
+        reused = taken is not None
+        conn = taken if taken is not None else await self._connect()
         try:
             status, payload, keep = await self._exchange(conn, request)
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
@@ -75,11 +90,45 @@ class Pool:
         except BaseException:
             conn.close()
             raise
-        if keep and len(self._idle) < self.max_idle:
+        if keep and len(self._idle) < self.max_idle and not conn.peer_closed():
+            conn.idle_since = time.monotonic()
             self._idle.append(conn)
+            if self._sweep_at is None:
+                self._sweep_at = asyncio.get_running_loop().call_later(
+                    self.idle_seconds, self._sweep)
         else:
             conn.close()
         return status, payload
+
+    @property
+    def idle(self) -> int:
+        """How many keep-alive connections wait for a request."""
+        return len(self._idle)
+
+    def _take(self) -> _Connection | None:
+        """The most recently used idle connection still open at both ends."""
+        expired = time.monotonic() - self.idle_seconds
+        while self._idle:
+            conn = self._idle.pop()
+            if conn.idle_since > expired and not conn.peer_closed():
+                return conn
+            conn.close()
+        return None
+
+    def _sweep(self) -> None:
+        """Close the connections idle too long or closed by the server; come back while some
+        remain, so none outlives ``idle_seconds`` by more than ``idle_seconds``."""
+        self._sweep_at = None
+        expired = time.monotonic() - self.idle_seconds
+        kept = deque(c for c in self._idle if c.idle_since > expired and not c.peer_closed())
+        for conn in self._idle:
+            if conn not in kept:
+                conn.close()
+        self._idle = kept
+        if kept:
+            self._sweep_at = asyncio.get_running_loop().call_later(
+                max(kept[0].idle_since + self.idle_seconds - time.monotonic(), 0.05),
+                self._sweep)
 
     async def _exchange(self, conn: _Connection, request: bytes) -> tuple[int, bytes, bool]:
         conn.writer.write(request)
@@ -119,6 +168,9 @@ class Pool:
         return status, body, False
 
     def close(self) -> None:
+        if self._sweep_at is not None:
+            self._sweep_at.cancel()
+            self._sweep_at = None
         while self._idle:
             self._idle.pop().close()
 

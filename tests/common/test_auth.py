@@ -423,3 +423,54 @@ def test_a_verifier_keeps_working_when_its_app_moves_to_a_new_event_loop():
     assert asyncio.run(verify_in_a_fresh_loop(close=False)) == "user-1"
     assert asyncio.run(verify_in_a_fresh_loop(close=True)) == "user-1"
     assert identity.fetches == 2
+
+
+async def test_a_token_is_verified_once_until_it_expires(verifier, identity, monkeypatch):
+    from joserfc import jwt as joserfc_jwt
+
+    decoded: list[str] = []
+    real_decode = joserfc_jwt.decode
+
+    def counting_decode(token: Any, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr("common.auth.jwt.decode", counting_decode)
+    now = time.time()
+    token = mint(identity.rsa, sub="user-7", iat=int(now), exp=int(now) + 900)
+    first = await verifier.verify(token)
+    again = await verifier.verify(token)
+    assert first == again and first.sub == "user-7"
+    assert len(decoded) == 1 and verifier.verified_hits == 1
+
+    # Past its expiry the token is checked afresh, and refused.
+    monkeypatch.setattr(time, "time", lambda: now + 1000)
+    with pytest.raises(AuthError, match="expired"):
+        await verifier.verify(token)
+    assert len(decoded) == 2
+
+
+async def test_a_withdrawn_key_takes_its_cached_tokens_with_it(identity):
+    verifier = identity.verifier(min_refresh_seconds=0, cache_seconds=0)
+    try:
+        token = mint(identity.rsa)
+        await verifier.verify(token)
+        identity.published.remove(identity.rsa)
+        await verifier.verify(mint(identity.ec))  # refreshes the keys: rsa is gone
+        with pytest.raises(AuthError, match="unknown key"):
+            await verifier.verify(token)
+    finally:
+        await verifier.aclose()
+
+
+async def test_the_verified_token_cache_is_bounded(identity):
+    verifier = identity.verifier(verified_cache_size=2)
+    try:
+        tokens = [mint(identity.ec, sub=f"user-{n}") for n in range(5)]
+        for token in tokens:
+            await verifier.verify(token)
+        assert len(verifier._verified) == 2
+        await verifier.verify(tokens[-1])
+        assert verifier.verified_hits == 1
+    finally:
+        await verifier.aclose()

@@ -3,9 +3,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, update
 
-from common.db import Database
+from common.db import Database, request_reads
 
 metadata = MetaData()
 counters = Table(
@@ -61,4 +61,110 @@ async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path) -> None:
 async def test_ping_answers_for_a_reachable_database(database_url: str) -> None:
     db = Database(database_url)
     await db.ping()
+    await db.dispose()
+
+
+async def test_a_request_shares_one_read_session_among_its_sequential_reads(
+    database_url: str,
+) -> None:
+    db = await _database(database_url)
+    async with request_reads() as reads:
+        for _ in range(3):
+            async with db.read() as session:
+                assert (await session.execute(select(counters.c.value))).scalar_one() == 0
+        assert reads.sessions_opened == 1
+    await db.dispose()
+
+
+async def test_concurrent_reads_of_one_request_never_share_a_session(database_url: str) -> None:
+    db = await _database(database_url)
+    used: list[object] = []
+    both_inside = asyncio.Event()
+    inside = 0
+
+    async def read() -> None:
+        nonlocal inside
+        async with db.read() as session:
+            used.append(session)
+            inside += 1
+            if inside == 2:
+                both_inside.set()
+            await asyncio.wait_for(both_inside.wait(), 10)  # both hold a session at once
+            assert (await session.execute(select(counters.c.value))).scalar_one() == 0
+
+    async with request_reads():
+        await asyncio.gather(read(), read())
+    assert len(used) == 2 and used[0] is not used[1]
+    await db.dispose()
+
+
+async def test_a_read_after_the_request_commits_a_write_sees_it(database_url: str) -> None:
+    db = await _database(database_url)
+    async with request_reads():
+        async with db.read() as session:
+            assert (await session.execute(select(counters.c.value))).scalar_one() == 0
+        async with db.transaction() as session:
+            await session.execute(update(counters).values(value=5))
+        async with db.read() as session:
+            assert (await session.execute(select(counters.c.value))).scalar_one() == 5
+    await db.dispose()
+
+
+async def test_a_failed_read_does_not_spoil_the_next_one(database_url: str) -> None:
+    db = await _database(database_url)
+    async with request_reads() as reads:
+        with pytest.raises(Exception, match="no_such_table|does not exist|no such table"):
+            async with db.read() as session:
+                await session.execute(text("SELECT * FROM no_such_table"))
+        async with db.read() as session:
+            assert (await session.execute(select(counters.c.value))).scalar_one() == 0
+        assert reads.sessions_opened == 1
+    await db.dispose()
+
+
+async def test_outside_a_request_or_after_it_each_read_has_its_own_session(
+    database_url: str,
+) -> None:
+    db = await _database(database_url)
+    async with request_reads() as reads:
+        pass
+    assert reads.closed
+    async with db.read() as first, db.read() as second:
+        assert first is not second
+        assert (await second.execute(select(counters.c.value))).scalar_one() == 0
+    await db.dispose()
+
+
+async def test_leaf_reads_of_one_request_take_turns_on_the_shared_session(
+    database_url: str,
+) -> None:
+    db = await _database(database_url)
+    used: list[object] = []
+
+    async def leaf() -> None:
+        async with db.read(leaf=True) as session:
+            used.append(session)
+            await asyncio.sleep(0)  # the others arrive meanwhile, and wait
+            assert (await session.execute(select(counters.c.value))).scalar_one() == 0
+
+    async with request_reads() as reads:
+        await asyncio.gather(*(leaf() for _ in range(5)))
+        assert reads.sessions_opened == 1
+    assert len(used) == 5 and all(s is used[0] for s in used)
+    await db.dispose()
+
+
+async def test_a_leaf_read_never_waits_for_a_read_that_may_await_it(database_url: str) -> None:
+    # The outer read holds the shared session while it awaits a leaf (a DataLoader batch, say):
+    # the leaf gets a session of its own instead of waiting forever.
+    db = await _database(database_url)
+
+    async def leaf() -> int:
+        async with db.read(leaf=True) as session:
+            return int((await session.execute(select(counters.c.value))).scalar_one())
+
+    async with request_reads():
+        async with db.read() as outer:
+            assert await asyncio.wait_for(asyncio.create_task(leaf()), 10) == 0
+            assert (await outer.execute(select(counters.c.value))).scalar_one() == 0
     await db.dispose()

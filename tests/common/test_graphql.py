@@ -16,12 +16,14 @@ from common.asgi import create_app
 from common.auth import JWKSVerifier
 from common.graphql import (
     Context,
+    DocumentCache,
     PageInfo,
     Severity,
     UserError,
     coded_error,
     context_of,
     decode_cursor,
+    document_cache,
     encode_cursor,
     federation_schema,
     graphql_route,
@@ -344,3 +346,66 @@ def test_the_context_is_a_plain_per_request_object():
 
     assert context.loader("x", lambda: DataLoader(load_fn=load_squares)) is made
     assert Context(request=None, principal=None).loaders == {}  # type: ignore[arg-type]
+
+
+async def test_a_validated_document_is_parsed_and_validated_once(verifier):
+    cache = document_cache(schema)
+    cache.clear()
+    query = "query Square($n: Int!) { square(n: $n) }"
+    async with client_for(verifier) as client:
+        answers = [
+            (await client.post("/graphql", json={"query": query, "variables": {"n": n}})).json()
+            for n in (2, 3, 4)
+        ]
+    assert answers == [{"data": {"square": n * n}} for n in (2, 3, 4)]
+    assert len(cache) == 1
+    hits = cache.hits
+    async with client_for(verifier) as client:
+        again = await client.post("/graphql", json={"query": query, "variables": {"n": 5}})
+    assert again.json() == {"data": {"square": 25}}
+    assert cache.hits == hits + 1
+
+
+@pytest.mark.parametrize("query", [
+    "{ square(n: 2) nonsense }",        # fails validation
+    "{ square(n: 2) ",                  # fails parsing
+    "query($n: Int!) { square(n: $n) }",  # valid, but the variable is missing
+])
+async def test_an_invalid_document_is_refused_with_a_code_every_time(verifier, query):
+    cache = document_cache(schema)
+    cache.clear()
+    async with client_for(verifier) as client:
+        for _ in range(3):
+            response = await post(client, query)
+            errors = response.json()["errors"]
+            assert errors and all(e["extensions"]["code"] == "BAD_USER_INPUT" for e in errors)
+            assert response.json().get("data") is None
+    # A document that failed parsing or validation is never kept.
+    assert len(cache) == (1 if "$n" in query else 0)
+
+
+def test_the_document_cache_is_bounded():
+    cache = DocumentCache(max_entries=3, max_chars=40, max_query_chars=20)
+    for n in range(10):
+        cache.put(f"{{ q{n} }}", (), object())
+    assert len(cache) == 3
+    assert cache.get("{ q0 }", ()) is None and cache.get("{ q9 }", ()) is not None
+    cache.put("{ " + "x" * 30 + " }", (), object())  # too long to keep
+    assert len(cache) == 3
+    cache.clear()
+    for n in range(10):
+        cache.put(f"{{ {'y' * 10}{n} }}", (), object())  # 15 characters each
+    assert len(cache) == 2
+
+
+async def test_introspection_stays_refused_without_graphiql_when_documents_are_cached(verifier):
+    document_cache(schema).clear()
+    async with client_for(verifier, graphiql=False) as client:
+        for _ in range(3):
+            refused = (await post(client, "{ __schema { types { name } } }")).json()
+            assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+            assert "Introspection is disabled" in refused["errors"][0]["message"]
+            typed = (await post(client, "{ square(n: 3) __type(name: \"Query\") { name } }"))
+            assert typed.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+            assert (await post(client, "{ square(n: 3) }")).json() == {"data": {"square": 9}}
+    assert len(document_cache(schema)) == 1

@@ -75,3 +75,106 @@ async def test_a_server_that_answers_garbage_is_an_error(server) -> None:
     pool = Pool(await server(handler))
     with pytest.raises(HTTPError):
         await pool.post(b"{}", {})
+
+
+def _close_wait_sockets(port: int) -> int:
+    """Sockets of this machine in CLOSE-WAIT towards ``port`` (the server's end closed, ours
+    not yet)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            remote, state = fields[2], fields[3]
+            if state == "08" and int(remote.rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
+
+
+async def _eventually(check: Callable[[], bool], within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_connections_the_server_closed_are_closed_here_too_without_a_request(
+    server,
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.close()  # a keep-alive timeout, after the answer
+
+    url = await server(handler)
+    port = int(url.split(":")[2].split("/")[0])
+    pool = Pool(url, idle_seconds=0.3)
+    answers = await asyncio.gather(*(pool.post(b"{}", {}) for _ in range(20)))
+    assert answers == [(200, b"ok")] * 20
+    assert pool.idle == 20
+    # The server's closes land; nothing is sent meanwhile, yet the sweep closes our ends.
+    await _eventually(lambda: pool.idle == 0 and _close_wait_sockets(port) == 0)
+    assert await pool.post(b"{}", {}) == (200, b"ok")
+    pool.close()
+
+
+async def test_idle_connections_are_closed_after_the_idle_time(server) -> None:
+    closed_by_client = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal closed_by_client
+        while True:
+            try:
+                await _read_request(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                closed_by_client += 1
+                writer.close()
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                         b"2\r\nok\r\n0\r\n\r\n")
+            await writer.drain()
+
+    pool = Pool(await server(handler), idle_seconds=0.2)
+    assert await asyncio.gather(*(pool.post(b"{}", {}) for _ in range(5))) == [(200, b"ok")] * 5
+    assert pool.idle == 5
+    await _eventually(lambda: pool.idle == 0 and closed_by_client == 5)
+    pool.close()
+
+
+async def test_a_restarted_server_is_reached_again() -> None:
+    open_writers: list[asyncio.StreamWriter] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        open_writers.append(writer)
+        try:
+            while True:
+                await _read_request(reader)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    first = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = first.sockets[0].getsockname()[1]
+    pool = Pool(f"http://127.0.0.1:{port}/graphql", idle_seconds=30)
+    assert await asyncio.gather(*(pool.post(b"{}", {}) for _ in range(4))) == [(200, b"ok")] * 4
+    first.close()
+    for writer in open_writers:  # the server goes away with its connections
+        writer.close()
+    await first.wait_closed()
+    await _eventually(lambda: pool.idle == 0 or all(
+        c.peer_closed() for c in pool._idle))
+    with pytest.raises((HTTPError, OSError)):  # the gateway's client answers SubgraphError
+        await pool.post(b"{}", {})  # nothing listens: the caller hears of it
+    second = await asyncio.start_server(handler, "127.0.0.1", port)
+    try:
+        assert await pool.post(b"{}", {}) == (200, b"ok")
+        assert pool.idle == 1  # the dead connections were dropped, not reused
+    finally:
+        pool.close()
+        second.close()

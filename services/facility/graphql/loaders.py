@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
@@ -49,7 +49,7 @@ async def caller_of(info: Info) -> Caller:
 
 
 async def _load_caller(app: Facilities, principal: Any) -> Caller:
-    async with app.db.read() as session:
+    async with app.db.read(leaf=True) as session:
         return await load_caller(session, principal)
 
 
@@ -65,13 +65,27 @@ def _loader(
     return context_of(info).loader(name, lambda: DataLoader(load_fn=load))
 
 
+# Statements built once (by loader name), executed with each batch's keys.
+_STATEMENTS: dict[str, Any] = {}
+
+
+def _statement(name: str, build: Callable[[], Any]) -> Any:
+    statement = _STATEMENTS.get(name)
+    if statement is None:
+        statement = _STATEMENTS[name] = build()
+    return statement
+
+
 def _grouped(
     info: Info, name: str, model: Any, column: Any, order: Any
 ) -> DataLoader[str, list[Any] | None]:
+    query = _statement(name, lambda: select(model).where(
+        column.in_(bindparam("keys", expanding=True))).order_by(order))
+
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, list[Any]]:
         groups: dict[str, list[Any]] = defaultdict(list)
-        async with app.db.read() as session:
-            rows = await session.execute(select(model).where(column.in_(keys)).order_by(order))
+        async with app.db.read(leaf=True) as session:
+            rows = await session.execute(query, {"keys": keys})
             for row in rows.scalars():
                 groups[getattr(row, column.key)].append(row)
         return groups
@@ -80,9 +94,12 @@ def _grouped(
 
 
 def _by_id(info: Info, name: str, model: Any) -> DataLoader[str, Any]:
+    query = _statement(name, lambda: select(model).where(
+        model.id.in_(bindparam("keys", expanding=True))))
+
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, Any]:
-        async with app.db.read() as session:
-            rows = await session.execute(select(model).where(model.id.in_(keys)))
+        async with app.db.read(leaf=True) as session:
+            rows = await session.execute(query, {"keys": keys})
             return {row.id: row for row in rows.scalars()}
 
     return _loader(info, name, fetch)
@@ -128,7 +145,7 @@ def regulated_organizations(info: Info, agency_ids: frozenset[str]) -> DataLoade
     """Whether an organization has a facility regulated by one of the caller's agencies."""
 
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, bool]:
-        async with app.db.read() as session:
+        async with app.db.read(leaf=True) as session:
             rows = await session.execute(
                 select(col(Facility.organization_id))
                 .where(
@@ -152,7 +169,7 @@ def history(info: Info) -> DataLoader[tuple[str, int], list[HistoryEntry]]:
         for facility_id, first in keys:
             sizes[first].append(facility_id)
         found: dict[tuple[str, int], list[HistoryEntry]] = defaultdict(list)
-        async with app.db.read() as session:
+        async with app.db.read(leaf=True) as session:
             for first, ids in sizes.items():
                 order = col(HistoryEntry.id).desc()
                 rank = func.row_number().over(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -102,10 +103,27 @@ class Caller:
             )
 
 
+# Built once: every request loads its caller's grants.
+_GRANTS: CompoundSelect[Any] = union_all(
+    select(literal("b").label("kind"), col(Membership.organization_id).label("target"),
+           col(Membership.role).label("role"))
+    .where(col(Membership.user_id) == bindparam("user_id")),
+    select(literal("s").label("kind"), col(StaffMember.agency_id).label("target"),
+           col(StaffMember.role).label("role"))
+    .where(col(StaffMember.user_id) == bindparam("user_id")),
+)
+
+
 async def load_caller(session: AsyncSession, principal: Principal | None) -> Caller:
+    """The caller's memberships and staff roles, in one statement (one round trip)."""
     user_id = principal.user_id if principal else None
-    return Caller(
-        principal=principal,
-        businesses=await business_roles(session, user_id),
-        agencies=await staff_roles(session, user_id),
-    )
+    if user_id is None:
+        return Caller(principal=principal, businesses={}, agencies={})
+    businesses: dict[str, BusinessRole] = {}
+    agencies: dict[str, StaffRole] = {}
+    for kind, target, role in (await session.execute(_GRANTS, {"user_id": user_id})).all():
+        if kind == "b":
+            businesses[target] = BusinessRole(role)
+        else:
+            agencies[target] = StaffRole(role)
+    return Caller(principal=principal, businesses=businesses, agencies=agencies)

@@ -48,7 +48,7 @@ def viewer_id(info: strawberry.Info[Any, Any]) -> str | None:
 
 def user_loader(context: Context, deps: Deps) -> DataLoader[str, UserRow | None]:
     async def load(ids: list[str]) -> Sequence[UserRow | None]:
-        async with deps.db.read() as session:
+        async with deps.db.read(leaf=True) as session:
             found = await repo.users_by_ids(session, ids)
         return [found.get(i) for i in ids]
 
@@ -59,7 +59,7 @@ def visibility_loader(
     context: Context, deps: Deps, principal: Principal
 ) -> DataLoader[str, bool]:
     async def load(ids: list[str]) -> Sequence[bool]:
-        async with deps.db.read() as session:
+        async with deps.db.read(leaf=True) as session:
             visible = await visible_users(session, principal, ids)
         return [i in visible for i in ids]
 

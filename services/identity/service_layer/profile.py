@@ -8,10 +8,14 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam, select
+from sqlmodel import col
+
 from common.auth import AuthError, Principal
 from common.closed_accounts import CLOSED_MESSAGE, Admit
 from common.contracts import identity as contract
 from services.identity.adapters import repository as repo
+from services.identity.adapters.tables import User
 from services.identity.domain.accounts import (
     Problem,
     Status,
@@ -143,12 +147,15 @@ async def deactivate(deps: Deps, user_id: str, password: str) -> Result:
 def refuse_closed_accounts(deps: Deps) -> Admit:
     """The GraphQL ``admit`` hook: a closed account's unexpired token is refused at once."""
 
+    # Only the status column, with a statement built once: this runs on every request.
+    status_of = select(col(User.status)).where(col(User.id) == bindparam("user_id"))
+
     async def admit(principal: Principal) -> None:
         if principal.user_id is None:
             return
-        async with deps.db.read() as session:
-            user = await repo.user_by_id(session, principal.user_id)
-        if user is not None and user.status == Status.DEACTIVATED.value:
+        async with deps.db.read(leaf=True) as session:
+            status = await session.scalar(status_of, {"user_id": principal.user_id})
+        if status == Status.DEACTIVATED.value:
             raise AuthError(CLOSED_MESSAGE)
 
     return admit

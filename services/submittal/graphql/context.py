@@ -46,7 +46,7 @@ async def caller_of(info: Info, *, fresh: bool = True) -> Caller:
 
 
 async def _load_caller(deps: Deps, principal: Principal | None) -> Caller:
-    async with deps.db.read() as session:
+    async with deps.db.read(leaf=True) as session:
         return await load_caller(session, principal, fresh=deps.fresh)
 
 
@@ -54,7 +54,7 @@ def facilities(info: Info) -> DataLoader[str, FacilityView | None]:
     deps = deps_of(info)
 
     async def load(ids: list[str]) -> list[FacilityView | None]:
-        async with deps.db.read() as session:
+        async with deps.db.read(leaf=True) as session:
             rows = await session.execute(select(FacilityView).where(col(FacilityView.id).in_(ids)))
             found = {row.id: row for row in rows.scalars()}
         return [found.get(i) for i in ids]
@@ -66,7 +66,7 @@ def elements_by_id(info: Info) -> DataLoader[str, Element | None]:
     deps = deps_of(info)
 
     async def load(ids: list[str]) -> list[Element | None]:
-        async with deps.db.read() as session:
+        async with deps.db.read(leaf=True) as session:
             rows = await session.execute(select(Element).where(col(Element.id).in_(ids)))
             found = {row.id: row for row in rows.scalars()}
         return [found.get(i) for i in ids]
@@ -145,7 +145,7 @@ def recent_elements(info: Info) -> DataLoader[RecentKey, list[Element]]:
 
 async def _grouped(deps: Deps, ids: list[str], query: Any) -> list[list[Element]]:
     grouped: dict[str, list[Element]] = defaultdict(list)
-    async with deps.db.read() as session:
+    async with deps.db.read(leaf=True) as session:
         for row in (await session.execute(query)).scalars():
             grouped[row.facility_id].append(row)
     return [grouped.get(i, []) for i in ids]
@@ -157,7 +157,7 @@ def latest_submitted_ids(info: Info) -> DataLoader[tuple[str, str], str | None]:
 
     async def load(keys: list[tuple[str, str]]) -> list[str | None]:
         latest: dict[tuple[str, str], tuple[Any, str]] = {}
-        async with deps.db.read() as session:
+        async with deps.db.read(leaf=True) as session:
             rows = await session.execute(
                 select(col(Element.facility_id), col(Element.element_type),
                        col(Element.submitted_at), col(Element.id))

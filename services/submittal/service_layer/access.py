@@ -9,9 +9,9 @@ business or the caller's role there is known to be missing (the consumer holds l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -90,25 +90,28 @@ class Caller:
         return self.is_member(facility) or self.is_regulator(facility)
 
 
+# Memberships and staff roles in one statement, built once: one round trip per request.
+_GRANTS: CompoundSelect[Any] = union_all(
+    select(literal("b").label("kind"), col(MembershipView.organization_id).label("target"),
+           col(MembershipView.role).label("role"))
+    .where(col(MembershipView.user_id) == bindparam("user_id")),
+    select(literal("s").label("kind"), col(StaffView.agency_id).label("target"),
+           col(StaffView.role).label("role"))
+    .where(col(StaffView.user_id) == bindparam("user_id")),
+)
+
+
 async def load_caller(
     session: AsyncSession, principal: Principal | None, *, fresh: Freshness
 ) -> Caller:
     user_id = principal.user_id if principal else None
     if user_id is None:
         return Caller(principal, fresh=fresh)
-    memberships = await session.execute(
-        select(col(MembershipView.organization_id), col(MembershipView.role)).where(
-            col(MembershipView.user_id) == user_id
-        )
-    )
-    staff = await session.execute(
-        select(col(StaffView.agency_id), col(StaffView.role)).where(
-            col(StaffView.user_id) == user_id
-        )
-    )
-    return Caller(
-        principal, {r[0]: r[1] for r in memberships}, {r[0]: r[1] for r in staff}, fresh
-    )
+    memberships: dict[str, str] = {}
+    staff: dict[str, str] = {}
+    for kind, target, role in (await session.execute(_GRANTS, {"user_id": user_id})).all():
+        (memberships if kind == "b" else staff)[target] = role
+    return Caller(principal, memberships, staff, fresh)
 
 
 def require_fresh(fresh: Freshness) -> None:
