@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from prometheus_client import Gauge
 from starlette.applications import Starlette
 
 from common.asgi import create_app as create_base_app
@@ -83,4 +84,6 @@ def create_app(
     app.state.bus = bus
     app.state.live = live
     bus.register_metrics(app.state.metrics.registry, app.state.metrics.refreshers)
+    Gauge("submittal_live_subscriptions", "Subscriptions running in this process",
+          registry=app.state.metrics.registry).set_function(lambda: len(live.watchers))
     return app

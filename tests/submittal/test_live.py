@@ -18,7 +18,8 @@ import uvicorn
 
 from common.contracts import facility as contract
 from gateway.wsclient import ConnectionLost, WSConnection
-from tests.submittal.conftest import Harness, World
+from tests.livewatch import watch
+from tests.submittal.conftest import Harness, World, eventually
 from tests.submittal.flows import REVIEW, SUBMIT, draft_hmbp, ok
 
 QUEUE = """subscription($filter: ReviewQueueFilter) { reviewQueueChanged(filter: $filter) {
@@ -26,7 +27,7 @@ QUEUE = """subscription($filter: ReviewQueueFilter) { reviewQueueChanged(filter:
     hazardousMaterials(first: 5) { edges { node { commonName location withheld } } } } } }"""
 MINE = """subscription($f: ID) { submittalElementChanged(facilityId: $f) {
   kind element { id element status review { action comments } } } }"""
-WAIT = 30.0
+WAIT = 30.0  # bounds every wait on an event
 
 
 @pytest.fixture
@@ -47,48 +48,9 @@ async def url(harness: Harness) -> AsyncIterator[str]:
     sock.close()
 
 
-class Watch:
-    """One subscription's results, gathered in the background."""
-
-    def __init__(self, connection: WSConnection, query: str, variables: dict[str, Any]):
-        self.connection = connection
-        self.results: list[dict[str, Any]] = []
-        self.arrived = asyncio.Condition()
-        self.done = False
-        self.lost: ConnectionLost | None = None
-        self.task = asyncio.ensure_future(self._run(query, variables))
-
-    async def _run(self, query: str, variables: dict[str, Any]) -> None:
-        try:
-            async for result in self.connection.subscribe(
-                    {"query": query, "variables": variables}):
-                async with self.arrived:
-                    self.results.append(result)
-                    self.arrived.notify_all()
-        except ConnectionLost as lost:
-            self.lost = lost
-        finally:
-            async with self.arrived:
-                self.done = True
-                self.arrived.notify_all()
-
-    async def first(self, count: int) -> list[dict[str, Any]]:
-        async with self.arrived:
-            await asyncio.wait_for(self.arrived.wait_for(
-                lambda: len(self.results) >= count or self.done), WAIT)
-        assert len(self.results) >= count, self.results
-        return self.results[:count]
-
-    async def ended(self) -> dict[str, Any]:
-        async with self.arrived:
-            await asyncio.wait_for(self.arrived.wait_for(lambda: self.done), WAIT)
-        return self.results[-1]
-
-
-async def watch(url: str, token: str | None, query: str, **variables: Any) -> Watch:
-    payload = {"Authorization": f"Bearer {token}"} if token else {}
-    connection = await WSConnection.connect(url, payload)
-    return Watch(connection, query, variables)
+async def watching(h: Harness, count: int) -> None:
+    """Until the service runs ``count`` subscriptions: events from then on reach them."""
+    await eventually(lambda: len(h.app.state.live.watchers) == count, what="subscribed")
 
 
 def changes(results: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
@@ -105,7 +67,7 @@ async def test_live_queue_and_business_changes_follow_each_callers_rights(
     statewide = await watch(url, h.token("state-reader", "state"), QUEUE)
     lead = await watch(url, world.t("lead"), MINE, f=world.facility)
     other_business = await watch(url, world.t("outsider"), MINE)
-    await asyncio.sleep(0)  # the subscribe messages go out before anything is submitted
+    await watching(h, 5)
 
     ids = await draft_hmbp(h, world.t("editor"), world.facility)
     ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
@@ -155,7 +117,7 @@ async def test_a_revoked_role_ends_the_subscription_with_forbidden(world: World,
     h = world.h
     inspector = await watch(url, world.t("inspector"), QUEUE)
     lead = await watch(url, world.t("lead"), MINE)
-    await asyncio.sleep(0)
+    await watching(h, 2)
     await h.publish(contract.STAFF_REVOKED, f"{world.agency}:inspector",
                     contract.StaffRevoked(agency_id=world.agency, user_id="inspector")
                     .model_dump(mode="json"))
