@@ -39,6 +39,13 @@ def live_subscriptions(system: RunningSystem, service: str) -> float:
     return 0.0
 
 
+def no_subscriptions(system: RunningSystem) -> float:
+    """Waits until the subscriptions of earlier tests are gone from submittal, so that
+    counting up from zero says when this test's are in place."""
+    eventually(lambda: live_subscriptions(system, "submittal") == 0, 30)
+    return 0.0
+
+
 def changes(results: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
     for result in results:
         assert "errors" not in result, result
@@ -58,7 +65,7 @@ def test_the_live_queue_and_review_results_reach_only_those_entitled(
     tokens = {name: actors.token(name) for name in (
         DEMO_REGULATOR[0], DEMO_BUSINESS[0], outsider, other_county_regulator, "sam.sierra")}
     url = system.base_url + "/graphql"
-    before = live_subscriptions(system, "submittal")
+    before = no_subscriptions(system)
 
     async def journey() -> None:
         regulator = await watch(url, tokens[DEMO_REGULATOR[0]], QUEUE)
@@ -114,7 +121,7 @@ def test_over_sse_the_regulator_receives_the_submission(
     """graphql-sse's distinct-connections mode, by hand: POST with Accept: text/event-stream."""
     quincy = demo_facility(actors, "Quincy")
     token = actors.token(DEMO_REGULATOR[0])
-    before = live_subscriptions(system, "submittal")
+    before = no_subscriptions(system)
     body = {"query": QUEUE.replace("subscription Queue {", "subscription {"), "variables": {}}
     with httpx.stream("POST", system.base_url + "/graphql", json=body, timeout=60, headers={
             "accept": "text/event-stream", "authorization": f"Bearer {token}"}) as response:
