@@ -250,6 +250,9 @@ class _Session:
             task = self.operations.pop(str(message.get("id")), None)
             if task is not None:
                 task.cancel()
+                # Its place is free before the next message is read.
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             return True
         await self._close(4400, f"Invalid message type {str(kind)[:40]!r}")
         return False
