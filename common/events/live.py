@@ -69,6 +69,15 @@ class LiveFeed:
 
     async def _follow(self) -> None:
         js = await self.connection.wait_ready()
+        if self.last_sequence is not None:
+            state = (await js.stream_info(self.stream)).state
+            if state.last_seq < self.last_sequence:
+                # The stream was recreated (a server that lost its store): its sequences
+                # started again, and everything in it is new to us.
+                log.warning("live feed %s: the stream restarted at %d (we had %d); following "
+                            "it from its start", self.stream, state.first_seq,
+                            self.last_sequence)
+                self.last_sequence = max(state.first_seq, 1) - 1
         if self.last_sequence is None:
             config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
         else:
