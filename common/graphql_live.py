@@ -12,22 +12,27 @@ every event reads current data.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from starlette.routing import WebSocketRoute
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from common.auth import AuthError, JWKSVerifier, bearer_token
+from common.events.live import Ended, Mailbox
 from common.graphql import Admit, Context, ContextExtra, _GraphQLApp, coded_error, context_of
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Subscriptions one gateway connection may multiplex (the gateway shares a connection per
 # subgraph and token); the gateway's own per-client limits are far lower.
@@ -99,13 +104,26 @@ def fresh_for_event(info: strawberry.Info[Any, Any]) -> None:
     context.extra.pop("caller", None)
 
 
-def expired(info: strawberry.Info[Any, Any]) -> Exception | None:
-    """UNAUTHENTICATED once the connection's token has expired; None while it holds."""
+async def deliveries(
+    info: strawberry.Info[Any, Any], mailbox: Mailbox[T]
+) -> AsyncIterator[T | GraphQLError]:
+    """The mailbox's changes, each after the connection's cached state is dropped; then a
+    coded error that ends the stream: the mailbox's own ending, or UNAUTHENTICATED when the
+    connection's token expires."""
     principal = context_of(info).principal
-    if principal is None:
-        return None
-    exp = principal.claims.get("exp")
-    if isinstance(exp, int | float) and exp <= time.time():
-        return coded_error("UNAUTHENTICATED", "Your access token has expired; subscribe again "
-                           "with a new one.")
-    return None
+    exp = principal.claims.get("exp") if principal is not None else None
+    while True:
+        wait = exp - time.time() if isinstance(exp, int | float) else None
+        try:
+            if wait is not None and wait <= 0:
+                raise TimeoutError
+            item = await asyncio.wait_for(mailbox.get(), wait)
+        except TimeoutError:
+            yield coded_error("UNAUTHENTICATED", "Your access token has expired; subscribe "
+                              "again with a new one.")
+            return
+        if isinstance(item, Ended):
+            yield coded_error(item.code, item.message)
+            return
+        fresh_for_event(info)
+        yield item

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
@@ -23,6 +25,7 @@ from common.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Envelope], Awaitable[None]]
+T = TypeVar("T")
 
 
 class LiveFeed:
@@ -119,3 +122,41 @@ class LiveFeed:
                 await sub.unsubscribe()
             except Exception:  # noqa: BLE001, S110 - the connection may be gone already
                 pass
+
+
+@dataclass
+class Ended:
+    """The end of a live subscription, with its coded reason."""
+
+    code: str
+    message: str
+
+
+TOO_SLOW = ("This subscription fell too far behind its events and was ended; subscribe again "
+            "(and query what changed meanwhile).")
+
+
+class Mailbox(Generic[T]):
+    """One subscription's pending changes. A client this far behind is ended (UNAVAILABLE),
+    never slowed down for everyone else."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.queue: asyncio.Queue[T | Ended] = asyncio.Queue()
+        self.ended = False
+
+    def put(self, item: T) -> None:
+        if self.ended:
+            return
+        if self.queue.qsize() >= self.size:
+            self.end("UNAVAILABLE", TOO_SLOW)
+            return
+        self.queue.put_nowait(item)
+
+    def end(self, code: str, message: str) -> None:
+        if not self.ended:
+            self.ended = True
+            self.queue.put_nowait(Ended(code, message))
+
+    async def get(self) -> T | Ended:
+        return await self.queue.get()

@@ -10,7 +10,6 @@ its subscription with FORBIDDEN; the client subscribes again with what it has le
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from common.contracts import facility as facility_contract
 from common.contracts import submittal as contract
 from common.events.connection import NatsConnection
 from common.events.envelope import Envelope
-from common.events.live import LiveFeed
+from common.events.live import LiveFeed, Mailbox
 from services.submittal.adapters.tables import Element, FacilityView, MembershipView, StaffView
 from services.submittal.service_layer.access import BUSINESS_ROLES, STAFF_ROLES
 from services.submittal.service_layer.deps import Deps
@@ -39,9 +38,6 @@ REVOCATIONS = {
     facility_contract.STAFF_REVOKED: "agency",
     facility_contract.MEMBERSHIP_REVOKED: "organization",
 }
-# Changes a watcher may have waiting; a client this far behind is ended, never slowed down
-# for everyone else.
-QUEUE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -56,14 +52,6 @@ class Change:
     staff: dict[str, str]  # user id -> staff role at the facility's agency
 
 
-@dataclass
-class Ended:
-    """The end of a subscription, with its coded reason."""
-
-    code: str
-    message: str
-
-
 @dataclass(eq=False)
 class Watcher:
     """One subscription: its caller, the grounds of its rights, and its queue."""
@@ -74,9 +62,7 @@ class Watcher:
     grounds: frozenset[str]
     decide: Callable[[Change, Watcher], bool]
     fresh: Callable[..., bool]
-    queue: asyncio.Queue[Change | Ended] = field(
-        default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
-    ended: bool = False
+    mailbox: Mailbox[Change] = field(default_factory=Mailbox)
 
     def business_level(self, change: Change) -> str | None:
         if self.user_id is None or not self._in_step(change):
@@ -106,7 +92,7 @@ class Watcher:
         return bool(self.fresh(*aggregates))
 
     def offer(self, change: Change) -> None:
-        if self.ended:
+        if self.mailbox.ended:
             return
         try:
             if not self.decide(change, self):
@@ -114,16 +100,10 @@ class Watcher:
         except Exception:  # a bug in one decision never reaches another watcher
             log.exception("live decision failed")
             return
-        if self.queue.qsize() >= QUEUE_SIZE - 1:
-            self.end("UNAVAILABLE", "This subscription fell too far behind its events and "
-                     "was ended; subscribe again (and query what changed meanwhile).")
-            return
-        self.queue.put_nowait(change)
+        self.mailbox.put(change)
 
     def end(self, code: str, message: str) -> None:
-        if not self.ended:
-            self.ended = True
-            self.queue.put_nowait(Ended(code, message))
+        self.mailbox.end(code, message)
 
 
 class LiveSubmittals:

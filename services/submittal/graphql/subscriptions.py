@@ -4,9 +4,7 @@ as they are when it arrives; an error ends the stream with its code."""
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import time
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any
@@ -15,14 +13,14 @@ import strawberry
 from graphql import GraphQLError
 
 from common.graphql import coded_error, context_of
-from common.graphql_live import fresh_for_event
+from common.graphql_live import deliveries
 from services.submittal.adapters.read_model import county_key
 from services.submittal.adapters.tables import FacilityView
 from services.submittal.domain.elements import SubmittalStatus
 from services.submittal.graphql.context import Info, caller_of, deps_of
 from services.submittal.graphql.queries import ReviewQueueFilter
 from services.submittal.graphql.types import SubmittalElement
-from services.submittal.live import Change, Ended, LiveSubmittals, Watcher
+from services.submittal.live import Change, LiveSubmittals, Watcher
 from services.submittal.service_layer.access import Caller
 from services.submittal.service_layer.errors import Refused
 
@@ -63,23 +61,11 @@ async def _caller(info: Info) -> Caller | GraphQLError:
 async def _stream(info: Info, watcher: Watcher) -> AsyncGenerator[Any, None]:
     live = _live(info)
     key = live.add(watcher)
-    exp = (context_of(info).principal.claims.get("exp")  # type: ignore[union-attr]
-           if context_of(info).principal else None)
     try:
-        while True:
-            wait = None if not isinstance(exp, int | float) else exp - time.time()
-            try:
-                if wait is not None and wait <= 0:
-                    raise TimeoutError
-                item: Change | Ended = await asyncio.wait_for(watcher.queue.get(), wait)
-            except TimeoutError:
-                yield coded_error("UNAUTHENTICATED", "Your access token has expired; "
-                                  "subscribe again with a new one.")
+        async for item in deliveries(info, watcher.mailbox):
+            if isinstance(item, GraphQLError):
+                yield item
                 return
-            if isinstance(item, Ended):
-                yield coded_error(item.code, item.message)
-                return
-            fresh_for_event(info)
             yield SubmittalElementChange(
                 kind=ElementChangeKind(item.kind), event_id=strawberry.ID(item.envelope.id),
                 occurred_at=item.envelope.occurred_at,
