@@ -39,10 +39,10 @@ def live_subscriptions(system: RunningSystem, service: str) -> float:
     return 0.0
 
 
-def no_subscriptions(system: RunningSystem) -> float:
-    """Waits until the subscriptions of earlier tests are gone from submittal, so that
+def no_subscriptions(system: RunningSystem, service: str = "submittal") -> float:
+    """Waits until the subscriptions of earlier tests are gone from the service, so that
     counting up from zero says when this test's are in place."""
-    eventually(lambda: live_subscriptions(system, "submittal") == 0, 30)
+    eventually(lambda: live_subscriptions(system, service) == 0, 30)
     return 0.0
 
 
@@ -156,3 +156,42 @@ def test_refusals_over_sse_and_post_are_coded(system: RunningSystem, actors: Act
     assert invalid.status_code == 400
     assert invalid.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
+
+
+FACILITY = """subscription Facility($f: ID) { facilityChanged(facilityId: $f) {
+  kind facility { id annualDueDate currentHmbp { facilityInformation { id } } } } }"""
+SET_DUE = """mutation SetDue($input: SetAnnualDueDateInput!) {
+  setAnnualDueDate(input: $input) { userErrors { code message } } }"""
+DUE = "query Due($id: ID!) { facility(id: $id) { annualDueDate } }"
+
+
+def test_the_business_sees_its_due_date_change_live_with_fields_of_both_subgraphs(
+    system: RunningSystem, actors: Actors, outsider: str,
+) -> None:
+    quincy = demo_facility(actors, "Quincy")
+    due = client.data(actors.gql(DEMO_BUSINESS[0], DUE, {"id": quincy["id"]}))["facility"][
+        "annualDueDate"]
+    moved = "2031-03-01"
+    url = system.base_url + "/graphql"
+    before = no_subscriptions(system, "facility")
+
+    async def journey() -> None:
+        business = await watch(url, actors.token(DEMO_BUSINESS[0]), FACILITY, f=quincy["id"])
+        stranger = await watch(url, actors.token(outsider), FACILITY, f=quincy["id"])
+        # The stranger may not read the facility: refused at once, with the code.
+        assert (await stranger.ended())["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        await asyncio.to_thread(eventually, lambda: live_subscriptions(
+            system, "facility") >= before + 1, 30)
+        for date in (moved, due):  # moved, and back where it was for the other journeys
+            body = await asyncio.to_thread(actors.gql, DEMO_REGULATOR[0], SET_DUE, {
+                "input": {"facilityId": quincy["id"], "annualDueDate": date}})
+            assert client.payload(body, "setAnnualDueDate")["userErrors"] == []
+        changed = changes(await business.first(2), "facilityChanged")
+        assert [c["kind"] for c in changed] == ["DUE_DATE_CHANGED"] * 2
+        assert [c["facility"]["annualDueDate"] for c in changed] == [moved, due]
+        # currentHmbp is the submittal service's: resolved for the event by the gateway.
+        assert changed[0]["facility"]["currentHmbp"]["facilityInformation"]["id"]
+        await business.connection.close()
+        await stranger.connection.close()
+
+    asyncio.run(journey())
