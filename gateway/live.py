@@ -83,9 +83,11 @@ class SubgraphSockets:
             return
         self._users.pop(key, None)
         self._locks.pop(key, None)
-        if self._open.get(key) is connection:
-            del self._open[key]
-        await connection.close()
+        current = self._open.pop(key, None)
+        # The last user gone: close the socket in use (and the one this user held, when a
+        # reconnection replaced it meanwhile).
+        for held in {id(c): c for c in (connection, current) if c is not None}.values():
+            await held.close()
 
     @property
     def connections(self) -> int:
