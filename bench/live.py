@@ -110,8 +110,12 @@ class Client:
 
 
 async def _gauge(url: str, name: str) -> float:
-    async with httpx.AsyncClient() as http:
-        text = (await http.get(url, timeout=10)).text
+    """A gauge of a process's /metrics; a process too busy to answer reads as 0 for now."""
+    try:
+        async with httpx.AsyncClient() as http:
+            text = (await http.get(url, timeout=60)).text
+    except httpx.HTTPError:
+        return 0.0
     for line in text.splitlines():
         if line.startswith(name + " "):
             return float(line.split()[1])
@@ -265,9 +269,12 @@ async def _seed(js: Any, submittal: str, tokens: Tokens, users: int) -> dict[str
     deadline = time.monotonic() + 300
     async with httpx.AsyncClient() as http:
         while True:
-            body = (await http.post(submittal + "/graphql", json={
-                "query": MARK, "variables": {"f": facility}},
-                headers={"authorization": f"Bearer {token}"}, timeout=30)).json()
+            try:
+                body = (await http.post(submittal + "/graphql", json={
+                    "query": MARK, "variables": {"f": facility}},
+                    headers={"authorization": f"Bearer {token}"}, timeout=60)).json()
+            except httpx.HTTPError as exc:
+                body = {"error": str(exc)}
             element = ((body.get("data") or {}).get("markNotApplicable") or {}).get("element")
             if element:
                 return {"org": org, "facility": facility, "element": element["id"]}
