@@ -150,7 +150,13 @@ class LiveGateway:
     ) -> AsyncIterator[dict[str, Any]]:
         """Each event's complete result. Ends when the subgraph completes the subscription,
         and with UNAUTHENTICATED when the caller's token expires."""
-        exp = principal.claims.get("exp") if principal is not None else None
+        if principal is None:
+            # Every subscription needs a caller; refused here, nothing is opened upstream.
+            yield error_body("Sign in first: send the bearer token in the connection_init "
+                             "payload (WebSocket) or the Authorization header (SSE).",
+                             "UNAUTHENTICATED")
+            return
+        exp = principal.claims.get("exp")
         deadline = float(exp) if isinstance(exp, int | float) else None
         self.active += 1
         try:

@@ -165,3 +165,16 @@ async def test_operation_limits_and_validation_are_coded_errors(gateway: str) ->
 async def test_a_socket_running_nothing_is_closed_when_idle(gateway: str) -> None:
     s = await ready(gateway)
     assert await s.closed() == (4000, "Idle: no subscription for 1 seconds")
+
+
+async def test_an_anonymous_subscription_is_refused_without_reaching_a_subgraph(
+        gateway: str) -> None:
+    s = Socket(await connect(gateway))
+    await s.send({"type": "connection_init", "payload": {}})
+    assert await s.receive() == {"type": "connection_ack"}
+    await s.send({"type": "subscribe", "id": "a", "payload": {"query": SMALL}})
+    refused = await s.receive()
+    assert refused["type"] == "next"
+    assert refused["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await s.receive() == {"type": "complete", "id": "a"}
+    await s.ws.close()
