@@ -6,14 +6,16 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from prometheus_client import Gauge
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from common.asgi import create_app as create_base_app
 from common.auth import AuthError, JWKSVerifier, KeysUnavailableError, bearer_token
@@ -22,6 +24,8 @@ from gateway.client import SubgraphClient
 from gateway.config import GatewayConfig, load_gateway_config
 from gateway.core import Gateway, error_body
 from gateway.graphiql import GRAPHIQL_HTML
+from gateway.live import LiveGateway
+from gateway.live_http import LiveEndpoints
 from gateway.metrics import GatewayMetrics
 from gateway.operation import OperationError
 from gateway.portal import PortalFiles
@@ -189,6 +193,10 @@ def create_app(
             return _json(error_body(
                 f"The request body did not arrive within {config.body_timeout:g} seconds.",
                 "BAD_USER_INPUT", limit="body_time", max=config.body_timeout), 408)
+        if "text/event-stream" in request.headers.get("accept", ""):
+            # GraphQL over SSE (graphql-sse, distinct connections): it authenticates itself.
+            endpoints: LiveEndpoints = state["live_endpoints"]
+            return await endpoints.sse(request, bytes(body))
         refused = await authenticate(request)
         if refused is not None:
             return refused
@@ -257,10 +265,13 @@ def create_app(
         client = SubgraphClient(urls, timeouts, config.subgraph_timeout,
                                 max_response_bytes=config.max_response_bytes)
         state["gateway"] = Gateway(supergraph, client, config, state.get("metrics"))
+        live = LiveGateway(state["gateway"], urls, ping_seconds=config.keep_alive)
+        state["live_endpoints"] = LiveEndpoints(live, jwks, config)
         log.info("gateway serving %d subgraphs: %s", len(urls), urls)
         try:
             yield
         finally:
+            await live.aclose()
             await client.aclose()
             await proxy.aclose()
             state["gateway"].offload.close()
@@ -273,8 +284,12 @@ def create_app(
 
         return check
 
+    async def graphql_ws(websocket: WebSocket) -> None:
+        await state["live_endpoints"].websocket(websocket)
+
     routes: list[BaseRoute] = [
         Route("/graphql", graphql_post, methods=["POST"]),
+        WebSocketRoute("/graphql", graphql_ws),
         Route("/graphql", graphql_get, methods=["GET"]),
         *proxy.routes(),
     ]
@@ -285,6 +300,18 @@ def create_app(
     )
     app.state.gateway_state = state
     state["metrics"] = GatewayMetrics(app.state.metrics.registry)
+
+    def live_count(attribute: str) -> Callable[[], float]:
+        def read() -> float:
+            endpoints = state.get("live_endpoints")
+            return float(getattr(endpoints.live, attribute)) if endpoints else 0.0
+
+        return read
+
+    Gauge("gateway_live_subscriptions", "Client subscriptions running",
+          registry=app.state.metrics.registry).set_function(live_count("active"))
+    Gauge("gateway_live_events_delivered", "Events delivered to clients since start",
+          registry=app.state.metrics.registry).set_function(live_count("delivered"))
     return app
 
 

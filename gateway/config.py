@@ -30,6 +30,18 @@ GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
     "GATEWAY_FORWARD_HEADERS": ("", "comma-separated client headers forwarded to subgraphs"),
     "GATEWAY_SUBGRAPH_TIMEOUT_SECONDS": ("10", "timeout of one subgraph call"),
     "GATEWAY_PLAN_CACHE_SIZE": ("1000", "operations whose plans stay cached"),
+    "GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION": (
+        "20", "most subscriptions one WebSocket connection may run at once"
+    ),
+    "GATEWAY_MAX_SUBSCRIPTIONS_PER_USER": (
+        "50", "most subscriptions one user (token subject) may run at once, over any protocol"
+    ),
+    "GATEWAY_SUBSCRIPTION_IDLE_SECONDS": (
+        "300", "a WebSocket connection running no subscription for this long is closed"
+    ),
+    "GATEWAY_KEEPALIVE_SECONDS": (
+        "15", "how often live connections (WebSocket, SSE, subgraph sockets) are pinged"
+    ),
     "GATEWAY_PORTAL_DIR": (str(DEFAULT_PORTAL), "the built web portal served at /"),
 }
 
@@ -58,6 +70,11 @@ class GatewayConfig:
     subgraph_timeouts: dict[str, float] = field(default_factory=dict)
     plan_cache_size: int = 1000
     portal_dir: Path = DEFAULT_PORTAL
+    max_subscriptions_per_connection: int = 20
+    max_subscriptions_per_user: int = 50
+    subscription_idle_timeout: float = 300.0
+    keep_alive: float = 15.0
+    connection_init_timeout: float = 10.0
 
 
 def load_gateway_config(production: bool = False) -> GatewayConfig:
@@ -88,4 +105,8 @@ def load_gateway_config(production: bool = False) -> GatewayConfig:
         subgraph_timeouts=timeouts,
         plan_cache_size=int(_get("GATEWAY_PLAN_CACHE_SIZE")),
         portal_dir=Path(_get("GATEWAY_PORTAL_DIR")),
+        max_subscriptions_per_connection=int(_get("GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION")),
+        max_subscriptions_per_user=int(_get("GATEWAY_MAX_SUBSCRIPTIONS_PER_USER")),
+        subscription_idle_timeout=float(_get("GATEWAY_SUBSCRIPTION_IDLE_SECONDS")),
+        keep_alive=float(_get("GATEWAY_KEEPALIVE_SECONDS")),
     )

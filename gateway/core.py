@@ -158,6 +158,11 @@ class Gateway:
         self._count("hit" if hit else "miss")
         seen.name = prepared.operation.name.value if prepared.operation.name else None
         seen.kind = prepared.kind
+        if prepared.kind == "subscription":
+            return error_body(
+                "Subscriptions are served at this same /graphql over WebSocket "
+                "(graphql-transport-ws) and over Server-Sent Events (POST with 'Accept: "
+                "text/event-stream'); see gateway/README.md.", "BAD_USER_INPUT"), 400
         if prepared.kind == "mutation" and not allow_mutation:
             return error_body("Mutations must be sent with POST.", "BAD_USER_INPUT"), 405
         try:

@@ -212,8 +212,6 @@ class OperationCache:
         if errors:
             messages = [self._message(e.message) for e in errors[:10]]
             return OperationError(messages[0], "BAD_USER_INPUT", validation=messages)
-        if operation.operation.value == "subscription":
-            return OperationError("Subscriptions are not supported by this gateway.")
         return PreparedOperation(self.supergraph, document, operation, self, measured)
 
     def _message(self, message: str) -> str:

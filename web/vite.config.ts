@@ -9,5 +9,6 @@ const proxied = ["/graphql", "/authorize", "/token", "/revoke", "/logout", "/use
 export default defineConfig({
   esbuild: { jsx: "automatic" },
   build: { outDir: "dist", sourcemap: true, chunkSizeWarningLimit: 400 },
-  server: { proxy: Object.fromEntries(proxied.map((p) => [p, gateway])) },
+  // /graphql also upgrades to WebSocket: the live updates (graphql-transport-ws).
+  server: { proxy: Object.fromEntries(proxied.map((p) => [p, { target: gateway, ws: p === "/graphql" }])) },
 });

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from prometheus_client import Gauge
 from starlette.applications import Starlette
 
 from common.asgi import create_app as create_base_app
@@ -13,10 +14,12 @@ from common.auth import JWKSVerifier
 from common.closed_accounts import refuse_closed
 from common.db import Database
 from common.graphql import graphql_route
+from common.graphql_live import subscription_route
 from common.mail import Mailer
 from common.settings import Settings, load_settings
 from services.facility.adapters.tables import CLOSED_ACCOUNTS
 from services.facility.graphql.schema import schema
+from services.facility.live import LiveFacilities
 from services.facility.migrate import migrate
 from services.facility.service_layer.context import Facilities
 
@@ -57,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     worker = Worker(facilities, settings)
     facilities.read_model_fresh = worker.bus.read_model_fresh
+    live = LiveFacilities(facilities, worker.bus.connection)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -67,9 +71,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
             await seed_demo(facilities)
         await worker.start()
+        live.start()
         try:
             yield
         finally:
+            await live.stop()
             await worker.stop()
             await verifier.aclose()
             await facilities.db.dispose()
@@ -78,19 +84,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
         await facilities.db.ping()
         return True, "ok"
 
+    extra = {"app": facilities, "bus": worker.bus, "live": live}
     route = graphql_route(
         "/graphql",
         schema,
         verifier,
-        context_extra={"app": facilities, "bus": worker.bus},
+        context_extra=extra,
         graphiql=not settings.production,
         admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS),
     )
+    subscriptions = subscription_route("/graphql", schema, verifier, extra,
+                                       admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS))
     app = create_base_app(
         "facility",
-        routes=[route],
+        routes=[route, subscriptions],
         readiness={"database": database_ready, "events": worker.bus.readiness},
         lifespan=lifespan,
     )
     worker.bus.register_metrics(app.state.metrics.registry, app.state.metrics.refreshers)
+    Gauge("facility_live_subscriptions", "Subscriptions running in this process",
+          registry=app.state.metrics.registry).set_function(lambda: len(live.watchers))
+    app.state.live = live
     return app

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from prometheus_client import Gauge
 from starlette.applications import Starlette
 
 from common.asgi import create_app as create_base_app
@@ -14,12 +15,14 @@ from common.auth import JWKSVerifier
 from common.closed_accounts import refuse_closed
 from common.db import Database
 from common.graphql import graphql_route
+from common.graphql_live import subscription_route
 from common.settings import Settings, load_settings
 from services.submittal.adapters.storage import FolderStorage
 from services.submittal.adapters.tables import CLOSED_ACCOUNTS
 from services.submittal.documents import document_routes
 from services.submittal.exports import export_routes
 from services.submittal.graphql.schema import schema
+from services.submittal.live import LiveSubmittals
 from services.submittal.migrate import migrate
 from services.submittal.service_layer.deps import Deps
 from services.submittal.worker import build_bus
@@ -41,6 +44,7 @@ def create_app(
         hook = seed_facility
     bus = build_bus(db, settings, hook, **(bus_options or {}))
     deps = Deps(db=db, fresh=bus.read_model_fresh, storage=storage)
+    live = LiveSubmittals(deps, bus.connection)
     verifier = JWKSVerifier(
         settings.jwks_url, issuer=settings.public_base_url, audience=settings.api_audience
     )
@@ -50,9 +54,11 @@ def create_app(
         if settings.auto_migrate:
             await migrate(settings.database_url("submittal"))
         await bus.start()
+        live.start()
         try:
             yield
         finally:
+            await live.stop()
             await bus.stop()
             await verifier.aclose()
             await db.dispose()
@@ -61,16 +67,23 @@ def create_app(
         await db.ping()
         return True, "ok"
 
-    graphql = graphql_route("/graphql", schema, verifier, {"deps": deps, "bus": bus},
+    extra = {"deps": deps, "bus": bus, "live": live}
+    graphql = graphql_route("/graphql", schema, verifier, extra,
                             graphiql=not settings.production,
                             admit=refuse_closed(db, CLOSED_ACCOUNTS))
+    subscriptions = subscription_route("/graphql", schema, verifier, extra,
+                                       admit=refuse_closed(db, CLOSED_ACCOUNTS))
     app = create_base_app(
         "submittal",
-        routes=[graphql, *document_routes(deps, verifier), *export_routes(deps, verifier)],
+        routes=[graphql, subscriptions, *document_routes(deps, verifier),
+                *export_routes(deps, verifier)],
         readiness={"database": database_ready, "events": bus.readiness},
         lifespan=lifespan,
     )
     app.state.deps = deps
     app.state.bus = bus
+    app.state.live = live
     bus.register_metrics(app.state.metrics.registry, app.state.metrics.refreshers)
+    Gauge("submittal_live_subscriptions", "Subscriptions running in this process",
+          registry=app.state.metrics.registry).set_function(lambda: len(live.watchers))
     return app

@@ -78,3 +78,49 @@ export async function uploadDocument(facilityId: string, file: File): Promise<st
   }
   return body.id;
 }
+
+/** One result of a subscription: what the gateway delivered for one event. */
+export interface LiveResult {
+  data?: unknown;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+/**
+ * Follows a subscription over GraphQL over WebSocket (graphql-transport-ws) at the gateway's
+ * /graphql: the token goes in connection_init. Calls onOpen once subscribed and onNext for
+ * each result; resolves when the server completes or refuses it, rejects when the socket
+ * closes first. Abort the signal to stop.
+ */
+export async function followSubscription(
+  query: string, variables: object, onOpen: () => void, onNext: (result: LiveResult) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const token = await accessToken();
+  if (signal.aborted) return;
+  const url = `${window.location.protocol === "https:" ? "wss" : "ws"}://${window.location.host}/graphql`;
+  await new Promise<void>((resolve, reject) => {
+    const socket = new WebSocket(url, "graphql-transport-ws");
+    const send = (message: object) => socket.send(JSON.stringify(message));
+    const done = () => { resolve(); socket.close(1000); };
+    signal.addEventListener("abort", done, { once: true });
+    socket.onopen = () => send({ type: "connection_init", payload: token ? { Authorization: `Bearer ${token}` } : {} });
+    socket.onmessage = (event: MessageEvent<string>) => {
+      const message = JSON.parse(event.data) as { type: string; payload?: unknown };
+      if (message.type === "connection_ack") {
+        send({ id: "1", type: "subscribe", payload: { query, variables } });
+        onOpen();
+      } else if (message.type === "ping") {
+        send({ type: "pong" });
+      } else if (message.type === "next") {
+        onNext(message.payload as LiveResult);
+      } else if (message.type === "error") {
+        onNext({ errors: message.payload as LiveResult["errors"] });
+        done();
+      } else if (message.type === "complete") {
+        done();
+      }
+    };
+    socket.onclose = (event) => reject(new ApiError(`The live connection closed (${event.code}).`,
+      event.code === 4403 ? "UNAUTHENTICATED" : "NETWORK"));
+  });
+}

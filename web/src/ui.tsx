@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
-import { explain, request, type UserError } from "./api";
+import { explain, followSubscription, request, type UserError } from "./api";
 
 export interface QueryState<T> {
   data: T | null;
@@ -25,6 +25,72 @@ export function useQuery<T>(query: string, variables: object = {}, skip = false)
   }, [query, key, tick, skip]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
+}
+
+export type LiveStatus = "connecting" | "live" | "polling";
+
+/** Seconds between refreshes while live updates are unavailable. */
+export const POLL_SECONDS = 30;
+
+/**
+ * Calls onChange whenever the subscription delivers a change (the page reloads its query);
+ * while the live connection is down, every POLL_SECONDS instead, reconnecting with backoff.
+ * Answers what the page shows: live, or polling.
+ */
+export function useLive(subscription: string, variables: object, onChange: () => void, skip = false): LiveStatus {
+  const key = JSON.stringify(variables);
+  const [status, setStatus] = useState<LiveStatus>("connecting");
+  const changed = useRef(onChange);
+  changed.current = onChange;
+  useEffect(() => {
+    if (skip) return;
+    const abort = new AbortController();
+    let poll: number | undefined;
+    const polling = (on: boolean) => {
+      if (on && poll === undefined) poll = window.setInterval(() => changed.current(), POLL_SECONDS * 1000);
+      if (!on && poll !== undefined) { window.clearInterval(poll); poll = undefined; }
+    };
+    void (async () => {
+      let attempt = 0;
+      while (!abort.signal.aborted) {
+        let failed = false;
+        try {
+          await followSubscription(subscription, JSON.parse(key) as object, () => {
+            setStatus("live");
+            polling(false);
+          }, (result) => {
+            if (result.errors?.length && !result.data) failed = true;
+            else { attempt = 0; changed.current(); }
+          }, abort.signal);
+        } catch {
+          failed = true;
+        }
+        if (abort.signal.aborted) return;
+        if (failed) {
+          setStatus("polling");
+          polling(true);
+          attempt += 1;
+        }
+        // Ended (a refused subscription, an expired token, a restart): connect again, soon
+        // after a clean end, with growing pauses after failures.
+        const pause = failed ? Math.min(60, 2 ** attempt) : 1;
+        await new Promise((resolve) => window.setTimeout(resolve, pause * 1000));
+      }
+    })();
+    return () => { abort.abort(); polling(false); };
+  }, [subscription, key, skip]);
+  return status;
+}
+
+/** The page's live indicator: changes appear as they happen, or refresh on a timer. */
+export function LiveBadge({ status }: { status: LiveStatus | LiveStatus[] }) {
+  const all = Array.isArray(status) ? status : [status];
+  const shown: LiveStatus = all.includes("polling") ? "polling" : all.every((s) => s === "live") ? "live" : "connecting";
+  const text = shown === "live" ? "Live" : shown === "polling" ? `Updates every ${POLL_SECONDS} s` : "Connecting…";
+  const title = shown === "live" ? "Changes appear here as they happen." : shown === "polling"
+    ? "Live updates are unavailable; this page refreshes itself meanwhile." : "Connecting to live updates.";
+  return <span className={`live live-${shown}`} role="status" title={title} data-live={shown}>
+    <span className="live-dot" aria-hidden="true" />{text}</span>;
 }
 
 /** Runs a mutation; keeps the form's values on failure because the caller owns them. */

@@ -10,6 +10,7 @@ from services.facility.graphql.mutations import BusinessMutations
 from services.facility.graphql.people import PeopleMutations
 from services.facility.graphql.queries import Query
 from services.facility.graphql.regulators import RegulatorMutations
+from services.facility.graphql.subscriptions import Subscription
 
 
 @strawberry.type
@@ -18,5 +19,6 @@ class Mutation(BusinessMutations, PeopleMutations, RegulatorMutations):
 
 
 schema = federation_schema(
-    query=Query, mutation=Mutation, types=[Facility, Organization, RegulatorAgency, User]
+    query=Query, mutation=Mutation, subscription=Subscription,
+    types=[Facility, Organization, RegulatorAgency, User],
 )

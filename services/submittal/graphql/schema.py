@@ -10,9 +10,11 @@ from services.submittal.graphql.facility import Facility
 from services.submittal.graphql.mutations import Mutation
 from services.submittal.graphql.queries import Query
 from services.submittal.graphql.search import SearchQuery
+from services.submittal.graphql.subscriptions import Subscription
 from services.submittal.graphql.types import SubmittalElement, User
 
 schema: strawberry.federation.Schema = federation_schema(
     query=merge_types("Query", (Query, SearchQuery)), mutation=Mutation,
+    subscription=Subscription,
     types=[Facility, SubmittalElement, User],
 )

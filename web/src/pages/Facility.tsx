@@ -4,7 +4,7 @@ import { currentSession } from "../auth";
 import { Link, navigate } from "../router";
 import {
   Badge, ELEMENT_NAMES, ELEMENT_TYPES, Empty, ErrorNotice, formatDate, formatDateTime, fullName, HMBP, humanize,
-  Loaded, Page, Success, UserErrors, useMutation, useQuery,
+  LiveBadge, Loaded, Page, Success, UserErrors, useLive, useMutation, useQuery,
 } from "../ui";
 
 const FACILITY = gql`
@@ -232,13 +232,28 @@ function History({ entries }: { entries: Facility["history"] }) {
   );
 }
 
+// Live updates of the page: the facility's own changes (permits, due dates, compliance), and
+// its elements' submissions and review results (the business's view, or the regulator's).
+const FACILITY_CHANGED = gql`
+  subscription FacilityChanged($id: ID) { facilityChanged(facilityId: $id) { kind } }`;
+const ELEMENTS_CHANGED = gql`
+  subscription FacilityElementsChanged($id: ID) { submittalElementChanged(facilityId: $id) { kind } }`;
+const QUEUE_CHANGED = gql`
+  subscription FacilityQueueChanged($filter: ReviewQueueFilter) { reviewQueueChanged(filter: $filter) { kind } }`;
+
 export function FacilityPage({ id }: { id: string }) {
   const state = useQuery<FacilityData>(FACILITY, { id });
   const [notice, setNotice] = useState<string | null>(null);
   const portal = currentSession()?.portal;
   const changed = (message: string) => { setNotice(message); state.reload(); };
+  const business = portal === "business";
+  const live = [
+    useLive(FACILITY_CHANGED, { id }, state.reload),
+    useLive(ELEMENTS_CHANGED, { id }, state.reload, !business),
+    useLive(QUEUE_CHANGED, { filter: { facilityId: id } }, state.reload, business),
+  ].filter((_, i) => i === 0 || (i === 1) === business);
   return (
-    <Page title={state.data?.facility?.name ?? "Facility"}>
+    <Page title={state.data?.facility?.name ?? "Facility"} actions={<LiveBadge status={live} />}>
       {notice ? <Success>{notice}</Success> : null}
       <Loaded state={state}>{(data) => {
         const f = data.facility;

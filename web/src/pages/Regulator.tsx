@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { gql } from "../api";
 import { Link, navigate, useLocation, withQuery } from "../router";
-import { Badge, ELEMENT_NAMES, ELEMENT_TYPES, Empty, formatDateTime, humanize, Loaded, Page, useQuery } from "../ui";
+import { Badge, ELEMENT_NAMES, ELEMENT_TYPES, Empty, formatDateTime, humanize, LiveBadge, Loaded, Page, useLive, useQuery } from "../ui";
 import { FacilityTable } from "./Businesses";
 
 const QUEUE = gql`
@@ -10,6 +10,11 @@ const QUEUE = gql`
       pageInfo { hasNextPage endCursor }
       edges { node { id element status submittedAt changeFromPrevious facility { id name cersId county } } }
     }
+  }`;
+// Any change in the queue's scope (new submissions, reviews) reloads the page's rows.
+const QUEUE_CHANGED = gql`
+  subscription ReviewQueueChanged($filter: ReviewQueueFilter) {
+    reviewQueueChanged(filter: $filter) { kind element { id } }
   }`;
 const AGENCIES = gql`query MyAgencyChoices { myAgencies { id name counties } }`;
 const SEARCH = gql`
@@ -48,9 +53,10 @@ export function ReviewQueue() {
   const mine = agencies.data?.myAgencies ?? [];
   const filter = { element: element || null, status: status ? [status] : ["SUBMITTED", "UNDER_REVIEW"], agencyId: agency || null };
   const state = useQuery<{ reviewQueue: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: QueueItem }[] } }>(QUEUE, { filter, after });
+  const live = useLive(QUEUE_CHANGED, { filter: { element: element || null, agencyId: agency || null } }, state.reload);
   const go = (patch: Record<string, string>) => navigate(withQuery("/review", { element, status, agency, ...patch }));
   return (
-    <Page title="Review queue">
+    <Page title="Review queue" actions={<LiveBadge status={live} />}>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter the queue">
         <Select id="q-element" label="Element" value={element} onChange={(v) => go({ element: v })}
           options={[["", "All elements"], ...ELEMENT_TYPES.map((t): [string, string] => [t, ELEMENT_NAMES[t]])]} />

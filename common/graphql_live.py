@@ -1,0 +1,129 @@
+"""Subscriptions of a subgraph over WebSocket (``graphql-transport-ws``).
+
+The gateway connects here with the client's bearer token in the ``connection_init`` payload
+(``{"Authorization": "Bearer ..."}``); it is verified like a request's header, and a refused
+one closes the socket with 4403 before any subscription runs. A subscription resolver then
+sees the principal in its Context, and re-checks the caller's rights for every event.
+
+A WebSocket connection keeps one Context for its lifetime, so request-scoped state (the
+caller, DataLoaders) is dropped before each event is resolved (:func:`fresh_for_event`):
+every event reads current data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from starlette.routing import WebSocketRoute
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
+
+from common.auth import AuthError, JWKSVerifier, bearer_token
+from common.events.live import Ended, Mailbox
+from common.graphql import Admit, Context, ContextExtra, _GraphQLApp, coded_error, context_of
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Subscriptions one gateway connection may multiplex (the gateway shares a connection per
+# subgraph and token); the gateway's own per-client limits are far lower.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 1000
+
+
+@dataclass
+class LiveContext(Context):
+    """A WebSocket connection's Context: the principal comes from ``connection_init``."""
+
+    connection_params: dict[str, Any] | None = None
+
+
+class _LiveApp(_GraphQLApp):
+    def __init__(
+        self, schema: strawberry.federation.Schema, extra: ContextExtra | None,
+        verifier: JWKSVerifier, admit: Admit | None, *, keep_alive_seconds: float,
+        init_timeout_seconds: float,
+    ) -> None:
+        super().__init__(schema, extra, graphiql=False)
+        self.protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+        self.keep_alive = True
+        self.keep_alive_interval = keep_alive_seconds
+        self.connection_init_wait_timeout = timedelta(seconds=init_timeout_seconds)
+        self.max_subscriptions_per_connection = MAX_SUBSCRIPTIONS_PER_CONNECTION
+        self.verifier = verifier
+        self.admit = admit
+
+    async def get_context(self, request: Any, response: Any) -> LiveContext:
+        base = await super().get_context(request, response)
+        return LiveContext(**{f.name: getattr(base, f.name) for f in fields(Context)})
+
+    async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            token = bearer_token(header if isinstance(header, str) else None)
+            principal = await self.verifier.verify(token) if token is not None else None
+            if principal is not None and self.admit is not None:
+                await self.admit(principal)
+        except AuthError as exc:
+            log.info("subscription connection refused: %s", exc.message)
+            raise ConnectionRejectionError({"code": exc.code, "message": exc.message}) from exc
+        context.principal = principal
+        return None
+
+
+def subscription_route(
+    path: str,
+    schema: strawberry.federation.Schema,
+    verifier: JWKSVerifier,
+    context_extra: ContextExtra | None = None,
+    *,
+    admit: Admit | None = None,
+    keep_alive_seconds: float = 15.0,
+    init_timeout_seconds: float = 10.0,
+) -> WebSocketRoute:
+    """WebSocket ``path`` serving ``schema``'s subscriptions (graphql-transport-ws only)."""
+    app = _LiveApp(schema, context_extra, verifier, admit,
+                   keep_alive_seconds=keep_alive_seconds,
+                   init_timeout_seconds=init_timeout_seconds)
+    return WebSocketRoute(path, app)
+
+
+def fresh_for_event(info: strawberry.Info[Any, Any]) -> None:
+    """Forget what the connection's Context cached (caller, loaders) before an event."""
+    context = context_of(info)
+    context.loaders.clear()
+    context.extra.pop("caller", None)
+
+
+async def deliveries(
+    info: strawberry.Info[Any, Any], mailbox: Mailbox[T]
+) -> AsyncIterator[T | GraphQLError]:
+    """The mailbox's changes, each after the connection's cached state is dropped; then a
+    coded error that ends the stream: the mailbox's own ending, or UNAUTHENTICATED when the
+    connection's token expires."""
+    principal = context_of(info).principal
+    exp = principal.claims.get("exp") if principal is not None else None
+    while True:
+        wait = exp - time.time() if isinstance(exp, int | float) else None
+        try:
+            if wait is not None and wait <= 0:
+                raise TimeoutError
+            item = await asyncio.wait_for(mailbox.get(), wait)
+        except TimeoutError:
+            yield coded_error("UNAUTHENTICATED", "Your access token has expired; subscribe "
+                              "again with a new one.")
+            return
+        if isinstance(item, Ended):
+            yield coded_error(item.code, item.message)
+            return
+        fresh_for_event(info)
+        yield item

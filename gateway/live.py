@@ -1,0 +1,261 @@
+"""Federated subscriptions: subscribe to the subgraph that owns the root field, and for each
+event resolve the rest of the client's selection from the other subgraphs with the normal
+plan (entity fetches), then shape it like any response.
+
+Gateway -> subgraph is ``graphql-transport-ws``: one socket per subgraph and bearer token,
+shared by that caller's subscriptions, with pings; when a subgraph restarts, its sockets are
+opened again with backoff and the subscriptions resubscribed. Client protocols are in
+gateway/live_http.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql.execution.values import get_variable_values
+
+from common.auth import Principal
+from gateway.core import Gateway, error_body
+from gateway.executor import Execution
+from gateway.operation import OperationError
+from gateway.plan import FetchNode, Plan, Stage
+from gateway.shape import INVALID, Completion
+from gateway.steps import PlanError
+from gateway.wsclient import ConnectionLost, SubscriptionError, WSConnection
+
+log = logging.getLogger(__name__)
+
+BACKOFF_FIRST = 0.25
+BACKOFF_MAX = 10.0
+
+
+class Refused(Exception):
+    """The subscription is not started: ``body`` is the coded GraphQL error response."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(str(body)[:200])
+        self.body = body
+
+
+@dataclass
+class Prepared:
+    root: FetchNode
+    rest: Plan
+    shape: Any
+    variables: dict[str, Any]
+    kind: str
+
+
+class SubgraphSockets:
+    """One graphql-transport-ws connection per (subgraph, token), shared and refcounted."""
+
+    def __init__(self, urls: Mapping[str, str], ping_seconds: float) -> None:
+        self.urls = dict(urls)
+        self.ping_seconds = ping_seconds
+        self._open: dict[tuple[str, str], WSConnection] = {}
+        self._users: dict[tuple[str, str], int] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    async def acquire(self, service: str, authorization: str) -> WSConnection:
+        key = (service, authorization)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            connection = self._open.get(key)
+            if connection is None or connection.closed is not None:
+                payload = {"Authorization": authorization} if authorization else {}
+                connection = await WSConnection.connect(
+                    self.urls[service], payload, ping_seconds=self.ping_seconds)
+                self._open[key] = connection
+            self._users[key] = self._users.get(key, 0) + 1
+            return connection
+
+    async def release(self, service: str, authorization: str, connection: WSConnection) -> None:
+        key = (service, authorization)
+        left = self._users.get(key, 1) - 1
+        if left > 0:
+            self._users[key] = left
+            return
+        self._users.pop(key, None)
+        self._locks.pop(key, None)
+        current = self._open.pop(key, None)
+        # The last user gone: close the socket in use (and the one this user held, when a
+        # reconnection replaced it meanwhile).
+        for held in {id(c): c for c in (connection, current) if c is not None}.values():
+            await held.close()
+
+    @property
+    def connections(self) -> int:
+        return len(self._open)
+
+    async def aclose(self) -> None:
+        for connection in list(self._open.values()):
+            await connection.close()
+        self._open.clear()
+
+
+class LiveGateway:
+    def __init__(self, gateway: Gateway, urls: Mapping[str, str], *, ping_seconds: float,
+                 ) -> None:
+        self.gateway = gateway
+        self.sockets = SubgraphSockets(
+            {name: url for name, url in urls.items()}, ping_seconds)
+        self.active = 0
+        self.delivered = 0
+
+    def prepare(self, payload: Any) -> Prepared:
+        """The plan of a subscription (or, over WebSocket, of a query); raises Refused."""
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            raise Refused(error_body("The request has no 'query' string.", "BAD_USER_INPUT"))
+        name = payload.get("operationName")
+        if name is not None and not isinstance(name, str):
+            raise Refused(error_body("'operationName' must be a string.", "BAD_USER_INPUT"))
+        variables = payload.get("variables") or {}
+        if not isinstance(variables, dict):
+            raise Refused(error_body("'variables' must be a JSON object.", "BAD_USER_INPUT"))
+        try:
+            prepared = self.gateway.operations.get(payload["query"], name or None)
+            coerced = get_variable_values(
+                self.gateway.supergraph.api_schema, prepared.variable_definitions, variables)
+            if isinstance(coerced, list):
+                raise Refused({"errors": [
+                    {"message": e.message, "extensions": {"code": "BAD_USER_INPUT"}}
+                    for e in coerced]})
+            prepared.check_sizes(coerced.coerced)
+            plan = prepared.plan(coerced.coerced)
+        except OperationError as exc:
+            raise Refused(error_body(exc.message, exc.code, **exc.extensions)) from exc
+        except (PlanError, RecursionError) as exc:
+            raise Refused(error_body(f"The gateway cannot plan this operation: {exc}",
+                                     "QUERY_PLANNING_FAILED")) from exc
+        if prepared.kind != "subscription":
+            return Prepared(FetchNode("", "", (), False), plan, plan.shape, variables,
+                            prepared.kind)
+        first = plan.stages[0].steps[0] if plan.stages and plan.stages[0].steps else []
+        if len(first) != 1 or first[0].entity:
+            raise Refused(error_body("A subscription selects one root field of one subgraph.",
+                                     "BAD_USER_INPUT"))
+        rest_stages = [Stage(plan.stages[0].steps[1:]), *plan.stages[1:]]
+        rest = Plan("query", rest_stages, (), plan.shape, plan.abstract_types)
+        return Prepared(first[0], rest, plan.shape, variables, "subscription")
+
+    async def stream(
+        self, prepared: Prepared, principal: Principal | None, authorization: str,
+        headers: Mapping[str, str],
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Each event's complete result. Ends when the subgraph completes the subscription,
+        and with UNAUTHENTICATED when the caller's token expires."""
+        if principal is None:
+            # Every subscription needs a caller; refused here, nothing is opened upstream.
+            yield error_body("Sign in first: send the bearer token in the connection_init "
+                             "payload (WebSocket) or the Authorization header (SSE).",
+                             "UNAUTHENTICATED")
+            return
+        exp = principal.claims.get("exp")
+        deadline = float(exp) if isinstance(exp, int | float) else None
+        self.active += 1
+        try:
+            events = self._upstream(prepared, authorization)
+            try:
+                while True:
+                    wait = None if deadline is None else deadline - time.time()
+                    try:
+                        if wait is not None and wait <= 0:
+                            raise TimeoutError
+                        event = await asyncio.wait_for(anext(events), wait)
+                    except StopAsyncIteration:
+                        return
+                    except TimeoutError:
+                        yield error_body("Your access token has expired; subscribe again "
+                                         "with a new one.", "UNAUTHENTICATED")
+                        return
+                    result = await self._complete(prepared, event, headers)
+                    self.delivered += 1
+                    yield result
+            finally:
+                with contextlib.suppress(Exception):
+                    await events.aclose()
+        finally:
+            self.active -= 1
+
+    async def _upstream(
+        self, prepared: Prepared, authorization: str
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """The subgraph's events; resubscribes with backoff when its socket is lost."""
+        root = prepared.root
+        body: dict[str, Any] = {"query": root.operation}
+        variables = {n: prepared.variables[n] for n in root.variable_names
+                     if n in prepared.variables}
+        if variables:
+            body["variables"] = variables
+        delay = BACKOFF_FIRST
+        while True:
+            try:
+                connection = await self.sockets.acquire(root.service, authorization)
+            except ConnectionLost as exc:
+                if exc.code == 4403:
+                    yield {"errors": [{"message": "The subgraph refused your credentials.",
+                                       "extensions": {"code": "UNAUTHENTICATED"}}]}
+                    return
+                log.warning("subgraph %s subscription socket: %s; retrying in %.1fs",
+                            root.service, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            try:
+                async for event in connection.subscribe(body):
+                    delay = BACKOFF_FIRST
+                    yield event
+                return  # completed by the subgraph
+            except SubscriptionError as exc:
+                yield {"errors": [_coded(e) for e in exc.errors]}
+                return
+            except ConnectionLost as exc:
+                log.warning("subgraph %s subscription lost: %s; resubscribing", root.service,
+                            exc)
+            finally:
+                await self.sockets.release(root.service, authorization, connection)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX)
+
+    async def _complete(
+        self, prepared: Prepared, event: dict[str, Any], headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        execution = Execution(self.gateway.client, prepared.rest, prepared.variables, headers,
+                              self.gateway.metrics)
+        data = event.get("data")
+        if isinstance(data, dict):
+            if prepared.root.unalias is not None:
+                prepared.root.unalias.apply(data)
+            execution.data = data
+        for err in event.get("errors") or ():
+            execution.errors.append(_coded(err) | {"extensions": {
+                **(_coded(err).get("extensions") or {}), "serviceName": prepared.root.service}})
+        if isinstance(data, dict) and any(data.values()):
+            await execution.run()
+        shaped = Completion(execution.errors).complete_object(
+            execution.data, prepared.shape, None)
+        result: dict[str, Any] = {}
+        if execution.errors:
+            result["errors"] = execution.errors
+        result["data"] = None if shaped is INVALID else shaped
+        return result
+
+    async def aclose(self) -> None:
+        await self.sockets.aclose()
+
+
+def _coded(error: Any) -> dict[str, Any]:
+    if not isinstance(error, dict):
+        return {"message": str(error), "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+    extensions = dict(error.get("extensions") or {})
+    extensions.setdefault("code", "BAD_USER_INPUT")
+    out = {"message": str(error.get("message", "")), "extensions": extensions}
+    if error.get("path"):
+        out["path"] = error["path"]
+    return out

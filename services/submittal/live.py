@@ -1,0 +1,181 @@
+"""Live submittal changes for this process's subscriptions.
+
+One live feed of ``submittal.element.>`` (facts already in the SUBMITTAL stream) and one of
+``facility.>`` (for revocations) per process. For each element event the hub reads, once,
+the element, its facility and who holds which level or staff role there, from the read
+model; then every watcher decides in memory, with its caller's rights as they are now,
+whether its client may see the change. A revocation that touches a watcher's grounds ends
+its subscription with FORBIDDEN; the client subscribes again with what it has left.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from common.contracts import facility as facility_contract
+from common.contracts import submittal as contract
+from common.events.connection import NatsConnection
+from common.events.envelope import Envelope
+from common.events.live import LiveFeed, Mailbox
+from services.submittal.adapters.tables import Element, FacilityView, MembershipView, StaffView
+from services.submittal.service_layer.access import BUSINESS_ROLES, STAFF_ROLES
+from services.submittal.service_layer.deps import Deps
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    contract.ELEMENT_SUBMITTED: "SUBMITTED",
+    contract.ELEMENT_REVIEWED: "REVIEWED",
+    contract.ELEMENT_NOT_APPLICABLE: "NOT_APPLICABLE",
+}
+REVOCATIONS = {
+    facility_contract.STAFF_REVOKED: "agency",
+    facility_contract.MEMBERSHIP_REVOKED: "organization",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One element event with what deciding on it needs, read once for every watcher."""
+
+    envelope: Envelope
+    kind: str
+    element: Element
+    facility: FacilityView
+    members: dict[str, str]  # user id -> business level at the facility's business
+    staff: dict[str, str]  # user id -> staff role at the facility's agency
+
+
+@dataclass(eq=False)
+class Watcher:
+    """One subscription: its caller, the grounds of its rights, and its queue."""
+
+    user_id: str | None
+    statewide: bool
+    # "agency:<id>" / "organization:<id>": a revocation of one of these ends the subscription
+    grounds: frozenset[str]
+    decide: Callable[[Change, Watcher], bool]
+    fresh: Callable[..., bool]
+    mailbox: Mailbox[Change] = field(default_factory=Mailbox)
+
+    def business_level(self, change: Change) -> str | None:
+        if self.user_id is None or not self._in_step(change):
+            return None
+        return change.members.get(self.user_id)
+
+    def staff_role(self, change: Change) -> str | None:
+        if self.user_id is None or not change.facility.agency_id or not self._in_step(change):
+            return None
+        return change.staff.get(self.user_id)
+
+    def is_member(self, change: Change) -> bool:
+        return self.business_level(change) in BUSINESS_ROLES
+
+    def is_regulator(self, change: Change) -> bool:
+        return self.staff_role(change) in STAFF_ROLES
+
+    def sees_secrets(self, change: Change) -> bool:
+        return self.is_member(change) or self.is_regulator(change)
+
+    def _in_step(self, change: Change) -> bool:
+        facility = change.facility
+        aggregates = [facility.id, facility.organization_id,
+                      f"{facility.organization_id}:{self.user_id}"]
+        if facility.agency_id:
+            aggregates.append(f"{facility.agency_id}:{self.user_id}")
+        return bool(self.fresh(*aggregates))
+
+    def offer(self, change: Change) -> None:
+        if self.mailbox.ended:
+            return
+        try:
+            if not self.decide(change, self):
+                return
+        except Exception:  # a bug in one decision never reaches another watcher
+            log.exception("live decision failed")
+            return
+        self.mailbox.put(change)
+
+    def end(self, code: str, message: str) -> None:
+        self.mailbox.end(code, message)
+
+
+class LiveSubmittals:
+    def __init__(self, deps: Deps, connection: NatsConnection) -> None:
+        self.deps = deps
+        self.elements = LiveFeed(connection, "SUBMITTAL", "submittal.element.>")
+        self.rights = LiveFeed(connection, "FACILITY", "facility.>")
+        self.elements.listen(self._on_element)
+        self.rights.listen(self._on_rights)
+        self.watchers: dict[int, Watcher] = {}
+        self._ids = itertools.count(1)
+
+    def start(self) -> None:
+        self.elements.start()
+        self.rights.start()
+
+    async def stop(self) -> None:
+        await self.elements.stop()
+        await self.rights.stop()
+        for watcher in list(self.watchers.values()):
+            watcher.end("UNAVAILABLE", "The service is restarting; subscribe again.")
+
+    def add(self, watcher: Watcher) -> int:
+        key = next(self._ids)
+        self.watchers[key] = watcher
+        return key
+
+    def remove(self, key: int) -> None:
+        self.watchers.pop(key, None)
+
+    async def _on_element(self, envelope: Envelope) -> None:
+        kind = KINDS.get(envelope.type)
+        if kind is None or not self.watchers:
+            return
+        change = await self._load(envelope, kind)
+        if change is None:
+            return
+        for watcher in list(self.watchers.values()):
+            watcher.offer(change)
+
+    async def _load(self, envelope: Envelope, kind: str) -> Change | None:
+        element_id = envelope.data.get("element_id")
+        if not isinstance(element_id, str):
+            return None
+        async with self.deps.db.read() as session:
+            element = await session.get(Element, element_id)
+            facility = (await session.get(FacilityView, element.facility_id)
+                        if element is not None else None)
+            if element is None or facility is None:
+                return None
+            members = await session.execute(
+                select(col(MembershipView.user_id), col(MembershipView.role)).where(
+                    col(MembershipView.organization_id) == facility.organization_id))
+            staff: dict[str, str] = {}
+            if facility.agency_id:
+                rows = await session.execute(
+                    select(col(StaffView.user_id), col(StaffView.role)).where(
+                        col(StaffView.agency_id) == facility.agency_id))
+                staff = {r[0]: r[1] for r in rows}
+            return Change(envelope, kind, element, facility, {r[0]: r[1] for r in members},
+                          staff)
+
+    async def _on_rights(self, envelope: Envelope) -> None:
+        scope = REVOCATIONS.get(envelope.type)
+        if scope is None or not self.watchers:
+            return
+        user_id = envelope.data.get("user_id")
+        target = envelope.data.get(f"{scope}_id")
+        ground = f"{scope}:{target}"
+        for watcher in list(self.watchers.values()):
+            if watcher.user_id == user_id and ground in watcher.grounds:
+                what = "staff role at the agency" if scope == "agency" else (
+                    "access to the business")
+                watcher.end("FORBIDDEN", f"Your {what} {target} was revoked; this "
+                            "subscription has ended.")

@@ -1,0 +1,197 @@
+"""Live updates through the gateway, on the whole system as `make run` starts it: the
+regulator's review queue receives a business's submission (with the facility's fields
+resolved from the facility service), the business receives its review result, and another
+business and another county's regulator receive nothing of it.
+
+"Nothing" is proven by order, never by waiting: each subscription delivers events in stream
+order, so a watcher whose first change is one made later saw none before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from tests.e2e import client
+from tests.e2e.conftest import DEMO_BUSINESS, DEMO_REGULATOR, Actors
+from tests.e2e.journeys import demo_facility, start, submit
+from tests.e2e.system import RunningSystem, eventually
+from tests.livewatch import watch
+
+QUEUE = """subscription Queue { reviewQueueChanged {
+  kind element { id element status facility { id name cersId } } } }"""
+MINE = """subscription Mine($f: ID) { submittalElementChanged(facilityId: $f) {
+  kind element { id status review { action comments } facility { name } } } }"""
+REVIEW = """mutation Review($input: ReviewSubmittalElementInput!) {
+  reviewSubmittalElement(input: $input) { element { status } userErrors { code } } }"""
+NOT_APPLICABLE = """mutation Na($input: MarkNotApplicableInput!) {
+  markNotApplicable(input: $input) { element { id } userErrors { code message } } }"""
+
+
+def live_subscriptions(system: RunningSystem, service: str) -> float:
+    metrics = httpx.get(system.ops_url(service) + "/metrics", timeout=10).text
+    for line in metrics.splitlines():
+        if line.startswith(f"{service}_live_subscriptions "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def no_subscriptions(system: RunningSystem, service: str = "submittal") -> float:
+    """Waits until the subscriptions of earlier tests are gone from the service, so that
+    counting up from zero says when this test's are in place."""
+    eventually(lambda: live_subscriptions(system, service) == 0, 30)
+    return 0.0
+
+
+def changes(results: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+    for result in results:
+        assert "errors" not in result, result
+    return [r["data"][field] for r in results]
+
+
+def test_the_live_queue_and_review_results_reach_only_those_entitled(
+    system: RunningSystem, actors: Actors, outsider: str, other_county_regulator: str,
+) -> None:
+    quincy = demo_facility(actors, "Quincy")
+    actors.register("sam.sierra", first="Sam", last="Sierra")
+    sierra = actors.business("sam.sierra", "Sierra Supply", county="Sierra")["facility"]
+    outsiders = client.data(actors.gql(outsider, "{ myBusinesses { edges { node { facilities "
+                                                 "{ edges { node { id } } } } } } }"))
+    outsider_facility = outsiders["myBusinesses"]["edges"][0]["node"]["facilities"]["edges"][0][
+        "node"]["id"]
+    tokens = {name: actors.token(name) for name in (
+        DEMO_REGULATOR[0], DEMO_BUSINESS[0], outsider, other_county_regulator, "sam.sierra")}
+    url = system.base_url + "/graphql"
+    before = no_subscriptions(system)
+
+    async def journey() -> None:
+        regulator = await watch(url, tokens[DEMO_REGULATOR[0]], QUEUE)
+        business = await watch(url, tokens[DEMO_BUSINESS[0]], MINE, f=quincy["id"])
+        other_business = await watch(url, tokens[outsider], MINE)
+        other_county = await watch(url, tokens[other_county_regulator], QUEUE)
+        watchers = (regulator, business, other_business, other_county)
+        await asyncio.to_thread(eventually, lambda: live_subscriptions(
+            system, "submittal") >= before + 4, 30)
+
+        info = await asyncio.to_thread(start, actors, DEMO_BUSINESS[0], quincy["id"],
+                                       "FACILITY_INFORMATION")
+        await asyncio.to_thread(submit, actors, DEMO_BUSINESS[0], quincy["id"])
+        [queued] = changes(await regulator.first(1), "reviewQueueChanged")
+        assert queued["kind"] == "SUBMITTED"
+        assert queued["element"]["id"] == info["id"]
+        assert queued["element"]["status"] == "SUBMITTED"
+        # The facility's name comes from the facility service: the gateway resolved it.
+        assert queued["element"]["facility"] == {"id": quincy["id"], "name": quincy["name"],
+                                                 "cersId": quincy["cersId"]}
+        [mine] = changes(await business.first(1), "submittalElementChanged")
+        assert mine["element"]["id"] == info["id"] and mine["kind"] == "SUBMITTED"
+
+        comments = "Live: the owner's phone number is missing."
+        reviewed = await asyncio.to_thread(actors.gql, DEMO_REGULATOR[0], REVIEW, {"input": {
+            "id": info["id"], "action": "NOT_ACCEPT", "comments": comments}})
+        assert client.payload(reviewed, "reviewSubmittalElement")["userErrors"] == []
+        result = changes(await business.first(2), "submittalElementChanged")[1]
+        assert result["kind"] == "REVIEWED"
+        assert result["element"]["status"] == "NOT_ACCEPTED"
+        assert result["element"]["review"] == {"action": "NOT_ACCEPT", "comments": comments}
+        assert result["element"]["facility"] == {"name": quincy["name"]}
+
+        # The other business and the other county: their first change is their own.
+        for who, facility_id, watcher, field in (
+                (outsider, outsider_facility, other_business, "submittalElementChanged"),
+                ("sam.sierra", sierra["id"], other_county, "reviewQueueChanged")):
+            marked = await asyncio.to_thread(actors.gql, who, NOT_APPLICABLE, {"input": {
+                "facilityId": facility_id, "element": "UST"}})
+            element = client.payload(marked, "markNotApplicable")["element"]
+            [first] = changes(await watcher.first(1), field)
+            assert first["kind"] == "NOT_APPLICABLE", json.dumps(first)
+            assert first["element"]["id"] == element["id"]
+        for w in watchers:
+            await w.connection.close()
+
+    asyncio.run(journey())
+
+
+def test_over_sse_the_regulator_receives_the_submission(
+    system: RunningSystem, actors: Actors,
+) -> None:
+    """graphql-sse's distinct-connections mode, by hand: POST with Accept: text/event-stream."""
+    quincy = demo_facility(actors, "Quincy")
+    token = actors.token(DEMO_REGULATOR[0])
+    before = no_subscriptions(system)
+    body = {"query": QUEUE.replace("subscription Queue {", "subscription {"), "variables": {}}
+    with httpx.stream("POST", system.base_url + "/graphql", json=body, timeout=60, headers={
+            "accept": "text/event-stream", "authorization": f"Bearer {token}"}) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["x-accel-buffering"] == "no"
+        eventually(lambda: live_subscriptions(system, "submittal") > before, 30)
+        marked = actors.gql(DEMO_REGULATOR[0], NOT_APPLICABLE, {"input": {
+            "facilityId": quincy["id"], "element": "CALARP"}})
+        element = client.payload(marked, "markNotApplicable")["element"]
+        event = None
+        for line in response.iter_lines():
+            if line.startswith("data: {"):
+                event = json.loads(line[len("data: "):])
+                break
+    assert event is not None
+    assert event["data"]["reviewQueueChanged"]["element"]["id"] == element["id"]
+    assert event["data"]["reviewQueueChanged"]["element"]["facility"]["name"] == quincy["name"]
+
+
+def test_refusals_over_sse_and_post_are_coded(system: RunningSystem, actors: Actors) -> None:
+    body = {"query": "subscription { reviewQueueChanged { kind } }"}
+    plain = httpx.post(system.base_url + "/graphql", json=body, timeout=30)
+    assert plain.status_code == 400
+    assert plain.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    bad = httpx.post(system.base_url + "/graphql", json=body, timeout=30, headers={
+        "accept": "text/event-stream", "authorization": "Bearer not-a-token"})
+    assert bad.status_code == 401
+    assert bad.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    invalid = httpx.post(system.base_url + "/graphql", timeout=30, json={
+        "query": "subscription { nope }"}, headers={"accept": "text/event-stream"})
+    assert invalid.status_code == 400
+    assert invalid.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+
+FACILITY = """subscription Facility($f: ID) { facilityChanged(facilityId: $f) {
+  kind facility { id annualDueDate currentHmbp { facilityInformation { id } } } } }"""
+SET_DUE = """mutation SetDue($input: SetAnnualDueDateInput!) {
+  setAnnualDueDate(input: $input) { userErrors { code message } } }"""
+DUE = "query Due($id: ID!) { facility(id: $id) { annualDueDate } }"
+
+
+def test_the_business_sees_its_due_date_change_live_with_fields_of_both_subgraphs(
+    system: RunningSystem, actors: Actors, outsider: str,
+) -> None:
+    quincy = demo_facility(actors, "Quincy")
+    due = client.data(actors.gql(DEMO_BUSINESS[0], DUE, {"id": quincy["id"]}))["facility"][
+        "annualDueDate"]
+    moved = "2031-03-01"
+    url = system.base_url + "/graphql"
+    before = no_subscriptions(system, "facility")
+
+    async def journey() -> None:
+        business = await watch(url, actors.token(DEMO_BUSINESS[0]), FACILITY, f=quincy["id"])
+        stranger = await watch(url, actors.token(outsider), FACILITY, f=quincy["id"])
+        # The stranger may not read the facility: refused at once, with the code.
+        assert (await stranger.ended())["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        await asyncio.to_thread(eventually, lambda: live_subscriptions(
+            system, "facility") >= before + 1, 30)
+        for date in (moved, due):  # moved, and back where it was for the other journeys
+            body = await asyncio.to_thread(actors.gql, DEMO_REGULATOR[0], SET_DUE, {
+                "input": {"facilityId": quincy["id"], "annualDueDate": date}})
+            assert client.payload(body, "setAnnualDueDate")["userErrors"] == []
+        changed = changes(await business.first(2), "facilityChanged")
+        assert [c["kind"] for c in changed] == ["DUE_DATE_CHANGED"] * 2
+        assert [c["facility"]["annualDueDate"] for c in changed] == [moved, due]
+        # currentHmbp is the submittal service's: resolved for the event by the gateway.
+        assert changed[0]["facility"]["currentHmbp"]["facilityInformation"]["id"]
+        await business.connection.close()
+        await stranger.connection.close()
+
+    asyncio.run(journey())

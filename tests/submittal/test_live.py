@@ -1,0 +1,161 @@
+"""Subscriptions of the submittal subgraph over graphql-transport-ws, fed by a real
+nats-server: who receives which change, and what ends a subscription.
+
+"Receives nothing" is proven by order, never by waiting: the live feed delivers events in
+stream order, so a watcher whose first change is one published later saw none before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+
+from common.contracts import facility as contract
+from gateway.wsclient import ConnectionLost, WSConnection
+from tests.livewatch import watch
+from tests.submittal.conftest import Harness, World, eventually
+from tests.submittal.flows import REVIEW, SUBMIT, draft_hmbp, ok
+
+QUEUE = """subscription($filter: ReviewQueueFilter) { reviewQueueChanged(filter: $filter) {
+  kind eventId element { id element status facility { id }
+    hazardousMaterials(first: 5) { edges { node { commonName location withheld } } } } } }"""
+MINE = """subscription($f: ID) { submittalElementChanged(facilityId: $f) {
+  kind element { id element status review { action comments } } } }"""
+WAIT = 30.0  # bounds every wait on an event
+
+
+@pytest.fixture
+async def url(harness: Harness) -> AsyncIterator[str]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    server = uvicorn.Server(uvicorn.Config(harness.app, lifespan="off", log_level="warning"))
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    live = harness.app.state.live
+    await asyncio.wait_for(live.elements.ready.wait(), WAIT)
+    await asyncio.wait_for(live.rights.ready.wait(), WAIT)
+    yield f"ws://127.0.0.1:{sock.getsockname()[1]}/graphql"
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)
+    sock.close()
+
+
+async def watching(h: Harness, count: int) -> None:
+    """Until the service runs ``count`` subscriptions: events from then on reach them."""
+    await eventually(lambda: len(h.app.state.live.watchers) == count, what="subscribed")
+
+
+def changes(results: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+    for result in results:
+        assert "errors" not in result, result
+    return [r["data"][field] for r in results]
+
+
+async def test_live_queue_and_business_changes_follow_each_callers_rights(
+        world: World, url: str):
+    h = world.h
+    inspector = await watch(url, world.t("inspector"), QUEUE)
+    other_county = await watch(url, world.t("other-inspector"), QUEUE)
+    statewide = await watch(url, h.token("state-reader", "state"), QUEUE)
+    lead = await watch(url, world.t("lead"), MINE, f=world.facility)
+    other_business = await watch(url, world.t("outsider"), MINE)
+    await watching(h, 5)
+
+    ids = await draft_hmbp(h, world.t("editor"), world.facility)
+    ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+
+    queue = changes(await inspector.first(3), "reviewQueueChanged")
+    assert {c["element"]["id"] for c in queue} == set(ids.values())
+    assert {c["kind"] for c in queue} == {"SUBMITTED"}
+    assert {c["element"]["facility"]["id"] for c in queue} == {world.facility}
+    secret = [c for c in queue if c["element"]["element"] == "HAZARDOUS_MATERIALS_INVENTORY"]
+    assert secret[0]["element"]["hazardousMaterials"]["edges"][1]["node"]["location"] == (
+        "Vault B")
+    state = changes(await statewide.first(3), "reviewQueueChanged")
+    inventory = [c for c in state if c["element"]["element"] == "HAZARDOUS_MATERIALS_INVENTORY"]
+    withheld = inventory[0]["element"]["hazardousMaterials"]["edges"][1]["node"]
+    assert withheld["location"] != "Vault B" and withheld["withheld"]
+    assert len(changes(await lead.first(3), "submittalElementChanged")) == 3
+
+    review = ok(await h.gql(REVIEW, world.t("inspector"),
+                            id=ids["FACILITY_INFORMATION"], a="NOT_ACCEPT", c="Fix the phone."),
+                "reviewSubmittalElement")
+    assert review["userErrors"] == []
+    reviewed = changes(await lead.first(4), "submittalElementChanged")[3]
+    assert reviewed["kind"] == "REVIEWED"
+    assert reviewed["element"]["status"] == "NOT_ACCEPTED"
+    assert reviewed["element"]["review"] == {"action": "NOT_ACCEPT",
+                                             "comments": "Fix the phone."}
+    assert changes(await inspector.first(4), "reviewQueueChanged")[3]["kind"] == "REVIEWED"
+
+    # The other business and the other county's regulator: their first change is their own.
+    other_ids = await draft_hmbp(h, world.t("outsider"), world.other_facility)
+    ok(await h.gql(SUBMIT, world.t("outsider"), f=world.other_facility), "submitDrafts")
+    theirs = changes(await other_county.first(3), "reviewQueueChanged")
+    assert {c["element"]["id"] for c in theirs} == set(other_ids.values())
+    mine = changes(await other_business.first(3), "submittalElementChanged")
+    assert {c["element"]["id"] for c in mine} == set(other_ids.values())
+    # ...and the lead of the first business got none of them: its next change is its own.
+    await h.gql(REVIEW, world.t("inspector"), id=ids["EMERGENCY_RESPONSE_TRAINING_PLANS"],
+                a="ACCEPT")
+    fifth = changes(await lead.first(5), "submittalElementChanged")[4]
+    assert fifth["element"]["id"] == ids["EMERGENCY_RESPONSE_TRAINING_PLANS"]
+
+    for w in (inspector, other_county, statewide, lead, other_business):
+        await w.connection.close()
+
+
+async def test_a_revoked_role_ends_the_subscription_with_forbidden(world: World, url: str):
+    h = world.h
+    inspector = await watch(url, world.t("inspector"), QUEUE)
+    lead = await watch(url, world.t("lead"), MINE)
+    await watching(h, 2)
+    await h.publish(contract.STAFF_REVOKED, f"{world.agency}:inspector",
+                    contract.StaffRevoked(agency_id=world.agency, user_id="inspector")
+                    .model_dump(mode="json"))
+    last = await inspector.ended()
+    assert last["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    await h.publish(contract.MEMBERSHIP_REVOKED, f"{world.org}:lead",
+                    contract.MembershipRevoked(organization_id=world.org, user_id="lead")
+                    .model_dump(mode="json"))
+    last = await lead.ended()
+    assert last["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    await h.settle()
+    # Subscribing again with no staff role left is refused.
+    again = await watch(url, world.t("inspector"), QUEUE)
+    assert (await again.ended())["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    for w in (inspector, lead, again):
+        await w.connection.close()
+
+
+async def test_refusals_are_coded(world: World, url: str):
+    h = world.h
+    anonymous = await watch(url, None, QUEUE)
+    assert (await anonymous.ended())["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    business = await watch(url, world.t("lead"), QUEUE)
+    assert (await business.ended())["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    outsider = await watch(url, world.t("outsider"), MINE, f=world.facility)
+    assert (await outsider.ended())["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    with pytest.raises(ConnectionLost) as refused:
+        await watch(url, h.keys.mint("inspector", "regulator", exp=int(time.time()) - 60), QUEUE)
+    assert refused.value.code == 4403
+    # A token that expires while subscribed ends the subscription.
+    short = await watch(url, h.keys.mint("inspector", "regulator", exp=int(time.time()) + 3),
+                        QUEUE)
+    assert (await short.ended())["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    for w in (anonymous, business, outsider, short):
+        await w.connection.close()
+
+
+async def test_a_bad_token_is_refused_at_connection_init(world: World, url: str):
+    with pytest.raises(ConnectionLost) as refused:
+        await WSConnection.connect(url, {"Authorization": "Bearer not-a-token"})
+    assert refused.value.code == 4403
