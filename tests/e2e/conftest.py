@@ -209,3 +209,12 @@ def outsider(actors: Actors) -> str:
     actors.business("olive.outsider", "Outsider Hardware", city="Quincy")
     return "olive.outsider"
 
+
+
+@pytest.fixture(scope="session")
+def live_business(actors: Actors) -> dict[str, Any]:
+    """The live-update journeys' own business in Plumas (the demo regulator's county), so the
+    demo facilities other journeys read stay as they are."""
+    actors.register("liv.live", first="Liv", last="Live")
+    created = actors.business("liv.live", f"Live Wire Supply {actors.suffix}", city="Quincy")
+    return dict(created["facility"])

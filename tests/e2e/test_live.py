@@ -11,24 +11,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import httpx
 
 from tests.e2e import client
 from tests.e2e.conftest import DEMO_BUSINESS, DEMO_REGULATOR, Actors
-from tests.e2e.journeys import demo_facility, start, submit
+from tests.e2e.journeys import demo_facility, save, start_draft, submit
 from tests.e2e.system import RunningSystem, eventually
 from tests.livewatch import watch
 
 QUEUE = """subscription Queue { reviewQueueChanged {
-  kind element { id element status facility { id name cersId } } } }"""
+  kind occurredAt element { id element status facility { id name cersId } } } }"""
 MINE = """subscription Mine($f: ID) { submittalElementChanged(facilityId: $f) {
-  kind element { id status review { action comments } facility { name } } } }"""
+  kind occurredAt element { id status review { action comments } facility { name } } } }"""
 REVIEW = """mutation Review($input: ReviewSubmittalElementInput!) {
   reviewSubmittalElement(input: $input) { element { status } userErrors { code } } }"""
 NOT_APPLICABLE = """mutation Na($input: MarkNotApplicableInput!) {
   markNotApplicable(input: $input) { element { id } userErrors { code message } } }"""
+
+
+HMBP = "query($id: ID!) { facility(id: $id) { currentHmbp { facilityInformation { data } } } }"
+UTC_INSTANT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?\+00:00$")
 
 
 def live_subscriptions(system: RunningSystem, service: str) -> float:
@@ -49,43 +54,51 @@ def no_subscriptions(system: RunningSystem, service: str = "submittal") -> float
 def changes(results: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
     for result in results:
         assert "errors" not in result, result
-    return [r["data"][field] for r in results]
+    found = [r["data"][field] for r in results]
+    for change in found:
+        # Like every DateTime of the schema (tests/e2e/test_datetimes.py): UTC, with offset.
+        assert "occurredAt" not in change or UTC_INSTANT.match(change["occurredAt"]), change
+    return found
 
 
 def test_the_live_queue_and_review_results_reach_only_those_entitled(
     system: RunningSystem, actors: Actors, outsider: str, other_county_regulator: str,
+    live_business: dict[str, Any],
 ) -> None:
     quincy = demo_facility(actors, "Quincy")
-    actors.register("sam.sierra", first="Sam", last="Sierra")
-    sierra = actors.business("sam.sierra", "Sierra Supply", county="Sierra")["facility"]
+    facility = live_business
     outsiders = client.data(actors.gql(outsider, "{ myBusinesses { edges { node { facilities "
                                                  "{ edges { node { id } } } } } } }"))
     outsider_facility = outsiders["myBusinesses"]["edges"][0]["node"]["facilities"]["edges"][0][
         "node"]["id"]
+    # A valid Facility Information: the demo's own, copied.
+    demo_info = client.data(actors.gql(DEMO_BUSINESS[0], HMBP, {"id": quincy["id"]}))[
+        "facility"]["currentHmbp"]["facilityInformation"]["data"]
     tokens = {name: actors.token(name) for name in (
-        DEMO_REGULATOR[0], DEMO_BUSINESS[0], outsider, other_county_regulator, "sam.sierra")}
+        DEMO_REGULATOR[0], "liv.live", outsider, other_county_regulator)}
     url = system.base_url + "/graphql"
     before = no_subscriptions(system)
 
     async def journey() -> None:
         regulator = await watch(url, tokens[DEMO_REGULATOR[0]], QUEUE)
-        business = await watch(url, tokens[DEMO_BUSINESS[0]], MINE, f=quincy["id"])
+        business = await watch(url, tokens["liv.live"], MINE, f=facility["id"])
         other_business = await watch(url, tokens[outsider], MINE)
         other_county = await watch(url, tokens[other_county_regulator], QUEUE)
         watchers = (regulator, business, other_business, other_county)
         await asyncio.to_thread(eventually, lambda: live_subscriptions(
             system, "submittal") >= before + 4, 30)
 
-        info = await asyncio.to_thread(start, actors, DEMO_BUSINESS[0], quincy["id"],
+        info = await asyncio.to_thread(start_draft, actors, "liv.live", facility["id"],
                                        "FACILITY_INFORMATION")
-        await asyncio.to_thread(submit, actors, DEMO_BUSINESS[0], quincy["id"])
+        await asyncio.to_thread(save, actors, "liv.live", info["id"], demo_info)
+        await asyncio.to_thread(submit, actors, "liv.live", facility["id"])
         [queued] = changes(await regulator.first(1), "reviewQueueChanged")
         assert queued["kind"] == "SUBMITTED"
         assert queued["element"]["id"] == info["id"]
         assert queued["element"]["status"] == "SUBMITTED"
         # The facility's name comes from the facility service: the gateway resolved it.
-        assert queued["element"]["facility"] == {"id": quincy["id"], "name": quincy["name"],
-                                                 "cersId": quincy["cersId"]}
+        assert queued["element"]["facility"] == {
+            "id": facility["id"], "name": facility["name"], "cersId": facility["cersId"]}
         [mine] = changes(await business.first(1), "submittalElementChanged")
         assert mine["element"]["id"] == info["id"] and mine["kind"] == "SUBMITTED"
 
@@ -97,18 +110,19 @@ def test_the_live_queue_and_review_results_reach_only_those_entitled(
         assert result["kind"] == "REVIEWED"
         assert result["element"]["status"] == "NOT_ACCEPTED"
         assert result["element"]["review"] == {"action": "NOT_ACCEPT", "comments": comments}
-        assert result["element"]["facility"] == {"name": quincy["name"]}
+        assert result["element"]["facility"] == {"name": facility["name"]}
 
-        # The other business and the other county: their first change is their own.
-        for who, facility_id, watcher, field in (
-                (outsider, outsider_facility, other_business, "submittalElementChanged"),
-                ("sam.sierra", sierra["id"], other_county, "reviewQueueChanged")):
-            marked = await asyncio.to_thread(actors.gql, who, NOT_APPLICABLE, {"input": {
-                "facilityId": facility_id, "element": "UST"}})
-            element = client.payload(marked, "markNotApplicable")["element"]
-            [first] = changes(await watcher.first(1), field)
-            assert first["kind"] == "NOT_APPLICABLE", json.dumps(first)
-            assert first["element"]["id"] == element["id"]
+        # The other business: its first change is its own.
+        marked = await asyncio.to_thread(actors.gql, outsider, NOT_APPLICABLE, {"input": {
+            "facilityId": outsider_facility, "element": "UST"}})
+        element = client.payload(marked, "markNotApplicable")["element"]
+        [first] = changes(await other_business.first(1), "submittalElementChanged")
+        assert first["kind"] == "NOT_APPLICABLE", json.dumps(first)
+        assert first["element"]["id"] == element["id"]
+        # The other county's regulator: its subscription saw none of the above, and still
+        # runs (the Plumas regulator's queue has had three changes meanwhile).
+        assert len(changes(await regulator.first(3), "reviewQueueChanged")) == 3
+        assert other_county.results == [] and not other_county.done
         for w in watchers:
             await w.connection.close()
 
@@ -116,10 +130,10 @@ def test_the_live_queue_and_review_results_reach_only_those_entitled(
 
 
 def test_over_sse_the_regulator_receives_the_submission(
-    system: RunningSystem, actors: Actors,
+    system: RunningSystem, actors: Actors, live_business: dict[str, Any],
 ) -> None:
     """graphql-sse's distinct-connections mode, by hand: POST with Accept: text/event-stream."""
-    quincy = demo_facility(actors, "Quincy")
+    facility = live_business
     token = actors.token(DEMO_REGULATOR[0])
     before = no_subscriptions(system)
     body = {"query": QUEUE.replace("subscription Queue {", "subscription {"), "variables": {}}
@@ -129,8 +143,8 @@ def test_over_sse_the_regulator_receives_the_submission(
         assert response.headers["content-type"].startswith("text/event-stream")
         assert response.headers["x-accel-buffering"] == "no"
         eventually(lambda: live_subscriptions(system, "submittal") > before, 30)
-        marked = actors.gql(DEMO_REGULATOR[0], NOT_APPLICABLE, {"input": {
-            "facilityId": quincy["id"], "element": "CALARP"}})
+        marked = actors.gql("liv.live", NOT_APPLICABLE, {"input": {
+            "facilityId": facility["id"], "element": "CALARP"}})
         element = client.payload(marked, "markNotApplicable")["element"]
         event = None
         for line in response.iter_lines():
@@ -139,7 +153,7 @@ def test_over_sse_the_regulator_receives_the_submission(
                 break
     assert event is not None
     assert event["data"]["reviewQueueChanged"]["element"]["id"] == element["id"]
-    assert event["data"]["reviewQueueChanged"]["element"]["facility"]["name"] == quincy["name"]
+    assert event["data"]["reviewQueueChanged"]["element"]["facility"]["name"] == facility["name"]
 
 
 def test_refusals_over_sse_and_post_are_coded(system: RunningSystem, actors: Actors) -> None:
@@ -159,37 +173,35 @@ def test_refusals_over_sse_and_post_are_coded(system: RunningSystem, actors: Act
 
 
 FACILITY = """subscription Facility($f: ID) { facilityChanged(facilityId: $f) {
-  kind facility { id annualDueDate currentHmbp { facilityInformation { id } } } } }"""
+  kind occurredAt facility { id annualDueDate currentHmbp { facilityInformation { id } } } } }"""
 SET_DUE = """mutation SetDue($input: SetAnnualDueDateInput!) {
   setAnnualDueDate(input: $input) { userErrors { code message } } }"""
-DUE = "query Due($id: ID!) { facility(id: $id) { annualDueDate } }"
 
 
 def test_the_business_sees_its_due_date_change_live_with_fields_of_both_subgraphs(
-    system: RunningSystem, actors: Actors, outsider: str,
+    system: RunningSystem, actors: Actors, outsider: str, live_business: dict[str, Any],
 ) -> None:
-    quincy = demo_facility(actors, "Quincy")
-    due = client.data(actors.gql(DEMO_BUSINESS[0], DUE, {"id": quincy["id"]}))["facility"][
-        "annualDueDate"]
-    moved = "2031-03-01"
+    facility = live_business
+    moved, again = "2031-03-01", "2031-04-01"
     url = system.base_url + "/graphql"
     before = no_subscriptions(system, "facility")
 
     async def journey() -> None:
-        business = await watch(url, actors.token(DEMO_BUSINESS[0]), FACILITY, f=quincy["id"])
-        stranger = await watch(url, actors.token(outsider), FACILITY, f=quincy["id"])
+        business = await watch(url, actors.token("liv.live"), FACILITY, f=facility["id"])
+        stranger = await watch(url, actors.token(outsider), FACILITY, f=facility["id"])
         # The stranger may not read the facility: refused at once, with the code.
         assert (await stranger.ended())["errors"][0]["extensions"]["code"] == "NOT_FOUND"
         await asyncio.to_thread(eventually, lambda: live_subscriptions(
             system, "facility") >= before + 1, 30)
-        for date in (moved, due):  # moved, and back where it was for the other journeys
+        for date in (moved, again):
             body = await asyncio.to_thread(actors.gql, DEMO_REGULATOR[0], SET_DUE, {
-                "input": {"facilityId": quincy["id"], "annualDueDate": date}})
+                "input": {"facilityId": facility["id"], "annualDueDate": date}})
             assert client.payload(body, "setAnnualDueDate")["userErrors"] == []
         changed = changes(await business.first(2), "facilityChanged")
         assert [c["kind"] for c in changed] == ["DUE_DATE_CHANGED"] * 2
-        assert [c["facility"]["annualDueDate"] for c in changed] == [moved, due]
-        # currentHmbp is the submittal service's: resolved for the event by the gateway.
+        assert [c["facility"]["annualDueDate"] for c in changed] == [moved, again]
+        # currentHmbp is the submittal service's: resolved for the event by the gateway (the
+        # journey above submitted this facility's Facility Information).
         assert changed[0]["facility"]["currentHmbp"]["facilityInformation"]["id"]
         await business.connection.close()
         await stranger.connection.close()

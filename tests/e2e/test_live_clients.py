@@ -88,19 +88,19 @@ def live_subscriptions(system: RunningSystem) -> float:
 
 @needs_node
 def test_graphql_ws_and_graphql_sse_receive_the_same_change(
-    system: RunningSystem, actors: Actors,
+    system: RunningSystem, actors: Actors, live_business: dict[str, Any],
 ) -> None:
     ensure_node_modules()
-    quincy = demo_facility(actors, "Quincy")
+    facility = live_business
     token = actors.token(DEMO_REGULATOR[0])
     url = system.base_url + "/graphql"
     before = no_subscriptions(system)
     clients = [NodeClient(protocol=p, url=url, token=token, query=QUEUE,
-                          variables={"f": quincy["id"]}, count=1) for p in ("ws", "sse")]
+                          variables={"f": facility["id"]}, count=1) for p in ("ws", "sse")]
     try:
         eventually(lambda: live_subscriptions(system) >= before + 2, 30)
-        marked = actors.gql(DEMO_BUSINESS[0], NOT_APPLICABLE, {"input": {
-            "facilityId": quincy["id"], "element": "HAZARDOUS_WASTE_TANK_CLOSURE"}})
+        marked = actors.gql("liv.live", NOT_APPLICABLE, {"input": {
+            "facilityId": facility["id"], "element": "HAZARDOUS_WASTE_TANK_CLOSURE"}})
         element = client.payload(marked, "markNotApplicable")["element"]
         for reference in clients:
             line = reference.next()
@@ -110,7 +110,7 @@ def test_graphql_ws_and_graphql_sse_receive_the_same_change(
             assert change["element"] == {"id": element["id"],
                                          "element": "HAZARDOUS_WASTE_TANK_CLOSURE",
                                          "status": "NOT_APPLICABLE",
-                                         "facility": {"name": quincy["name"]}}
+                                         "facility": {"name": facility["name"]}}
     finally:
         for reference in clients:
             reference.stop()

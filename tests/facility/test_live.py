@@ -189,3 +189,43 @@ async def test_refusals_are_coded(api: Any, app: Any, live: tuple[str, LiveFacil
     assert (await nobody.ended())["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     for w in (anonymous, stranger, nobody):
         await w.connection.close()
+
+
+async def test_a_request_to_a_business_without_a_lead_user_reaches_its_regulator(
+        api: Any, app: Any, live: tuple[str, LiveFacilities]) -> None:
+    from common.events.envelope import Envelope
+    from services.facility.service_layer import consumers
+
+    from .helpers import activate
+
+    url, hub = live
+    created = await business(api, "ann", "1 Main St")
+    await agency(app, "Plumas County Environmental Health", "Plumas", "pat")
+    await agency(app, "Sierra County EH", "Sierra", "sid")
+    await activate(app, "ann", "ann@example.com")
+    await activate(app, "vic", "vic@example.com")
+    org = created["organization"]["id"]
+    # The business's only lead user becomes vic, whose account then closes: no lead user.
+    await api("""mutation($org: ID!) { addPerson(input: {organizationId: $org,
+      email: "vic@example.com", role: LEAD_USER}) { membership { role } } }""", as_="ann",
+              org=org)
+    await api(REMOVE, as_="ann", o=org, u="ann")
+    async with app.db.transaction() as session:
+        await consumers.user_deactivated(app, session, Envelope(
+            type="identity.user.deactivated", aggregate_id="vic", sequence=2,
+            data={"user_id": "vic", "deactivated_at": "2026-06-02T00:00:00Z"}))
+    pat = await watch(url, "pat", REQUESTS, portal="regulator")
+    sid = await watch(url, "sid", REQUESTS, portal="regulator")
+    await watching(hub, 2)
+    asked = await api("""mutation($c: Int) { requestAccess(input: {cersId: $c,
+      requestedRole: LEAD_USER}) { accessRequest { id } } }""", as_="bob",
+                      c=created["facility"]["cersId"])
+    request_id = asked["data"]["requestAccess"]["accessRequest"]["id"]
+    [created_change] = changes(await pat.first(1), "accessRequestChanged")
+    assert created_change["kind"] == "CREATED"
+    assert created_change["accessRequest"]["id"] == request_id
+    # Another county's agency decides nothing here: the subscription stays open and empty
+    # (the subgraph decides each watcher in the same pass that reached pat).
+    assert sid.results == [] and not sid.done
+    for w in (pat, sid):
+        await w.connection.close()

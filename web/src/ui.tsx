@@ -52,12 +52,16 @@ export function useLive(subscription: string, variables: object, onChange: () =>
     };
     void (async () => {
       let attempt = 0;
+      let opened = false;
       while (!abort.signal.aborted) {
         let failed = false;
         try {
           await followSubscription(subscription, JSON.parse(key) as object, () => {
             setStatus("live");
             polling(false);
+            // Live again after a gap: what changed meanwhile was not delivered; reload once.
+            if (opened) changed.current();
+            opened = true;
           }, (result) => {
             if (result.errors?.length && !result.data) failed = true;
             else { attempt = 0; changed.current(); }
