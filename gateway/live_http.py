@@ -27,6 +27,7 @@ from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
 from gateway.config import GatewayConfig
 from gateway.core import error_body
 from gateway.live import LiveGateway, Prepared, Refused
+from gateway.wsclient import MAX_PENDING
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +119,19 @@ class LiveEndpoints:
         authorization: str, headers: dict[str, str], quota: str | None,
     ) -> AsyncIterator[bytes]:
         results = self._results(prepared, payload, principal, authorization, headers)
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        # Bounded: a client that stops reading holds back the upstream subscription, whose
+        # own bound then ends it (wsclient.FellBehind), instead of growing this queue.
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(MAX_PENDING)
 
         async def pump() -> None:
             try:
                 async for result in results:
-                    queue.put_nowait(_sse("next", result))
+                    await queue.put(_sse("next", result))
             finally:
-                queue.put_nowait(None)
+                # Never wait here (a cancelled pump must end); a full queue's reader notices
+                # the pump has ended once it has drained it.
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(None)
 
         task = asyncio.ensure_future(pump())
         try:
@@ -135,6 +141,8 @@ class LiveEndpoints:
                 try:
                     item = await asyncio.wait_for(queue.get(), self.config.keep_alive)
                 except TimeoutError:
+                    if task.done() and queue.empty():
+                        break
                     yield b": keep-alive\n\n"
                     continue
                 if item is None:

@@ -41,6 +41,19 @@ class SubscriptionError(Exception):
 
 
 _END = object()
+# Results one subscription may have waiting for its reader. A reader this far behind (a
+# client that stopped reading) is ended rather than buffered without bound.
+MAX_PENDING = 256
+
+
+class FellBehind(SubscriptionError):
+    """The reader left MAX_PENDING results unread; the subscription was ended."""
+
+    def __init__(self) -> None:
+        super().__init__([{
+            "message": f"This subscription fell {MAX_PENDING} results behind and was ended; "
+                       "subscribe again (and query what changed meanwhile).",
+            "extensions": {"code": "UNAVAILABLE"}}])
 
 
 class WSConnection:
@@ -106,7 +119,9 @@ class WSConnection:
                     completed = True
                     return
                 if isinstance(item, Exception):
-                    completed = isinstance(item, SubscriptionError)
+                    # The server ended it with an error; unless we did, because it fell behind.
+                    completed = (isinstance(item, SubscriptionError)
+                                 and not isinstance(item, FellBehind))
                     raise item
                 yield item
         finally:
@@ -156,6 +171,10 @@ class WSConnection:
                 if queue is None:
                     continue
                 if kind == "next":
+                    if queue.qsize() >= MAX_PENDING:
+                        self.queues.pop(str(message.get("id")), None)
+                        queue.put_nowait(FellBehind())
+                        continue
                     queue.put_nowait(message.get("payload") or {})
                 elif kind == "error":
                     queue.put_nowait(SubscriptionError(list(message.get("payload") or [])))
