@@ -147,10 +147,11 @@ def test_a_revoked_membership_ends_the_subscription(
     client.payload(actors.gql(DEMO_BUSINESS[0], ADD_PERSON, {"input": {
         "organizationId": org["id"], "email": actors.email("rex.revoked"), "firstName": "Rex",
         "lastName": "Revoked", "role": "VIEWER"}}), "addPerson")
-    drafts = "query($id: ID!) { facility(id: $id) { drafts { id } } }"
-    # Until submittal knows the membership, the facility's submittal fields read as absent.
-    eventually(lambda: (client.data(actors.gql("rex.revoked", drafts, {"id": quincy["id"]}))
-                        .get("facility") or {}).get("drafts") is not None, 30)
+    elements = "query($id: ID!) { facility(id: $id) { submittalElements(first: 1) { id } } }"
+    # Until submittal knows the membership, the facility's submitted elements read as none
+    # (drafts would not tell: they are an empty list for members and strangers alike).
+    eventually(lambda: (client.data(actors.gql("rex.revoked", elements, {"id": quincy["id"]}))
+                        .get("facility") or {}).get("submittalElements"), 30)
     token = actors.token("rex.revoked")
     before = no_subscriptions(system)
 

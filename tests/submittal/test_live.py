@@ -18,7 +18,7 @@ import uvicorn
 
 from common.contracts import facility as contract
 from gateway.wsclient import ConnectionLost, WSConnection
-from tests.livewatch import watch
+from tests.livewatch import Watch, watch
 from tests.submittal.conftest import Harness, World, eventually
 from tests.submittal.flows import REVIEW, SUBMIT, draft_hmbp, ok
 
@@ -132,6 +132,9 @@ async def test_a_revoked_role_ends_the_subscription_with_forbidden(world: World,
     # Subscribing again with no staff role left is refused.
     again = await watch(url, world.t("inspector"), QUEUE)
     assert (await again.ended())["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # So is a new subscription on the same connection, whose Context outlived the first.
+    same = Watch(lead.connection, MINE, {"f": world.facility})
+    assert (await same.ended())["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     for w in (inspector, lead, again):
         await w.connection.close()
 

@@ -13,7 +13,7 @@ import strawberry
 from graphql import GraphQLError
 
 from common.graphql import coded_error, context_of
-from common.graphql_live import deliveries
+from common.graphql_live import deliveries, fresh_for_event
 from services.facility.adapters import tables as t
 from services.facility.domain.roles import StaffRole
 from services.facility.graphql import loaders
@@ -111,6 +111,7 @@ class Subscription:
         if context_of(info).principal is None:
             yield _signed_out()  # type: ignore[misc]
             return
+        fresh_for_event(info)  # the connection's Context outlives its subscriptions
         caller = await loaders.caller_of(info)
         organizations, agencies = set(caller.businesses), set(caller.agencies)
         if facility_id is not None:
@@ -151,6 +152,7 @@ class Subscription:
         if context_of(info).principal is None:
             yield _signed_out()  # type: ignore[misc]
             return
+        fresh_for_event(info)  # the connection's Context outlives its subscriptions
         caller = await loaders.caller_of(info)
         led = {o for o, role in caller.businesses.items() if role.value == "LEAD_USER"}
         deciding = {a for a, role in caller.agencies.items() if role.at_least(StaffRole.APPROVER)}

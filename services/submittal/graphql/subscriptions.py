@@ -13,7 +13,7 @@ import strawberry
 from graphql import GraphQLError
 
 from common.graphql import coded_error, context_of
-from common.graphql_live import deliveries
+from common.graphql_live import deliveries, fresh_for_event
 from services.submittal.adapters.read_model import county_key
 from services.submittal.adapters.tables import FacilityView
 from services.submittal.domain.elements import SubmittalStatus
@@ -52,6 +52,8 @@ async def _caller(info: Info) -> Caller | GraphQLError:
     if context_of(info).principal is None:
         return coded_error("UNAUTHENTICATED", "Sign in first: send the bearer token in the "
                            "connection_init payload.")
+    # The connection's Context outlives its subscriptions: a new one reads current rights.
+    fresh_for_event(info)
     try:
         return await caller_of(info)
     except Refused as refused:
