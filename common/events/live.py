@@ -4,7 +4,9 @@ subscribers as they arrive.
 One ordered, ephemeral consumer per feed and process (never one per client); the process
 fans each event out in memory to its listeners. The feed starts at the stream's end and,
 after NATS comes back, resumes right after the last event it delivered, so a listener that
-stays connected loses nothing and sees nothing twice. Durable processing (read models,
+stays connected loses nothing and sees nothing twice. A subscriber that comes back (the
+gateway resubscribing after this process restarted) is replayed the stream after the position
+it last received (:meth:`LiveFeed.replay`, bounded by MAX_REPLAY). Durable processing (read models,
 emails) stays with the inbox consumers; nothing here acknowledges or changes anything.
 """
 

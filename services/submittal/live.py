@@ -6,6 +6,10 @@ the element, its facility and who holds which level or staff role there, from th
 model; then every watcher decides in memory, with its caller's rights as they are now,
 whether its client may see the change. A revocation that touches a watcher's grounds ends
 its subscription with FORBIDDEN; the client subscribes again with what it has left.
+
+Every change carries its stream position; a subscription resumed from one (the gateway, after
+this process restarted) is first replayed what followed it (:meth:`LiveSubmittals.replay`),
+and no watcher is offered a position twice.
 """
 
 from __future__ import annotations

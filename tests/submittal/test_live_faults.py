@@ -205,3 +205,52 @@ async def test_changes_made_while_the_subgraph_is_down_reach_the_client_once_in_
     finally:
         await gateway.stop()
         gateway_sock.close()
+
+
+async def test_a_gateway_restart_closes_subscriptions_cleanly_and_clients_subscribe_again(
+        world: World, submittal: tuple[socket.socket, Served]) -> None:
+    sock, _ = submittal
+    live = world.h.app.state.live
+    verifier = JWKSVerifier(world.h.keys.url, issuer=ISSUER, audience=AUDIENCE)
+
+    def gateway_app() -> Any:
+        return create_gateway(
+            load_settings(), config=GatewayConfig(keep_alive=1.0),
+            supergraph_sdl=DEFAULT_SUPERGRAPH.read_text(),
+            subgraph_url_overrides={
+                "submittal": f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"},
+            verifier=verifier)
+
+    gateway_sock = bound()
+    port = gateway_sock.getsockname()[1]
+    url = f"ws://127.0.0.1:{port}/graphql"
+    gateway = await serve(gateway_app(), gateway_sock, lifespan="on")
+    inspector = await watch(url, world.t("inspector"), QUEUE)
+    await eventually(lambda: len(live.watchers) == 1, what="subscribed")
+    first = await submit(world, world.facility)
+    assert {r["data"]["reviewQueueChanged"]["element"]["id"]
+            for r in await inspector.first(3)} == first
+
+    await gateway.stop()
+    gateway_sock.close()
+    # The client's socket is closed with a close frame (1012, service restart: a code after
+    # which graphql-ws clients retry), and the gateway's subscription upstream is gone.
+    await inspector.ended()
+    assert inspector.lost is not None and inspector.lost.code == 1012, inspector.lost
+    await eventually(lambda: not live.watchers, what="the upstream subscription gone")
+
+    again_sock = bound(port)
+    restarted = await serve(gateway_app(), again_sock, lifespan="on")
+    try:
+        # What a graphql-ws client does: connect again, subscribe again (and re-query what
+        # changed while it was away); then it receives what follows.
+        renewed = await watch(url, world.t("inspector"), QUEUE)
+        await eventually(lambda: len(live.watchers) == 1, what="subscribed again")
+        second = await submit(world, world.facility)
+        results = await renewed.first(3)
+        assert {r["data"]["reviewQueueChanged"]["element"]["id"] for r in results} == second
+        assert len(set(ids(results))) == 3
+        await renewed.connection.close()
+    finally:
+        await restarted.stop()
+        again_sock.close()
