@@ -82,6 +82,8 @@ class Watcher:
     replaying: bool = False
     held: list[Change] = field(default_factory=list)
     marks: bool = False  # whether the subscriber wants position marks
+    # Where a replay ended: every change up to here was offered; the held ones follow.
+    replayed_to: int | None = None
     marked: int = 0  # the position last sent (change or mark)
 
     def business_level(self, change: Change) -> str | None:
@@ -193,7 +195,7 @@ class LiveSubmittals:
                 if change is not None and not watcher.mailbox.ended and watcher.admits(change):
                     watcher.marked = sequence
                     yield change
-            watcher.after = max(watcher.after or 0, upto)
+            watcher.after = watcher.replayed_to = max(watcher.after or 0, upto)
         finally:
             watcher.replaying = False
             held, watcher.held = watcher.held, []

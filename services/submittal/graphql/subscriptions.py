@@ -76,14 +76,18 @@ async def _stream(info: Info, watcher: Watcher) -> AsyncGenerator[Any, None]:
         )
 
     try:
+        start = watcher.after  # a new subscription: the feed's position when it was added
         if at.resume is not None:
             async for change in live.replay(watcher, at.resume):
                 fresh_for_event(info)
                 yield change_of(change)
-        if at.marks and watcher.after is not None and not watcher.mailbox.ended:
+            # Not watcher.after: the live changes held during the replay may have moved it
+            # past changes that still wait in the mailbox.
+            start = watcher.replayed_to
+        if at.marks and start is not None and not watcher.mailbox.ended:
             # Where this subscription starts (or its replay ended): resumable from here.
-            watcher.marked = watcher.after
-            yield mark(watcher.after)
+            watcher.marked = max(watcher.marked, start)
+            yield mark(start)
         async for item in deliveries(info, watcher.mailbox):
             if isinstance(item, GraphQLError):
                 yield item
