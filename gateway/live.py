@@ -4,8 +4,9 @@ plan (entity fetches), then shape it like any response.
 
 Gateway -> subgraph is ``graphql-transport-ws``: one socket per subgraph and bearer token,
 shared by that caller's subscriptions, with pings; when a subgraph restarts, its sockets are
-opened again with backoff and the subscriptions resubscribed. Client protocols are in
-gateway/live_http.py.
+opened again with backoff and the subscriptions resubscribed from the last stream position
+each received (``extensions.livePosition``), so the subgraph replays what they missed. Client
+protocols are in gateway/live_http.py.
 """
 
 from __future__ import annotations
