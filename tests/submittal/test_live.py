@@ -224,3 +224,42 @@ async def test_a_subscription_resumed_from_a_position_replays_what_followed_once
         assert error["extensions"]["code"] == "UNAVAILABLE" and "query" in error["message"]
     for w in (first, marked, resumed, outsider, far, ahead):
         await w.connection.close()
+
+
+async def test_changes_arriving_during_a_replay_follow_it_once(
+        world: World, url: str, monkeypatch: pytest.MonkeyPatch):
+    h = world.h
+    live = h.app.state.live
+    first = await watch(url, world.t("inspector"), QUEUE)
+    await watching(h, 1)
+    await draft_hmbp(h, world.t("editor"), world.facility)
+    ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    at = positions_of(await first.first(3))
+
+    # The replay is held at its start (the real one, behind a gate) while more changes come.
+    gate = asyncio.Event()
+    replay = type(live.elements).replay
+
+    async def gated(feed: Any, after: int, upto: int) -> Any:
+        await gate.wait()
+        async for item in replay(feed, after, upto):
+            yield item
+
+    monkeypatch.setattr(type(live.elements), "replay", gated)
+    resumed = await watch(url, world.t("inspector"), QUEUE, {"livePosition": at[0]})
+    await watching(h, 2)
+    await draft_hmbp(h, world.t("editor"), world.facility)  # new drafts, submitted again
+    ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    later = await first.first(6)
+    waiting = next(w for w in live.watchers.values() if w.replaying)
+    await eventually(lambda: len(waiting.held) == 3, what="the live changes held")
+    gate.set()
+    results = await resumed.first(6)
+    # The two replayed, the mark where the replay ended, then the three held: once each.
+    assert positions_of(results[:2]) == at[1:]
+    assert is_mark(results[2]) and positions_of(results[2:3]) == at[2:]
+    assert results[3:] == later[3:]
+    # (the mark repeats the last replayed position; nothing else repeats)
+    assert len({r["extensions"]["livePosition"] for r in results}) == 5
+    for w in (first, resumed):
+        await w.connection.close()
