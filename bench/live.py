@@ -219,7 +219,8 @@ async def _run(args: argparse.Namespace, workdir: Path, harness: Harness) -> dic
             **common, "GATEWAY_PORT": str(ports["gateway"]),
             "GATEWAY_OPS_PORT": str(ports["gateway_ops"]), "SUBMITTAL_URL": submittal,
             "IDENTITY_URL": UNREACHABLE, "FACILITY_URL": UNREACHABLE,
-            "GATEWAY_MAX_SUBSCRIPTIONS_PER_USER": str(args.subscriptions + 10)})
+            "GATEWAY_MAX_SUBSCRIPTIONS_PER_USER": str(args.subscriptions + 10),
+            "GATEWAY_MAX_LIVE_CONNECTIONS_PER_ADDRESS": str(args.subscriptions + 10)})
         _wait(f"http://127.0.0.1:{ports['gateway_ops']}/healthz", 120)
 
         nc = await nats.connect(nats_server.url)

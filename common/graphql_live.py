@@ -13,9 +13,10 @@ every event reads current data.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, fields
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -25,6 +26,10 @@ from graphql import GraphQLError
 from starlette.routing import WebSocketRoute
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.types.unset import UnsetType
 
 from common.auth import AuthError, JWKSVerifier, bearer_token
@@ -46,7 +51,90 @@ class LiveContext(Context):
     connection_params: dict[str, Any] | None = None
 
 
+# The stream position of a delivered event travels in the ``next`` payload's extensions
+# under this key; a subscriber that sends it back in its ``subscribe`` payload's extensions
+# (the gateway, after the subgraph restarted) resumes right after that event. A subscriber
+# that sends the key (even as null) also receives marks: ``next`` payloads with no data and
+# only the position, when its subscription starts and as the stream moves on past changes
+# that are not for it, so that its position never lags far behind.
+POSITION = "livePosition"
+_MARK = "LIVE_POSITION_MARK"
+
+
+@dataclass
+class Positions:
+    """One subscription operation's resume position (from its subscribe message), whether
+    it wants marks, and the position of the result being delivered (set by the resolver
+    before it yields)."""
+
+    resume: int | None = None
+    marks: bool = False
+    current: int | None = None
+
+
+# Set for each operation's task (a task copies the context it is created in), so every
+# subscription multiplexed on one socket has its own.
+_positions: contextvars.ContextVar[Positions | None] = contextvars.ContextVar(
+    "live_positions", default=None)
+
+
+def positions() -> Positions:
+    """This subscription operation's positions (a fresh, unused one outside an operation)."""
+    return _positions.get() or Positions()
+
+
+def mark(position: int) -> GraphQLError:
+    """Yielded by a subscription resolver: sent as a mark of ``position`` (no data)."""
+    positions().current = position
+    return GraphQLError("position mark", extensions={"code": _MARK})
+
+
+def _positions_of(payload: Any) -> Positions:
+    extensions = payload.get("extensions") if isinstance(payload, dict) else None
+    if not isinstance(extensions, dict) or POSITION not in extensions:
+        return Positions()
+    value = extensions[POSITION]
+    valid = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return Positions(resume=value if valid else None, marks=True)
+
+
+def _is_mark(result: ExecutionResult) -> bool:
+    return bool(result.errors) and all(
+        (e.extensions or {}).get("code") == _MARK for e in result.errors or ())
+
+
+class _PositionedHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    """graphql-transport-ws with stream positions: in on ``subscribe`` (extensions), out on
+    each ``next`` (extensions)."""
+
+    async def handle_subscribe(self, message: Any) -> None:
+        token = _positions.set(_positions_of(message.get("payload")))
+        try:
+            await super().handle_subscribe(message)
+        finally:
+            _positions.reset(token)
+
+    async def _send_result_stream(self, operation: Any, result_source: Any) -> None:
+        async def positioned() -> AsyncGenerator[Any, None]:
+            async for result in result_source:
+                held = _positions.get()
+                if (held is not None and held.current is not None
+                        and isinstance(result, ExecutionResult)
+                        and not isinstance(result, PreExecutionError)):
+                    if _is_mark(result):
+                        if not held.marks:
+                            continue
+                        result = ExecutionResult(data=None, errors=None)
+                    result.extensions = {**(result.extensions or {}), POSITION: held.current}
+                    held.current = None
+                yield result
+
+        await super()._send_result_stream(operation, positioned())
+
+
 class _LiveApp(_GraphQLApp):
+    graphql_transport_ws_handler_class = _PositionedHandler
+
     def __init__(
         self, schema: strawberry.federation.Schema, extra: ContextExtra | None,
         verifier: JWKSVerifier, admit: Admit | None, *, keep_alive_seconds: float,

@@ -36,6 +36,10 @@ GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
     "GATEWAY_MAX_SUBSCRIPTIONS_PER_USER": (
         "50", "most subscriptions one user (token subject) may run at once, over any protocol"
     ),
+    "GATEWAY_MAX_LIVE_CONNECTIONS_PER_ADDRESS": (
+        "100", "most WebSocket and SSE connections open at once from one client address "
+        "(0: no limit)"
+    ),
     "GATEWAY_SUBSCRIPTION_IDLE_SECONDS": (
         "300", "a WebSocket connection running no subscription for this long is closed"
     ),
@@ -72,6 +76,7 @@ class GatewayConfig:
     portal_dir: Path = DEFAULT_PORTAL
     max_subscriptions_per_connection: int = 20
     max_subscriptions_per_user: int = 50
+    max_live_connections_per_address: int = 100
     subscription_idle_timeout: float = 300.0
     keep_alive: float = 15.0
     connection_init_timeout: float = 10.0
@@ -107,6 +112,7 @@ def load_gateway_config(production: bool = False) -> GatewayConfig:
         portal_dir=Path(_get("GATEWAY_PORTAL_DIR")),
         max_subscriptions_per_connection=int(_get("GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION")),
         max_subscriptions_per_user=int(_get("GATEWAY_MAX_SUBSCRIPTIONS_PER_USER")),
+        max_live_connections_per_address=int(_get("GATEWAY_MAX_LIVE_CONNECTIONS_PER_ADDRESS")),
         subscription_idle_timeout=float(_get("GATEWAY_SUBSCRIPTION_IDLE_SECONDS")),
         keep_alive=float(_get("GATEWAY_KEEPALIVE_SECONDS")),
     )

@@ -4,8 +4,9 @@ plan (entity fetches), then shape it like any response.
 
 Gateway -> subgraph is ``graphql-transport-ws``: one socket per subgraph and bearer token,
 shared by that caller's subscriptions, with pings; when a subgraph restarts, its sockets are
-opened again with backoff and the subscriptions resubscribed. Client protocols are in
-gateway/live_http.py.
+opened again with backoff and the subscriptions resubscribed from the last stream position
+each received (``extensions.livePosition``), so the subgraph replays what they missed. Client
+protocols are in gateway/live_http.py.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 0.25
 BACKOFF_MAX = 10.0
+# Where a subgraph puts an event's stream position in a ``next`` payload's extensions, and
+# where the gateway sends it back when it resubscribes (common/graphql_live.py's POSITION).
+POSITION = "livePosition"
 
 
 class Refused(Exception):
@@ -194,7 +198,12 @@ class LiveGateway:
         if variables:
             body["variables"] = variables
         delay = BACKOFF_FIRST
+        position: int | None = None  # the stream position of the last event received
         while True:
+            # Asks for positions (with marks); resubscribing, the subgraph replays what came
+            # after ``position`` (and ends the subscription with a coded error when that is
+            # too far back). A subgraph without live positions ignores it.
+            body["extensions"] = {POSITION: position}
             try:
                 connection = await self.sockets.acquire(root.service, authorization)
             except ConnectionLost as exc:
@@ -210,6 +219,12 @@ class LiveGateway:
             try:
                 async for event in connection.subscribe(body):
                     delay = BACKOFF_FIRST
+                    extensions = event.get("extensions")
+                    at = extensions.get(POSITION) if isinstance(extensions, dict) else None
+                    if isinstance(at, int) and not isinstance(at, bool):
+                        position = at
+                        if event.get("data") is None and not event.get("errors"):
+                            continue  # a mark: the position only, nothing for the client
                     yield event
                 return  # completed by the subgraph
             except SubscriptionError as exc:

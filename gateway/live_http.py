@@ -5,8 +5,9 @@
 - GraphQL over Server-Sent Events, ``graphql-sse``'s distinct-connections mode: ``POST
   /graphql`` with ``Accept: text/event-stream`` and the usual ``Authorization`` header.
 
-Limits: subscriptions per connection and per user, the operation limits of any request,
-the time to send ``connection_init`` and an idle timeout of a socket with nothing running.
+Limits: connections per client address, subscriptions per connection and per user, the
+operation limits of any request, the time to send ``connection_init`` and an idle timeout of a
+socket with nothing running.
 Every refusal is coded.
 """
 
@@ -65,6 +66,40 @@ class Quotas:
             self.running.pop(key, None)
 
 
+class Addresses:
+    """WebSocket and SSE connections open per client address (the peer the gateway sees)."""
+
+    def __init__(self, per_address: int) -> None:
+        self.per_address = per_address
+        self.open: dict[str, int] = {}
+
+    def full(self, address: str) -> bool:
+        return 0 < self.per_address <= self.open.get(address, 0)
+
+    def take(self, address: str) -> bool:
+        if self.full(address):
+            return False
+        self.open[address] = self.open.get(address, 0) + 1
+        return True
+
+    def give_back(self, address: str) -> None:
+        left = self.open.get(address, 1) - 1
+        if left > 0:
+            self.open[address] = left
+        else:
+            self.open.pop(address, None)
+
+    def refusal(self) -> dict[str, Any]:
+        return error_body(
+            f"{self.per_address} live connections are open from your address, the most one "
+            "address may have; close one first.", "TOO_MANY_REQUESTS",
+            limit="connections_per_address", max=self.per_address)
+
+
+def _address(connection: Request | WebSocket) -> str:
+    return connection.client.host if connection.client else ""
+
+
 async def _principal(jwks: JWKSVerifier, authorization: str | None) -> Principal | None:
     token = bearer_token(authorization)
     return await jwks.verify(token) if token is not None else None
@@ -76,6 +111,7 @@ class LiveEndpoints:
         self.jwks = jwks
         self.config = config
         self.quotas = Quotas(config.max_subscriptions_per_user)
+        self.addresses = Addresses(config.max_live_connections_per_address)
 
     # --- graphql-transport-ws -----------------------------------------------------------
 
@@ -85,12 +121,22 @@ class LiveEndpoints:
             await websocket.close(4406, "Subprotocol not acceptable: use graphql-transport-ws")
             return
         await websocket.accept(PROTOCOL)
-        session = _Session(self, websocket)
-        await session.run()
+        address = _address(websocket)
+        if not self.addresses.take(address):
+            # 4429 is final for graphql-ws clients: they do not retry in a loop.
+            await websocket.close(4429, "Too many connections from your address")
+            return
+        try:
+            session = _Session(self, websocket)
+            await session.run()
+        finally:
+            self.addresses.give_back(address)
 
     # --- graphql-sse, distinct connections ----------------------------------------------
 
     async def sse(self, request: Request, body: bytes) -> Response:
+        if self.addresses.full(_address(request)):
+            return _json(self.addresses.refusal(), 429)
         authorization = request.headers.get("authorization") or ""
         try:
             principal = await _principal(self.jwks, authorization or None)
@@ -111,13 +157,21 @@ class LiveEndpoints:
             return _json(refused.body, status)
         headers = {"authorization": authorization} if authorization else {}
         return StreamingResponse(
-            self._events(prepared, payload, principal, authorization, headers, quota),
+            self._events(prepared, payload, principal, authorization, headers, quota,
+                         _address(request)),
             media_type="text/event-stream", headers=SSE_HEADERS)
 
     async def _events(
         self, prepared: Prepared, payload: Any, principal: Principal | None,
-        authorization: str, headers: dict[str, str], quota: str | None,
+        authorization: str, headers: dict[str, str], quota: str | None, address: str,
     ) -> AsyncIterator[bytes]:
+        # Counted against the address from here, as the stream starts (checked before, in
+        # sse(); taken here so that a stream that never starts holds nothing).
+        if not self.addresses.take(address):
+            self.quotas.give_back(quota)
+            yield _sse("next", self.addresses.refusal())
+            yield b"event: complete\ndata: \n\n"
+            return
         results = self._results(prepared, payload, principal, authorization, headers)
         # Bounded: a client that stops reading holds back the upstream subscription, whose
         # own bound then ends it (wsclient.FellBehind), instead of growing this queue.
@@ -156,6 +210,7 @@ class LiveEndpoints:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
             self.quotas.give_back(quota)
+            self.addresses.give_back(address)
 
     async def _results(
         self, prepared: Prepared, payload: Any, principal: Principal | None,

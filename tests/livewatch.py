@@ -14,18 +14,21 @@ WAIT = 30.0
 class Watch:
     """One subscription's results, gathered in the background."""
 
-    def __init__(self, connection: WSConnection, query: str, variables: dict[str, Any]):
+    def __init__(self, connection: WSConnection, query: str, variables: dict[str, Any],
+                 extensions: dict[str, Any] | None = None):
         self.connection = connection
         self.results: list[dict[str, Any]] = []
         self.arrived = asyncio.Condition()
         self.done = False
         self.lost: ConnectionLost | None = None
-        self.task = asyncio.ensure_future(self._run(query, variables))
+        payload: dict[str, Any] = {"query": query, "variables": variables}
+        if extensions:
+            payload["extensions"] = extensions
+        self.task = asyncio.ensure_future(self._run(payload))
 
-    async def _run(self, query: str, variables: dict[str, Any]) -> None:
+    async def _run(self, payload: dict[str, Any]) -> None:
         try:
-            async for result in self.connection.subscribe(
-                    {"query": query, "variables": variables}):
+            async for result in self.connection.subscribe(payload):
                 async with self.arrived:
                     self.results.append(result)
                     self.arrived.notify_all()
@@ -49,7 +52,8 @@ class Watch:
         return self.results[-1]
 
 
-async def watch(url: str, token: str | None, query: str, **variables: Any) -> Watch:
+async def watch(url: str, token: str | None, query: str,
+                extensions: dict[str, Any] | None = None, **variables: Any) -> Watch:
     payload = {"Authorization": f"Bearer {token}"} if token else {}
     connection = await WSConnection.connect(url, payload)
-    return Watch(connection, query, variables)
+    return Watch(connection, query, variables, extensions)

@@ -4,7 +4,9 @@ subscribers as they arrive.
 One ordered, ephemeral consumer per feed and process (never one per client); the process
 fans each event out in memory to its listeners. The feed starts at the stream's end and,
 after NATS comes back, resumes right after the last event it delivered, so a listener that
-stays connected loses nothing and sees nothing twice. Durable processing (read models,
+stays connected loses nothing and sees nothing twice. A subscriber that comes back (the
+gateway resubscribing after this process restarted) is replayed the stream after the position
+it last received (:meth:`LiveFeed.replay`, bounded by MAX_REPLAY). Durable processing (read models,
 emails) stays with the inbox consumers; nothing here acknowledges or changes anything.
 """
 
@@ -12,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
 from common.events.connection import NatsConnection
 from common.events.envelope import Envelope
@@ -43,6 +46,7 @@ class LiveFeed:
         self.listeners: list[Listener] = []
         self.last_sequence: int | None = None  # the stream sequence last delivered
         self.delivered = 0
+        self.resets = 0  # times the stream was found recreated (positions started again)
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -81,12 +85,14 @@ class LiveFeed:
                             "it from its start", self.stream, state.first_seq,
                             self.last_sequence)
                 self.last_sequence = max(state.first_seq, 1) - 1
+                self.resets += 1
         if self.last_sequence is None:
-            config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
-        else:
-            # Resume after the last delivered event: nothing lost while NATS was away.
-            config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                                    opt_start_seq=self.last_sequence + 1)
+            # From the stream's end, at a known position: a subscriber resuming from an
+            # older one is replayed exactly up to here (:meth:`replay`).
+            self.last_sequence = (await js.stream_info(self.stream)).state.last_seq
+        # Resume after the last delivered event: nothing lost while NATS was away.
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                opt_start_seq=self.last_sequence + 1)
         sub = await js.subscribe(self.subject, stream=self.stream, ordered_consumer=True,
                                  idle_heartbeat=self.idle_heartbeat, config=config,
                                  pending_msgs_limit=100_000,
@@ -123,6 +129,28 @@ class LiveFeed:
             except Exception:  # noqa: BLE001, S110 - the connection may be gone already
                 pass
 
+    async def replay(self, after: int, upto: int) -> AsyncIterator[tuple[int, Envelope]]:
+        """The feed's events after stream position ``after`` up to ``upto`` (inclusive),
+        read from the stream one by one; the caller bounds ``upto - after``."""
+        js = await self.connection.wait_ready()
+        sequence = after + 1
+        while sequence <= upto:
+            try:
+                msg = await js.get_msg(self.stream, seq=sequence, subject=self.subject,
+                                       next=True)
+            except NotFoundError:
+                return
+            found = msg.seq or sequence
+            if found > upto:
+                return
+            sequence = found + 1
+            try:
+                envelope = Envelope.from_json(msg.data or b"")
+            except ValueError:
+                log.warning("live feed %s: malformed event at %d skipped", self.stream, found)
+                continue
+            yield found, envelope
+
 
 @dataclass
 class Ended:
@@ -132,6 +160,14 @@ class Ended:
     message: str
 
 
+# How far back a resuming subscriber may be replayed, in stream positions; further back, its
+# subscription ends (UNAVAILABLE) and the client queries what changed instead.
+MAX_REPLAY = 1000
+# A subscription that asked for position marks gets one when this many stream positions
+# passed without a change for it, so that its position stays within MAX_REPLAY.
+MARK_EVERY = MAX_REPLAY // 2
+TOO_FAR = ("This subscription cannot resume from so far back; subscribe again (and query what "
+           "changed meanwhile).")
 TOO_SLOW = ("This subscription fell too far behind its events and was ended; subscribe again "
             "(and query what changed meanwhile).")
 

@@ -6,13 +6,17 @@ the element, its facility and who holds which level or staff role there, from th
 model; then every watcher decides in memory, with its caller's rights as they are now,
 whether its client may see the change. A revocation that touches a watcher's grounds ends
 its subscription with FORBIDDEN; the client subscribes again with what it has left.
+
+Every change carries its stream position; a subscription resumed from one (the gateway, after
+this process restarted) is first replayed what followed it (:meth:`LiveSubmittals.replay`),
+and no watcher is offered a position twice.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -22,7 +26,7 @@ from common.contracts import facility as facility_contract
 from common.contracts import submittal as contract
 from common.events.connection import NatsConnection
 from common.events.envelope import Envelope
-from common.events.live import LiveFeed, Mailbox
+from common.events.live import MARK_EVERY, MAX_REPLAY, TOO_FAR, TOO_SLOW, LiveFeed, Mailbox
 from services.submittal.adapters.tables import Element, FacilityView, MembershipView, StaffView
 from services.submittal.service_layer.access import BUSINESS_ROLES, STAFF_ROLES
 from services.submittal.service_layer.deps import Deps
@@ -50,6 +54,14 @@ class Change:
     facility: FacilityView
     members: dict[str, str]  # user id -> business level at the facility's business
     staff: dict[str, str]  # user id -> staff role at the facility's agency
+    sequence: int = 0  # the event's position in the SUBMITTAL stream
+
+
+@dataclass(frozen=True)
+class Mark:
+    """The stream moved on to ``sequence`` with nothing for this subscription."""
+
+    sequence: int
 
 
 @dataclass(eq=False)
@@ -62,7 +74,17 @@ class Watcher:
     grounds: frozenset[str]
     decide: Callable[[Change, Watcher], bool]
     fresh: Callable[..., bool]
-    mailbox: Mailbox[Change] = field(default_factory=Mailbox)
+    mailbox: Mailbox[Change | Mark] = field(default_factory=Mailbox)
+    # The stream position of the last change offered: nothing at or before it is offered
+    # again (a resuming subscription starts from the position it was given).
+    after: int | None = None
+    # While a resuming subscription is replayed, live changes wait here, then are offered.
+    replaying: bool = False
+    held: list[Change] = field(default_factory=list)
+    marks: bool = False  # whether the subscriber wants position marks
+    # Where a replay ended: every change up to here was offered; the held ones follow.
+    replayed_to: int | None = None
+    marked: int = 0  # the position last sent (change or mark)
 
     def business_level(self, change: Change) -> str | None:
         if self.user_id is None or not self._in_step(change):
@@ -94,13 +116,29 @@ class Watcher:
     def offer(self, change: Change) -> None:
         if self.mailbox.ended:
             return
+        if self.replaying:
+            self.held.append(change)
+            if len(self.held) > self.mailbox.size:
+                self.end("UNAVAILABLE", TOO_SLOW)
+            return
+        if self.admits(change):
+            self.marked = change.sequence
+            self.mailbox.put(change)
+        elif self.marks and self.after is not None and self.after - self.marked >= MARK_EVERY:
+            self.marked = self.after
+            self.mailbox.put(Mark(self.after))
+
+    def admits(self, change: Change) -> bool:
+        """Whether this subscription's client gets ``change``: never twice, and only with
+        its caller's rights as they are now."""
+        if self.after is not None and change.sequence <= self.after:
+            return False
+        self.after = change.sequence
         try:
-            if not self.decide(change, self):
-                return
+            return self.decide(change, self)
         except Exception:  # a bug in one decision never reaches another watcher
             log.exception("live decision failed")
-            return
-        self.mailbox.put(change)
+            return False
 
     def end(self, code: str, message: str) -> None:
         self.mailbox.end(code, message)
@@ -115,6 +153,7 @@ class LiveSubmittals:
         self.rights.listen(self._on_rights)
         self.watchers: dict[int, Watcher] = {}
         self._ids = itertools.count(1)
+        self._resets = 0
 
     def start(self) -> None:
         self.elements.start()
@@ -127,6 +166,10 @@ class LiveSubmittals:
             watcher.end("UNAVAILABLE", "The service is restarting; subscribe again.")
 
     def add(self, watcher: Watcher) -> int:
+        """Registers ``watcher``; unless it resumes (``replaying``), it gets the changes after
+        the feed's current position."""
+        if not watcher.replaying and self.elements.last_sequence is not None:
+            watcher.after = watcher.marked = self.elements.last_sequence
         key = next(self._ids)
         self.watchers[key] = watcher
         return key
@@ -134,17 +177,48 @@ class LiveSubmittals:
     def remove(self, key: int) -> None:
         self.watchers.pop(key, None)
 
+    async def replay(self, watcher: Watcher, after: int) -> AsyncIterator[Change]:
+        """The changes after stream position ``after`` that ``watcher``'s client gets, up to
+        where the live feed takes over; then the live changes held meanwhile go to its
+        mailbox. The watcher must be added (and ``replaying``) before this starts, so no
+        change falls between the two. Too far back (or a recreated stream): ends it."""
+        watcher.after = after
+        try:
+            await self.elements.ready.wait()
+            upto = self.elements.last_sequence
+            if upto is None or upto < after or upto - after > MAX_REPLAY:
+                watcher.end("UNAVAILABLE", TOO_FAR)
+                return
+            async for sequence, envelope in self.elements.replay(after, upto):
+                kind = KINDS.get(envelope.type)
+                change = await self._load(envelope, kind, sequence) if kind else None
+                if change is not None and not watcher.mailbox.ended and watcher.admits(change):
+                    watcher.marked = sequence
+                    yield change
+            watcher.after = watcher.replayed_to = max(watcher.after or 0, upto)
+        finally:
+            watcher.replaying = False
+            held, watcher.held = watcher.held, []
+            for change in held:
+                watcher.offer(change)
+
     async def _on_element(self, envelope: Envelope) -> None:
         kind = KINDS.get(envelope.type)
         if kind is None or not self.watchers:
             return
-        change = await self._load(envelope, kind)
+        sequence = self.elements.last_sequence or 0  # set before its listeners are called
+        if self.elements.resets != self._resets:
+            # The stream was recreated: its positions started again.
+            self._resets = self.elements.resets
+            for watcher in self.watchers.values():
+                watcher.after = watcher.marked = 0
+        change = await self._load(envelope, kind, sequence)
         if change is None:
             return
         for watcher in list(self.watchers.values()):
             watcher.offer(change)
 
-    async def _load(self, envelope: Envelope, kind: str) -> Change | None:
+    async def _load(self, envelope: Envelope, kind: str, sequence: int) -> Change | None:
         element_id = envelope.data.get("element_id")
         if not isinstance(element_id, str):
             return None
@@ -164,7 +238,7 @@ class LiveSubmittals:
                         col(StaffView.agency_id) == facility.agency_id))
                 staff = {r[0]: r[1] for r in rows}
             return Change(envelope, kind, element, facility, {r[0]: r[1] for r in members},
-                          staff)
+                          staff, sequence)
 
     async def _on_rights(self, envelope: Envelope) -> None:
         scope = REVOCATIONS.get(envelope.type)

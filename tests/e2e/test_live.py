@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import signal
 from typing import Any
 
 import httpx
@@ -205,5 +207,65 @@ def test_the_business_sees_its_due_date_change_live_with_fields_of_both_subgraph
         assert changed[0]["facility"]["currentHmbp"]["facilityInformation"]["id"]
         await business.connection.close()
         await stranger.connection.close()
+
+    asyncio.run(journey())
+
+
+def test_the_submittal_service_killed_under_the_gateway_loses_and_repeats_nothing(
+    system: RunningSystem, actors: Actors,
+) -> None:
+    """The submittal process is killed (SIGKILL) right after a change is made, and the
+    supervisor starts it again: whether that change had reached the regulator, was published
+    but not delivered, or still sat in the outbox, the regulator's open subscription gets it
+    once, and every later change (made as soon as the new process accepts it) once, in order.
+    Here the gateway has usually resubscribed before the new process accepts changes; changes
+    made while the subgraph is away, replayed from the stream position the gateway kept, are
+    tested in tests/submittal/test_live_faults.py."""
+    actors.register("kai.killed", first="Kai", last="Killed")
+    business = actors.business("kai.killed", "Killed Supply", city="Quincy")
+    facility = business["facility"]["id"]
+    token = actors.token(DEMO_REGULATOR[0])
+    before = no_subscriptions(system)
+
+    def mark(element: str) -> str:
+        """Marks ``element`` not applicable, once submittal (again) knows the facility."""
+        found: list[str] = []
+
+        def marked() -> bool:
+            try:
+                body = actors.gql("kai.killed", NOT_APPLICABLE, {"input": {
+                    "facilityId": facility, "element": element}})
+            except httpx.HTTPError:
+                return False
+            payload = (body.get("data") or {}).get("markNotApplicable")
+            if payload and payload["element"]:
+                found.append(payload["element"]["id"])
+            return bool(found)
+
+        eventually(marked, 60)
+        return found[0]
+
+    async def journey() -> None:
+        regulator = await watch(system.base_url + "/graphql", token, QUEUE)
+        await asyncio.to_thread(eventually, lambda: live_subscriptions(
+            system, "submittal") >= before + 1, 30)
+        ours = [await asyncio.to_thread(mark, "UST")]
+        await regulator.first(1)
+        ours.append(await asyncio.to_thread(mark, "APSA"))
+        os.kill(system.child_pid("submittal"), signal.SIGKILL)
+        # The supervisor starts it again. Changes made as soon as it accepts them (the
+        # gateway may not have resubscribed yet) reach the regulator too.
+        ours.append(await asyncio.to_thread(mark, "CALARP"))
+        ours.append(await asyncio.to_thread(mark, "TIERED_PERMITTING"))
+        mine: list[str] = []
+        seen = 0
+        while len(mine) < len(ours):
+            results = await regulator.first(seen + 1)
+            seen = len(results)
+            [change] = changes(results[-1:], "reviewQueueChanged")
+            if change["element"]["facility"]["id"] == facility:
+                mine.append(change["element"]["id"])
+        assert mine == ours and not regulator.done
+        await regulator.connection.close()
 
     asyncio.run(journey())

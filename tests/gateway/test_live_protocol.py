@@ -178,3 +178,48 @@ async def test_an_anonymous_subscription_is_refused_without_reaching_a_subgraph(
     assert refused["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert await s.receive() == {"type": "complete", "id": "a"}
     await s.ws.close()
+
+
+async def test_live_connections_per_address_are_capped(core: Federation) -> None:
+    gateway = core.gateway(
+        sdl=DEFAULT_SUPERGRAPH.read_text(),
+        urls={"identity": DEAD, "facility": DEAD, "submittal": DEAD},
+        max_live_connections_per_address=2, keep_alive=30.0)
+    first = await ready(gateway)
+    second = Socket(await connect(gateway))  # counted from the upgrade, before any init
+    # The third socket from this address is accepted and closed with 4429 (final for
+    # graphql-ws clients: no retry loop), whoever it is for.
+    third = Socket(await connect(gateway))
+    assert await third.closed() == (4429, "Too many connections from your address")
+    # An SSE stream from it answers 429, coded.
+    async with httpx.AsyncClient() as http:
+        sse = await http.post(gateway + "/graphql", json={"query": SMALL}, headers={
+            "accept": "text/event-stream", "authorization": f"Bearer {mint_token('u2')}"})
+    assert sse.status_code == 429
+    assert sse.json()["errors"][0]["extensions"] == {
+        "code": "TOO_MANY_REQUESTS", "limit": "connections_per_address", "max": 2}
+    # Another address is not affected (the whole of 127/8 is this host's loopback).
+    other = Socket(await websockets.connect(
+        gateway.replace("http", "ws") + "/graphql", local_addr=("127.0.0.2", 0),
+        subprotocols=["graphql-transport-ws"]))  # type: ignore[list-item]
+    await other.send({"type": "connection_init",
+                      "payload": {"Authorization": f"Bearer {mint_token('u3')}"}})
+    assert await other.receive() == {"type": "connection_ack"}
+    # Closing one frees its place (once the gateway has seen the close).
+    await second.ws.close()
+    for _ in range(200):
+        again = Socket(await connect(gateway))
+        await again.send({"type": "connection_init",
+                          "payload": {"Authorization": f"Bearer {mint_token('u1')}"}})
+        try:
+            answer = await again.receive()
+        except websockets.ConnectionClosed as closed:
+            assert closed.rcvd is not None and closed.rcvd.code == 4429
+            await asyncio.sleep(0.05)
+            continue
+        assert answer == {"type": "connection_ack"}
+        break
+    else:
+        raise AssertionError("the closed socket's place was never freed")
+    for s in (first, other, again):
+        await s.ws.close()

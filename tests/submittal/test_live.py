@@ -162,3 +162,107 @@ async def test_a_bad_token_is_refused_at_connection_init(world: World, url: str)
     with pytest.raises(ConnectionLost) as refused:
         await WSConnection.connect(url, {"Authorization": "Bearer not-a-token"})
     assert refused.value.code == 4403
+
+
+def positions_of(results: list[dict[str, Any]]) -> list[int]:
+    return [r["extensions"]["livePosition"] for r in results]
+
+
+def is_mark(result: dict[str, Any]) -> bool:
+    return result["data"] is None and "errors" not in result and result["extensions"] != {}
+
+
+async def test_a_subscription_resumed_from_a_position_replays_what_followed_once(
+        world: World, url: str, monkeypatch: pytest.MonkeyPatch):
+    h = world.h
+    first = await watch(url, world.t("inspector"), QUEUE)
+    # A subscriber that asks for positions gets a mark of where it starts.
+    marked = await watch(url, world.t("inspector"), QUEUE, {"livePosition": None})
+    [start] = await marked.first(1)
+    assert is_mark(start)
+    await watching(h, 2)
+    ids = await draft_hmbp(h, world.t("editor"), world.facility)
+    ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    results = await first.first(3)
+    # Each change carries its stream position, in the `next` payload's extensions only.
+    at = positions_of(results)
+    assert at == sorted(at) and len(set(at)) == 3 and at[0] > positions_of([start])[0]
+    assert (await marked.first(4))[1:] == results
+    events = [c["eventId"] for c in changes(results, "reviewQueueChanged")]
+
+    # Resumed after the first change: the two after it, in order, and nothing before; then
+    # a mark of where the replay ended.
+    resumed = await watch(url, world.t("inspector"), QUEUE, {"livePosition": at[0]})
+    # Rights apply to replayed changes as to live ones: the other business's lead, resuming
+    # from the stream's start, is replayed none of this business's changes.
+    outsider = await watch(url, world.t("outsider"), MINE, {"livePosition": 0})
+    replayed = await resumed.first(3)
+    assert [c["eventId"] for c in changes(replayed[:2], "reviewQueueChanged")] == events[1:]
+    assert positions_of(replayed[:2]) == at[1:]
+    assert is_mark(replayed[2]) and positions_of(replayed[2:]) == at[2:]
+    assert is_mark((await outsider.first(1))[0])
+    await watching(h, 4)
+
+    # Then live changes, each once.
+    monkeypatch.setattr("services.submittal.live.MARK_EVERY", 1)
+    ok(await h.gql(REVIEW, world.t("inspector"), id=ids["FACILITY_INFORMATION"],
+                   a="NOT_ACCEPT", c="Fix the phone."), "reviewSubmittalElement")
+    live = (await resumed.first(4))[3]
+    assert live == (await first.first(4))[3]
+    assert live["data"]["reviewQueueChanged"]["kind"] == "REVIEWED"
+    other = await draft_hmbp(h, world.t("outsider"), world.other_facility)
+    ok(await h.gql(SUBMIT, world.t("outsider"), f=world.other_facility), "submitDrafts")
+    # The outsider got a mark for the change that was not for it, then its own changes.
+    theirs = await outsider.first(5)
+    assert is_mark(theirs[1]) and positions_of(theirs[1:2]) == positions_of([live])
+    assert {c["element"]["id"] for c in changes(theirs[2:], "submittalElementChanged")} == \
+        set(other.values())
+
+    # Too far back, or a position the stream never reached: ended, to query instead.
+    monkeypatch.setattr("services.submittal.live.MAX_REPLAY", 1)
+    far = await watch(url, world.t("inspector"), QUEUE, {"livePosition": at[0]})
+    ahead = await watch(url, world.t("inspector"), QUEUE, {"livePosition": at[-1] + 10**6})
+    for ended in (far, ahead):
+        error = (await ended.ended())["errors"][0]
+        assert error["extensions"]["code"] == "UNAVAILABLE" and "query" in error["message"]
+    for w in (first, marked, resumed, outsider, far, ahead):
+        await w.connection.close()
+
+
+async def test_changes_arriving_during_a_replay_follow_it_once(
+        world: World, url: str, monkeypatch: pytest.MonkeyPatch):
+    h = world.h
+    live = h.app.state.live
+    first = await watch(url, world.t("inspector"), QUEUE)
+    await watching(h, 1)
+    await draft_hmbp(h, world.t("editor"), world.facility)
+    ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    at = positions_of(await first.first(3))
+
+    # The replay is held at its start (the real one, behind a gate) while more changes come.
+    gate = asyncio.Event()
+    replay = type(live.elements).replay
+
+    async def gated(feed: Any, after: int, upto: int) -> Any:
+        await gate.wait()
+        async for item in replay(feed, after, upto):
+            yield item
+
+    monkeypatch.setattr(type(live.elements), "replay", gated)
+    resumed = await watch(url, world.t("inspector"), QUEUE, {"livePosition": at[0]})
+    await watching(h, 2)
+    await draft_hmbp(h, world.t("editor"), world.facility)  # new drafts, submitted again
+    ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    later = await first.first(6)
+    waiting = next(w for w in live.watchers.values() if w.replaying)
+    await eventually(lambda: len(waiting.held) == 3, what="the live changes held")
+    gate.set()
+    results = await resumed.first(6)
+    # The two replayed, the mark where the replay ended, then the three held: once each.
+    assert positions_of(results[:2]) == at[1:]
+    assert is_mark(results[2]) and positions_of(results[2:3]) == at[2:]
+    assert results[3:] == later[3:]
+    # (the mark repeats the last replayed position; nothing else repeats)
+    assert len({r["extensions"]["livePosition"] for r in results}) == 5
+    for w in (first, resumed):
+        await w.connection.close()

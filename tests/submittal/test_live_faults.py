@@ -71,9 +71,10 @@ def ids(results: list[dict[str, Any]]) -> list[str]:
     return [r["data"]["reviewQueueChanged"]["eventId"] for r in results]
 
 
-async def submit(world: World, facility: str) -> set[str]:
-    drafted = await draft_hmbp(world.h, world.t("editor"), facility)
-    ok(await world.h.gql(SUBMIT, world.t("approver"), f=facility), "submitDrafts")
+async def submit(world: World, facility: str, editor: str = "editor",
+                 approver: str = "approver") -> set[str]:
+    drafted = await draft_hmbp(world.h, world.t(editor), facility)
+    ok(await world.h.gql(SUBMIT, world.t(approver), f=facility), "submitDrafts")
     return set(drafted.values())
 
 
@@ -140,3 +141,116 @@ async def test_the_gateway_resubscribes_when_the_subgraph_restarts(
     finally:
         await gateway.stop()
         gateway_sock.close()
+
+
+async def stream_order(live: Any, event_ids: set[str]) -> list[str]:
+    """``event_ids`` in the order the SUBMITTAL stream holds them."""
+    last = live.elements.last_sequence or 0
+    return [envelope.id async for _, envelope in live.elements.replay(0, last)
+            if envelope.id in event_ids]
+
+
+async def test_changes_made_while_the_subgraph_is_down_reach_the_client_once_in_order(
+        world: World, submittal: tuple[socket.socket, Served]) -> None:
+    sock, served = submittal
+    port = sock.getsockname()[1]
+    live = world.h.app.state.live
+    verifier = JWKSVerifier(world.h.keys.url, issuer=ISSUER, audience=AUDIENCE)
+    gateway_app = create_gateway(
+        load_settings(), config=GatewayConfig(keep_alive=1.0),
+        supergraph_sdl=DEFAULT_SUPERGRAPH.read_text(),
+        subgraph_url_overrides={"submittal": f"http://127.0.0.1:{port}/graphql"},
+        verifier=verifier)
+    gateway_sock = bound()
+    gateway = await serve(gateway_app, gateway_sock, lifespan="on")
+    try:
+        url = f"ws://127.0.0.1:{gateway_sock.getsockname()[1]}/graphql"
+        inspector = await watch(url, world.t("inspector"), QUEUE)
+        # The other county's inspector, who received nothing before the restart, resumes
+        # from where it started (the subgraph's mark): it gets its own county's changes made
+        # meanwhile, and none of this county's.
+        other = await watch(url, world.t("other-inspector"), QUEUE)
+        await eventually(lambda: len(live.watchers) == 2, what="subscribed")
+        first = await submit(world, world.facility)
+        assert {r["data"]["reviewQueueChanged"]["element"]["id"]
+                for r in await inspector.first(3)} == first
+
+        await served.stop()  # the subgraph goes away (its sockets close with 1012)
+        await eventually(lambda: not live.watchers, what="the old subscriptions gone")
+        # Submitted while the subgraph is down: published to the stream, delivered to no one.
+        downtime = await submit(world, world.facility)
+        theirs = await submit(world, world.other_facility, "outsider", "outsider")
+        again = bound(port)
+        restarted = await serve(world.h.app, again)
+        await eventually(lambda: len(live.watchers) == 2, what="resubscribed")
+        after = await submit(world, world.facility)
+
+        results = await inspector.first(9)
+        elements = [r["data"]["reviewQueueChanged"]["element"]["id"] for r in results]
+        assert set(elements[3:6]) == downtime and set(elements[6:]) == after
+        events = ids(results)
+        assert len(set(events)) == 9
+        assert events == await stream_order(live, set(events))  # in the stream's order
+        assert {r["data"]["reviewQueueChanged"]["element"]["id"]
+                for r in await other.first(3)} == theirs
+        # Nothing more is pending: the next change is the next one delivered.
+        last = await submit(world, world.facility)
+        results = await inspector.first(12)
+        assert {r["data"]["reviewQueueChanged"]["element"]["id"] for r in results[9:]} == last
+        assert len(set(ids(results))) == 12 and not inspector.done
+        for w in (inspector, other):
+            await w.connection.close()
+        await restarted.stop()
+        again.close()
+    finally:
+        await gateway.stop()
+        gateway_sock.close()
+
+
+async def test_a_gateway_restart_closes_subscriptions_cleanly_and_clients_subscribe_again(
+        world: World, submittal: tuple[socket.socket, Served]) -> None:
+    sock, _ = submittal
+    live = world.h.app.state.live
+    verifier = JWKSVerifier(world.h.keys.url, issuer=ISSUER, audience=AUDIENCE)
+
+    def gateway_app() -> Any:
+        return create_gateway(
+            load_settings(), config=GatewayConfig(keep_alive=1.0),
+            supergraph_sdl=DEFAULT_SUPERGRAPH.read_text(),
+            subgraph_url_overrides={
+                "submittal": f"http://127.0.0.1:{sock.getsockname()[1]}/graphql"},
+            verifier=verifier)
+
+    gateway_sock = bound()
+    port = gateway_sock.getsockname()[1]
+    url = f"ws://127.0.0.1:{port}/graphql"
+    gateway = await serve(gateway_app(), gateway_sock, lifespan="on")
+    inspector = await watch(url, world.t("inspector"), QUEUE)
+    await eventually(lambda: len(live.watchers) == 1, what="subscribed")
+    first = await submit(world, world.facility)
+    assert {r["data"]["reviewQueueChanged"]["element"]["id"]
+            for r in await inspector.first(3)} == first
+
+    await gateway.stop()
+    gateway_sock.close()
+    # The client's socket is closed with a close frame (1012, service restart: a code after
+    # which graphql-ws clients retry), and the gateway's subscription upstream is gone.
+    await inspector.ended()
+    assert inspector.lost is not None and inspector.lost.code == 1012, inspector.lost
+    await eventually(lambda: not live.watchers, what="the upstream subscription gone")
+
+    again_sock = bound(port)
+    restarted = await serve(gateway_app(), again_sock, lifespan="on")
+    try:
+        # What a graphql-ws client does: connect again, subscribe again (and re-query what
+        # changed while it was away); then it receives what follows.
+        renewed = await watch(url, world.t("inspector"), QUEUE)
+        await eventually(lambda: len(live.watchers) == 1, what="subscribed again")
+        second = await submit(world, world.facility)
+        results = await renewed.first(3)
+        assert {r["data"]["reviewQueueChanged"]["element"]["id"] for r in results} == second
+        assert len(set(ids(results))) == 3
+        await renewed.connection.close()
+    finally:
+        await restarted.stop()
+        again_sock.close()

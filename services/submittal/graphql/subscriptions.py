@@ -13,14 +13,14 @@ import strawberry
 from graphql import GraphQLError
 
 from common.graphql import coded_error, context_of
-from common.graphql_live import deliveries, fresh_for_event
+from common.graphql_live import deliveries, fresh_for_event, mark, positions
 from services.submittal.adapters.read_model import county_key
 from services.submittal.adapters.tables import FacilityView
 from services.submittal.domain.elements import SubmittalStatus
 from services.submittal.graphql.context import Info, caller_of, deps_of
 from services.submittal.graphql.queries import ReviewQueueFilter
 from services.submittal.graphql.types import SubmittalElement
-from services.submittal.live import Change, LiveSubmittals, Watcher
+from services.submittal.live import Change, LiveSubmittals, Mark, Watcher
 from services.submittal.service_layer.access import Caller
 from services.submittal.service_layer.errors import Refused
 
@@ -61,18 +61,40 @@ async def _caller(info: Info) -> Caller | GraphQLError:
 
 
 async def _stream(info: Info, watcher: Watcher) -> AsyncGenerator[Any, None]:
+    """The watcher's changes, each tagged with its stream position (the ``next`` message's
+    extensions); a subscription resumed from a position first replays what came after it."""
     live = _live(info)
+    at = positions()
+    watcher.replaying = at.resume is not None
+    watcher.marks = at.marks
     key = live.add(watcher)
+
+    def change_of(item: Change) -> SubmittalElementChange:
+        at.current = item.sequence
+        return SubmittalElementChange(
+            kind=ElementChangeKind(item.kind), event_id=strawberry.ID(item.envelope.id),
+            occurred_at=item.envelope.occurred_at,
+            element=SubmittalElement.from_domain(item.element, watcher.sees_secrets(item)),
+        )
+
     try:
+        start = watcher.after  # a new subscription: the feed's position when it was added
+        if at.resume is not None:
+            async for change in live.replay(watcher, at.resume):
+                fresh_for_event(info)
+                yield change_of(change)
+            # Not watcher.after: the live changes held during the replay may have moved it
+            # past changes that still wait in the mailbox.
+            start = watcher.replayed_to
+        if at.marks and start is not None and not watcher.mailbox.ended:
+            # Where this subscription starts (or its replay ended): resumable from here.
+            watcher.marked = max(watcher.marked, start)
+            yield mark(start)
         async for item in deliveries(info, watcher.mailbox):
             if isinstance(item, GraphQLError):
                 yield item
                 return
-            yield SubmittalElementChange(
-                kind=ElementChangeKind(item.kind), event_id=strawberry.ID(item.envelope.id),
-                occurred_at=item.envelope.occurred_at,
-                element=SubmittalElement.from_domain(item.element, watcher.sees_secrets(item)),
-            )
+            yield mark(item.sequence) if isinstance(item, Mark) else change_of(item)
     finally:
         live.remove(key)
 
