@@ -398,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     default_dbs = "sqlite,postgres" if (os.environ.get("BENCH_DATABASE_URL")
                                         or os.environ.get("TEST_DATABASE_URL")) else "sqlite"
     parser.add_argument("--databases", default=default_dbs)
+    parser.add_argument("--events-only", action="store_true",
+                        help="measure only the event path (no load, no summary)")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     reports = []
     for kind in [k for k in args.databases.split(",") if k]:
@@ -405,6 +407,9 @@ def main(argv: list[str] | None = None) -> int:
         bench.start()
         try:
             bench.prepare()
+            if args.events_only:
+                reports.append({"database": kind, "event_path": bench.event_path()})
+                continue
             bench.load()
             events = bench.event_path()
             reports.append(bench.summary(events))

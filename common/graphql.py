@@ -17,6 +17,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -452,6 +453,12 @@ class _GraphQLApp(GraphQL[Context, None]):
                     error["message"] = _SUGGESTION.sub("", str(error.get("message", "")))
         return response
 
+    def decode_json(self, data: str | bytes) -> object:
+        parsed = _parsed_body.get()
+        if parsed is not None and (data is parsed[0] or data == parsed[0]):
+            return parsed[1]
+        return json.loads(data)
+
     def encode_json(self, data: object) -> str | bytes:
         encoded = json.dumps(data, separators=(",", ":"))
         if len(encoded) <= SUBGRAPH_MAX_RESPONSE_BYTES:
@@ -517,6 +524,11 @@ def _bad_request(message: str, status: int = 400, **extensions: Any) -> Response
     return JSONResponse(body, status_code=status)
 
 
+# The POST body being served and its JSON, parsed once by _read_body: Strawberry's own parse
+# of the same bytes (``decode_json``) takes it from here.
+_parsed_body: ContextVar[tuple[bytes, Any] | None] = ContextVar("parsed_body", default=None)
+
+
 async def _read_body(request: Request) -> tuple[bytes, Response | None]:
     """The POST body, or a coded refusal: too large, not JSON, not one operation."""
     limit = SUBGRAPH_MAX_BODY_BYTES
@@ -544,7 +556,9 @@ async def _read_body(request: Request) -> tuple[bytes, Response | None]:
         return bytes(body), _bad_request("The request has no 'query' string.")
     if not isinstance(payload.get("variables") or {}, dict):
         return bytes(body), _bad_request("'variables' must be a JSON object.")
-    return bytes(body), None
+    raw = bytes(body)
+    _parsed_body.set((raw, payload))
+    return raw, None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
@@ -592,4 +606,7 @@ class _AuthenticatingApp:
             await _auth_failure(exc)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _parsed_body.set(None)

@@ -74,12 +74,35 @@ class StepBuilder:
 
         for g in groups:
             depth(g, frozenset())
+        self._defer_to_same_fetch(groups, level)
         steps: list[list[FetchNode]] = []
         for lv in range(max(level.values(), default=-1) + 1):
             at = [g for g in groups if level[g.id] == lv]
             if at:
                 steps.append(self._fetches(at))
         return Stage(steps)
+
+    def _defer_to_same_fetch(self, groups: list[Group], level: dict[int, int]) -> None:
+        """An entity group nothing in the stage waits for joins a later step's group that asks
+        the same subgraph the same of the same type: one request instead of two (the later
+        step runs after this one's anyway). Say a page's permit issuers in step 1 and its
+        submitters in step 2, both ``User { firstName lastName }`` from identity."""
+        needed = {d.id for g in groups for d in g.deps if d is not g}
+
+        def signature(g: Group) -> tuple[str, str, str, str | None] | None:
+            if not g.entity or not self._object_in(g.service, g.rep_type):
+                return None
+            return (g.service, g.rep_type, print_selection(g.sel, set()), g.rep_typename)
+
+        latest: dict[tuple[str, str, str, str | None], int] = {}
+        for g in groups:
+            sig = signature(g)
+            if sig is not None:
+                latest[sig] = max(latest.get(sig, 0), level[g.id])
+        for g in groups:
+            sig = signature(g)
+            if sig is not None and g.id not in needed:
+                level[g.id] = max(level[g.id], latest[sig])
 
     def _fetches(self, groups: list[Group]) -> list[FetchNode]:
         """One fetch per root group; entity groups of one subgraph share an _entities call

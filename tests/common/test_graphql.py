@@ -366,6 +366,24 @@ async def test_a_validated_document_is_parsed_and_validated_once(verifier):
     assert cache.hits == hits + 1
 
 
+async def test_the_request_body_is_parsed_as_json_once(verifier, monkeypatch):
+    import json as json_module
+
+    calls = []
+    loads = json_module.loads
+
+    def counting(data, *args, **kwargs):
+        calls.append(data)
+        return loads(data, *args, **kwargs)
+
+    monkeypatch.setattr(json_module, "loads", counting)
+    async with client_for(verifier) as client:
+        answer = await client.post("/graphql", json={"query": "{ square(n: 3) }"})
+    assert answer.json() == {"data": {"square": 9}}
+    bodies = [c.encode() if isinstance(c, str) else bytes(c) for c in calls]
+    assert [b for b in bodies if b"\"query\"" in b] == [b'{"query":"{ square(n: 3) }"}']
+
+
 @pytest.mark.parametrize("query", [
     "{ square(n: 2) nonsense }",        # fails validation
     "{ square(n: 2) ",                  # fails parsing
