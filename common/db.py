@@ -1,17 +1,12 @@
 """Async database engines and sessions for SQLite (embedded) and PostgreSQL (production).
 
 On SQLite every write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue
-on ``busy_timeout`` instead of failing with "database is locked" halfway through. Within one
-process they first queue on an asyncio lock (``Database.transaction``): SQLite's busy handler
-polls with sleeps of up to 100 ms, so two of the process's own writers meeting (an event
-consumer, the outbox relay marking events sent, a mutation) cost tens of milliseconds where a
-lock hands over at once.
+on ``busy_timeout`` instead of failing with "database is locked" halfway through.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -126,9 +121,6 @@ async def _end(shared: _Shared) -> None:
 
 
 _request_reads: ContextVar[RequestReads | None] = ContextVar("request_reads", default=None)
-# The databases whose writer lock this task (or the task that spawned it) holds: a write
-# transaction opened inside another one does not wait for itself.
-_writing: ContextVar[tuple[Database, ...]] = ContextVar("writing", default=())
 
 
 @asynccontextmanager
@@ -190,14 +182,6 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
         self._commit_hooks: list[Callable[[dict[str, Any]], None]] = []
-        self._writer: asyncio.Lock | None = None
-        self._writer_loop: asyncio.AbstractEventLoop | None = None
-
-    def _writer_lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if self._writer is None or self._writer_loop is not loop:
-            self._writer, self._writer_loop = asyncio.Lock(), loop
-        return self._writer
 
     def add_commit_hook(self, hook: Callable[[dict[str, Any]], None]) -> None:
         """Call ``hook(session.info)`` after each write transaction commits (e.g. to wake the
@@ -214,33 +198,7 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A write transaction: commits on success, rolls back on any exception.
-
-        On SQLite the process's write transactions take turns on an asyncio lock (see the
-        module's docstring); one waiting longer than SQLite's own busy timeout goes ahead and
-        meets SQLite's busy handling as before, so a stuck holder never hangs the others.
-        """
-        if not self.is_sqlite or self in _writing.get():
-            async with self._transaction() as session:
-                yield session
-            return
-        lock = self._writer_lock()
-        acquired = False
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
-                await lock.acquire()
-                acquired = True
-        token = _writing.set((*_writing.get(), self))
-        try:
-            async with self._transaction() as session:
-                yield session
-        finally:
-            _writing.reset(token)
-            if acquired:
-                lock.release()
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction: commits on success, rolls back on any exception."""
         async with self._sessions() as session:
             async with session.begin():
                 yield session

@@ -50,44 +50,6 @@ async def test_concurrent_sqlite_writers_wait_instead_of_failing(tmp_path) -> No
     await db.dispose()
 
 
-async def test_a_process_sqlite_writers_take_turns_in_arrival_order(tmp_path) -> None:
-    # They queue on the database's own lock, first come first served, rather than on
-    # SQLite's busy handler, which polls with sleeps and lets a late writer overtake.
-    db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'o.db'}")
-    order: list[int] = []
-    inside = 0
-
-    async def write(n: int) -> None:
-        nonlocal inside
-        async with db.transaction() as session:
-            inside += 1
-            assert inside == 1
-            order.append(n)
-            await session.execute(update(counters).values(value=n))
-            await asyncio.sleep(0.005)
-            inside -= 1
-
-    tasks = []
-    for n in range(8):
-        tasks.append(asyncio.create_task(write(n)))
-        await asyncio.sleep(0)
-    await asyncio.gather(*tasks)
-    assert order == list(range(8))
-    await db.dispose()
-
-
-async def test_a_write_transaction_opened_inside_one_does_not_wait_for_itself(tmp_path) -> None:
-    # The inner one only waits on SQLite: here the outer has not written yet, so it goes ahead.
-    db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'n.db'}")
-    async with db.transaction():
-        async with asyncio.timeout(10):
-            async with db.transaction() as inner:
-                await inner.execute(update(counters).values(value=7))
-    async with db.read() as session:
-        assert (await session.execute(select(counters.c.value))).scalar_one() == 7
-    await db.dispose()
-
-
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path) -> None:
     db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'w.db'}")
     async with db.engine.connect() as conn:
