@@ -47,7 +47,7 @@ def test_a_regulator_finds_ammonia_near_a_point_nearest_first_and_exports_it(
     regulator: Portal,
 ) -> None:
     page = regulator.page
-    page.get_by_role("link", name="Hazardous materials").click()
+    page.get_by_role("link", name="Hazardous materials", exact=True).click()
     page.get_by_role("heading", name="Hazardous materials search").wait_for()
     page.get_by_label("CAS numbers (comma-separated)").fill(AMMONIA)
     page.get_by_label("Latitude").fill(str(QUINCY[0]))
