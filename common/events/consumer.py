@@ -7,10 +7,10 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -22,6 +22,7 @@ from opentelemetry.trace import Link, Span, SpanKind
 from pydantic import ValidationError
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from common import tracing
 from common.db import Database
@@ -44,6 +45,7 @@ from common.events.tables import EventTables
 __all__ = ["Consumer", "HeldAggregate", "Handler", "Outcome", "Subscription", "apply_once",
            "forget"]
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 _tracer = tracing.tracer(__name__)
 
@@ -267,15 +269,10 @@ class Consumer:
                                                                      strict=True)}
         handler = self._traced(contexts)
         try:
-            with self._transaction_span(envelopes, contexts) as span:
-                try:
-                    async with self.db.transaction() as session:
-                        result = await apply_many(
-                            session, self.tables, self.durable, envelopes, handler
-                        )
-                except Exception as exc:
-                    tracing.record_error(span, f"{type(exc).__name__}: {exc}")
-                    raise
+            result = await self._apply_traced(
+                envelopes, contexts,
+                lambda session: apply_many(session, self.tables, self.durable, envelopes,
+                                           handler))
         except Exception as exc:  # noqa: BLE001 - rolled back; each one gets its own chance
             log.info(
                 "consumer %s of %s applies %d events one by one after %s: %s",
@@ -292,6 +289,22 @@ class Consumer:
         self.pending = messages[-1].metadata.num_pending
         self.caught_up = False
         return True
+
+    async def _apply_traced(
+        self, envelopes: Sequence[Envelope], contexts: dict[str, Any],
+        apply: Callable[[AsyncSession], Awaitable[T]], *, attempt: int | None = None,
+    ) -> T:
+        """``apply`` in one write transaction, inside the span that links the producers'
+        traces; a failure is recorded on the span and raised (the transaction rolled back)."""
+        with self._transaction_span(envelopes, contexts) as span:
+            if attempt is not None:
+                span.set_attribute("messaging.message.delivery_attempt", attempt)
+            try:
+                async with self.db.transaction() as session:
+                    return await apply(session)
+            except Exception as exc:
+                tracing.record_error(span, f"{type(exc).__name__}: {exc}")
+                raise
 
     async def process(
         self, message: Msg, js: JetStreamContext, holding: Sequence[Msg] = ()
@@ -316,16 +329,11 @@ class Consumer:
         handler = self._traced(contexts)
         while True:
             try:
-                with self._transaction_span([envelope], contexts) as span:
-                    span.set_attribute("messaging.message.delivery_attempt", attempt)
-                    try:
-                        async with self.db.transaction() as session:
-                            result = await apply_in_order(
-                                session, self.tables, self.durable, envelope, handler
-                            )
-                    except Exception as exc:
-                        tracing.record_error(span, f"{type(exc).__name__}: {exc}")
-                        raise
+                result = await self._apply_traced(
+                    [envelope], contexts,
+                    lambda session: apply_in_order(session, self.tables, self.durable,
+                                                   envelope, handler),
+                    attempt=attempt)
                 break
             except Exception as exc:  # noqa: BLE001 - rolled back; retried or dead-lettered
                 if isinstance(exc, DATABASE_DOWN):
