@@ -58,6 +58,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "EVENT_STUCK_AFTER_SECONDS": (
         "180", "an aggregate waiting this long for a missing event is reported stuck"
     ),
+    "EVENT_APPLY_TIMEOUT_SECONDS": (
+        "30", "an event's apply still running after this is rolled back and counted as a "
+        "failed attempt"
+    ),
     "LOG_LEVEL": ("INFO", "log level"),
     "LOG_FORMAT": ("json", "`json` or `text`"),
     # Read by common/tracing.py (and, for the resource attributes, by the OpenTelemetry SDK).
@@ -109,6 +113,7 @@ class Settings:
     max_deliveries: int
     event_ack_wait_seconds: float
     event_stuck_after_seconds: float
+    event_apply_timeout_seconds: float
     embedded_nats_port: int
     log_level: str
     log_format: str
@@ -191,6 +196,7 @@ def load_settings() -> Settings:
         max_deliveries=int(_env("MAX_DELIVERIES")),
         event_ack_wait_seconds=float(_env("EVENT_ACK_WAIT_SECONDS")),
         event_stuck_after_seconds=float(_env("EVENT_STUCK_AFTER_SECONDS")),
+        event_apply_timeout_seconds=float(_env("EVENT_APPLY_TIMEOUT_SECONDS")),
         embedded_nats_port=embedded_nats_port,
         log_level=_env("LOG_LEVEL"),
         log_format=_env("LOG_FORMAT"),

@@ -58,6 +58,7 @@ class EventBus:
         retry_delay: float = 1.0,
         ack_wait: float = 5.0,
         stuck_after: float = 180.0,
+        apply_timeout: float = 30.0,
         reconnect_seconds: float = 1.0,
         stop_seconds: float = 10.0,
     ) -> None:
@@ -88,6 +89,7 @@ class EventBus:
             transaction_size=transaction_size,
             fetch_timeout=fetch_timeout, retry_delay=retry_delay, ack_wait=ack_wait,
             stuck_after=stuck_after, sweep_seconds=min(retry_delay, 1.0),
+            apply_timeout=apply_timeout,
             timings=self.timings,
         )
         self.consumers: dict[str, Consumer] = {}
@@ -106,6 +108,7 @@ class EventBus:
             max_lag_seconds=settings.read_model_max_lag_seconds,
             ack_wait=settings.event_ack_wait_seconds,
             stuck_after=settings.event_stuck_after_seconds,
+            apply_timeout=settings.event_apply_timeout_seconds,
             **options,
         )
 

@@ -52,6 +52,14 @@ _tracer = tracing.tracer(__name__)
 # Errors that mean the database is unreachable or busy, not that the event is bad.
 DATABASE_DOWN = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
+
+
+class ApplyTimedOut(Exception):
+    """An apply outlived its bound and was rolled back; it counts as a failed attempt (a
+    hang must become a retry, then a dead letter and a stuck aggregate, never a silent
+    stall holding the consumer's messages in progress)."""
+
+
 DURABLE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 # Headers on a dead letter; the body is the original message, byte for byte.
@@ -138,6 +146,7 @@ class Consumer:
         ack_wait: float = 5.0,
         stuck_after: float = 180.0,
         sweep_seconds: float = 1.0,
+        apply_timeout: float = 30.0,
         timings: EventTimings | None = None,
     ) -> None:
         self.service = service
@@ -153,6 +162,7 @@ class Consumer:
         self.ack_wait = ack_wait
         self.stuck_after = stuck_after
         self.sweep_seconds = sweep_seconds
+        self.apply_timeout = apply_timeout
         self.timings = timings or EventTimings()
         self.held: dict[str, HeldAggregate] = {}
         self._reported_stuck: set[str] = set()
@@ -300,11 +310,30 @@ class Consumer:
             if attempt is not None:
                 span.set_attribute("messaging.message.delivery_attempt", attempt)
             try:
-                async with self.db.transaction() as session:
+                async with self._bounded_transaction() as session:
                     return await apply(session)
             except Exception as exc:
                 tracing.record_error(span, f"{type(exc).__name__}: {exc}")
                 raise
+
+    @contextlib.asynccontextmanager
+    async def _bounded_transaction(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction that is cancelled and rolled back after ``apply_timeout``."""
+        bound = asyncio.timeout(self.apply_timeout)
+        try:
+            async with bound:
+                async with self.db.transaction() as session:
+                    yield session
+        except TimeoutError as exc:
+            if not bound.expired():
+                raise  # the database's own timeout: an outage, not a hang
+            log.error(
+                "consumer %s of %s: applying took longer than %.0fs (EVENT_APPLY_TIMEOUT_SECONDS)"
+                "; rolled back, to be retried",
+                self.durable, self.service, self.apply_timeout,
+            )
+            raise ApplyTimedOut(
+                f"rolled back after {self.apply_timeout:.0f}s without finishing") from exc
 
     async def process(
         self, message: Msg, js: JetStreamContext, holding: Sequence[Msg] = ()
@@ -492,11 +521,11 @@ class Consumer:
         self, aggregate: str, js: JetStreamContext | None, current: dict[str, HeldAggregate]
     ) -> None:
         try:
-            async with self.db.transaction() as session:
+            async with self._bounded_transaction() as session:
                 unheld = await retry_held(
                     session, self.tables, self.durable, aggregate, self.subscription.handler
                 )
-        except DATABASE_DOWN:
+        except (*DATABASE_DOWN, ApplyTimedOut):
             return
         self.counts[Outcome.UNHELD] += unheld
         state = await self._held_head(aggregate)

@@ -12,6 +12,8 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +76,10 @@ class Load:
     people: list[Person] = field(default_factory=list)
     owner: dict[str, str] = field(default_factory=dict)  # facility id -> organization id
     outcomes: Counter[str] = field(default_factory=Counter)
+    # Facilities the fault script works on, out of the load's reach, and those the load is
+    # working on right now (so a reservation waits for them).
+    reserved: set[str] = field(default_factory=set)
+    _in_use: Counter[str] = field(default_factory=Counter)
     _tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     regulator: Person = field(default_factory=lambda: Person(*DEMO_REGULATOR, "regulator"))
@@ -177,8 +183,39 @@ class Load:
     def lead_of(self, organization_id: str) -> Person | None:
         return next((p for p in self.people if p.organization_id == organization_id), None)
 
+    @contextmanager
+    def _facility_to_work_on(self, rng: random.Random) -> Iterator[str]:
+        with self._lock:
+            facility = rng.choice(sorted(set(self.owner) - self.reserved))
+            self._in_use[facility] += 1
+        try:
+            yield facility
+        finally:
+            with self._lock:
+                self._in_use[facility] -= 1
+
+    @contextmanager
+    def reserve(self, rng: random.Random) -> Iterator[str]:
+        """A facility no load operation touches until the block ends: a fault script's own
+        steps on it (transfer, then a rename by the new owner) must not race the load."""
+        with self._lock:
+            facility = rng.choice(sorted(set(self.owner) - self.reserved))
+            self.reserved.add(facility)
+        try:
+            deadline = time.monotonic() + 60
+            while self._in_use[facility] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not self._in_use[facility], f"the load kept working on {facility}"
+            yield facility
+        finally:
+            with self._lock:
+                self.reserved.discard(facility)
+
     def rename(self, rng: random.Random) -> None:
-        facility = rng.choice(sorted(self.owner))
+        with self._facility_to_work_on(rng) as facility:
+            self._rename(facility)
+
+    def _rename(self, facility: str) -> None:
         lead = self.lead_of(self.owner[facility])
         if lead is None:
             return
@@ -214,9 +251,12 @@ class Load:
                 "organizationId": lead.organization_id, "userId": other.user_id}})
             self.record("removePerson", body, "removePerson")
 
-    def transfer(self, rng: random.Random, facility: str | None = None,
-                 to: str | None = None) -> str | None:
-        facility = facility or rng.choice(sorted(self.owner))
+    def transfer(self, rng: random.Random) -> None:
+        with self._facility_to_work_on(rng) as facility:
+            self.transfer_facility(rng, facility)
+
+    def transfer_facility(self, rng: random.Random, facility: str, to: str | None = None
+                          ) -> str | None:
         choices = [p.organization_id for p in self.businesses()
                    if p.organization_id != self.owner[facility]]
         to = to or rng.choice(choices)
@@ -228,7 +268,10 @@ class Load:
         return None
 
     def submit(self, rng: random.Random) -> None:
-        facility = rng.choice(sorted(self.owner))
+        with self._facility_to_work_on(rng) as facility:
+            self._submit(rng, facility)
+
+    def _submit(self, rng: random.Random, facility: str) -> None:
         lead = self.lead_of(self.owner[facility])
         if lead is None:
             return

@@ -87,22 +87,22 @@ def run_faults(cluster: ChaosCluster, load: Load, until: float) -> list[str]:
     def transfer_while_submittal_is_frozen() -> None:
         # The sequence that lost an event before: B's draft on X, submittal frozen holding the
         # next message, X transferred to C, submittal killed and restarted, C renames X.
-        facility = rng.choice(sorted(load.owner))
-        owner = load.lead_of(load.owner[facility])
-        assert owner is not None
-        started = load.gql(owner, START_DRAFT, {"input": {
-            "facilityId": facility, "element": "APSA", "basedOn": "BLANK"}})
-        assert client.data(started)["startSubmittal"]["element"], started
-        cluster.signal("submittal", signal.SIGSTOP)
-        time.sleep(1)
-        to = load.transfer(rng, facility)
-        assert to is not None, "the regulator could not transfer the facility"
-        time.sleep(2)
-        cluster.restart("submittal")
-        new_lead = load.lead_of(to)
-        assert new_lead is not None
-        client.payload(load.gql(new_lead, RENAME, {"input": {
-            "facilityId": facility, "name": "Renamed by the new owner"}}), "updateFacility")
+        with load.reserve(rng) as facility:
+            owner = load.lead_of(load.owner[facility])
+            assert owner is not None
+            started = load.gql(owner, START_DRAFT, {"input": {
+                "facilityId": facility, "element": "APSA", "basedOn": "BLANK"}})
+            assert client.data(started)["startSubmittal"]["element"], started
+            cluster.signal("submittal", signal.SIGSTOP)
+            time.sleep(1)
+            to = load.transfer_facility(rng, facility)
+            assert to is not None, "the regulator could not transfer the facility"
+            time.sleep(2)
+            cluster.restart("submittal")
+            new_lead = load.lead_of(to)
+            assert new_lead is not None
+            client.payload(load.gql(new_lead, RENAME, {"input": {
+                "facilityId": facility, "name": "Renamed by the new owner"}}), "updateFacility")
 
     def producer_crash(service: str) -> Callable[[], None]:
         return lambda: cluster.restart(service)

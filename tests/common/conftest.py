@@ -47,6 +47,7 @@ class EventWorld:
     buses: list[EventBus] = field(default_factory=list)
     fail_times: dict[str, int] = field(default_factory=dict)
     always_fail: set[str] = field(default_factory=set)
+    hang_times: dict[str, int] = field(default_factory=dict)
     failure: Callable[[], Exception] = lambda: RuntimeError("transient failure")
 
     async def record(self, aggregate_id: str, value: str, type: str = "facility.thing.changed"
@@ -64,6 +65,9 @@ class EventWorld:
                 sequence=envelope.sequence, value=envelope.data.get("value"),
             )
         )
+        if self.hang_times.get(envelope.id, 0) > 0:
+            self.hang_times[envelope.id] -= 1
+            await asyncio.Event().wait()  # a handler that never returns, e.g. a lost lock
         if envelope.data.get("value") in self.always_fail:
             raise RuntimeError(f"cannot apply {envelope.data['value']}")
         if self.fail_times.get(envelope.id, 0) > 0:

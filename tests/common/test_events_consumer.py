@@ -225,6 +225,47 @@ async def test_a_failed_event_is_retried_before_the_events_behind_it(
     assert consumer.dead_letters == 0
 
 
+async def test_an_apply_that_hangs_is_rolled_back_and_retried_and_nothing_behind_it_waits(
+    world: EventWorld, private_nats_server: NatsServerProcess, caplog: pytest.LogCaptureFixture
+):
+    bus = world.bus(private_nats_server.url, apply_timeout=0.5)
+    subscribe(world, bus)
+    written = [await world.record("f-1", str(i)) for i in range(3)]
+    written.append(await world.record("f-2", "other aggregate"))
+    world.hang_times = {written[1].id: 2}  # hangs in the batch and in its first retry
+    with caplog.at_level(logging.ERROR, logger="common.events.consumer"):
+        await bus.start()
+        await eventually(lambda: effects_are(world, 4), message="every event applied")
+
+    rows = await world.effect_rows()
+    assert [row.sequence for row in rows if row.aggregate_id == "f-1"] == [1, 2, 3]
+    assert len({row.event_id for row in rows}) == 4
+    consumer = bus.consumers[DURABLE]
+    assert consumer.dead_letters == 0
+    assert "applying took longer than" in caplog.text
+
+
+async def test_an_apply_that_always_hangs_ends_dead_lettered_holding_its_aggregate(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    bus = world.bus(private_nats_server.url, apply_timeout=0.3, max_deliveries=2)
+    subscribe(world, bus)
+    stuck = await world.record("f-1", "hangs")
+    after = await world.record("f-1", "behind it")
+    elsewhere = await world.record("f-2", "unrelated")
+    world.hang_times = {stuck.id: 1000}
+    await bus.start()
+    consumer = bus.consumers[DURABLE]
+    await eventually(lambda: consumer.dead_letters == 1, message="the hanging event dead-lettered")
+    await eventually(lambda: effects_are(world, 1), message="the other aggregate applied")
+
+    assert [row.event_id for row in await world.effect_rows()] == [elsewhere.id]
+    assert (await js_client.stream_info("DEADLETTER")).state.messages == 1
+    await eventually(lambda: "f-1" in consumer.held, message="f-1 held behind the dead letter")
+    assert not bus.read_model_fresh("f-1")
+    assert after.id not in {row.event_id for row in await world.effect_rows()}
+
+
 async def test_a_database_outage_is_waited_out_and_never_dead_letters_the_event(
     world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
 ):
