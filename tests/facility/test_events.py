@@ -349,7 +349,8 @@ async def test_the_worker_consumes_identity_events_and_publishes_facility_events
             },
         )
         await js.publish(
-            activated.subject, activated.to_json(), headers={"Nats-Msg-Id": activated.id}
+            activated.subject, activated.to_json(), headers={"Nats-Msg-Id": activated.id},
+            timeout=30,
         )
         known = None
         for _ in range(200):

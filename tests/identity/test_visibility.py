@@ -55,7 +55,8 @@ class World:
         sequence = self.sequences.get(aggregate_id, 0) + 1
         self.sequences[aggregate_id] = sequence
         envelope = Envelope(type=type, aggregate_id=aggregate_id, sequence=sequence, data=data)
-        await self.js.publish(type, envelope.to_json(), headers={"Nats-Msg-Id": envelope.id})
+        await self.js.publish(type, envelope.to_json(), timeout=30,
+                              headers={"Nats-Msg-Id": envelope.id})
         self.last = envelope.id
 
     async def settle(self) -> None:

@@ -120,7 +120,9 @@ class Harness:
             self.sequences[aggregate_id] = sequence
             envelope = Envelope(type=type, aggregate_id=aggregate_id, sequence=sequence,
                                 data=data, actor=actor)
-        await self.js.publish(envelope.type, envelope.to_json(),
+        # A generous ack timeout: on a saturated machine JetStream's ack can take seconds,
+        # and the message id makes a retried publish harmless anyway.
+        await self.js.publish(envelope.type, envelope.to_json(), timeout=30,
                               headers={"Nats-Msg-Id": msg_id or envelope.id})
         self.last_event = envelope.id
         return envelope
