@@ -128,7 +128,7 @@ def searches(base: str, tokens: dict[str, str], repeat: int, pids: dict[str, int
               f"{'/target':>7}  total")
         worst = 0.0
         for name, shape in SHAPES.items():
-            if only not in name:
+            if not any(part in name for part in only.split(",")):
                 continue
             for who in (STATE, LA):
                 variables = {"f": shape["f"], "sort": shape.get("sort", "CERS_ID")}
@@ -308,7 +308,8 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--skip", default="", help="comma list of: search,feed,exports")
     parser.add_argument("--only", default="",
-                        help="search shapes whose name contains this (e.g. 'county')")
+                        help="search shapes whose name contains this, or any of a comma "
+                        "list (e.g. 'county,OVERDUE')")
     args = parser.parse_args()
     facility_url, submittal_url = f"{PG}/bench_facility", f"{PG}/bench_submittal"
     if asyncio.run(dataset.exists(submittal_url)) < 150_000:

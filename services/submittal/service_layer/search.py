@@ -295,16 +295,15 @@ async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: S
     more = len(rows) > first
     rows = rows[:first]
     # Grouping by the CERS ID alone lets PostgreSQL answer from an index (the id of each
-    # facility comes with its search row below).
-    ids: dict[int, str] = {cers_id: facility_id for cers_id, facility_id in (
-        await session.execute(
-            select(col(SearchFacility.cers_id), col(SearchFacility.facility_id))
-            .where(_one_of(session, SearchFacility.cers_id, [r.cers_id for r in rows])))).all()}
-    results = [Result(facility_id=ids[r.cers_id], cers_id=r.cers_id,
+    # facility comes with its search row, read here).
+    facilities = {row[0]: row for row in (await session.execute(
+        select(col(SearchFacility.cers_id), *FACILITY_COLUMNS)
+        .where(_one_of(session, SearchFacility.cers_id, [r.cers_id for r in rows]))))}
+    results = [Result(facility_id=facilities[r.cers_id][1], cers_id=r.cers_id,
                       cursor=Cursor(r.cers_id, float(r.k) if key is not None else None))
-               for r in rows if r.cers_id in ids]
-    await _fill(session, results, conditions(flt, scope, today), scope, flt, sort, today,
-                max_materials)
+               for r in rows if r.cers_id in facilities]
+    await _fill(session, results, {row[1]: row[1:] for row in facilities.values()},
+                conditions(flt, scope, today), scope, flt, sort, today, max_materials)
     total = not_convertible = None
     if with_total:
         total, not_convertible = await count(session, scope, flt, today)
@@ -378,15 +377,15 @@ def total_query(flt: SearchFilter, scope: Scope, today: dt.date, table: Any) -> 
                                             ).distinct()
 
 
-async def _fill(session: AsyncSession, results: list[Result], where: list[ColumnElement[bool]],
+async def _fill(session: AsyncSession, results: list[Result],
+                facilities: dict[str, Sequence[Any]], where: list[ColumnElement[bool]],
                 scope: Scope, flt: SearchFilter, sort: Sort, today: dt.date,
                 max_materials: int | None) -> None:
-    """Facility columns, the record (name, address) and the matching materials of a page."""
+    """Facility columns (``FACILITY_COLUMNS`` by facility id), the record (name, address)
+    and the matching materials of a page."""
     if not results:
         return
     ids = [r.facility_id for r in results]
-    facilities = {row[0]: row for row in (await session.execute(
-        select(*FACILITY_COLUMNS).where(_one_of(session, SearchFacility.facility_id, ids))))}
     views = {row[0]: row for row in (await session.execute(
         select(col(FacilityView.id), col(FacilityView.name), col(FacilityView.record))
         .where(_one_of(session, FacilityView.id, ids))))}
