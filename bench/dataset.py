@@ -31,7 +31,7 @@ from typing import Any
 from services.submittal.domain.cas import cas_problem
 from services.submittal.domain.geo import counties
 from services.submittal.domain.hmi import HazardousMaterialsInventory
-from services.submittal.domain.search import HAZARD_BITS, material_row
+from services.submittal.domain.search import HAZARD_BITS, NAME_SEPARATOR, material_row
 
 HERE = Path(__file__).resolve().parent
 FACILITY_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench_facility"
@@ -494,12 +494,14 @@ async def _write(fac: Any, sub: Any, batch: list[Facility], position: int,
             events.append((f.submitted_at, "submittal.element.submitted", f, element_id))
         events.append((f.created_at, "facility.facility.created", f, None))
         agency = agency_id(f.county)
+        rows = [material_row(i, material).values
+                for i, material in enumerate(inventory.materials)]
         search_facilities.append((
             f.id, f.cers_id, f.organization_id, agency, f.county, f.due, f.update_due_by,
             f.point[0], f.point[1], info_id, inventory_id, status, f.submitted_at,
-            len(inventory.materials)))
-        for i, material in enumerate(inventory.materials):
-            values = material_row(i, material).values
+            len(inventory.materials), NAME_SEPARATOR.join(v["name_key"] for v in rows),
+            NAME_SEPARATOR.join(v["name_key"] for v in rows if not v["trade_secret"])))
+        for i, values in enumerate(rows):
             search_materials.append((
                 f.id, inventory_id, i, f.cers_id, f.organization_id, agency, f.county, f.due,
                 f.update_due_by, f.point[0], f.point[1], status,
@@ -512,7 +514,7 @@ async def _write(fac: Any, sub: Any, batch: list[Facility], position: int,
         "facility_id", "cers_id", "organization_id", "agency_id", "county_id",
         "annual_due_date", "update_due_by", "latitude", "longitude", "location_element_id",
         "inventory_element_id", "inventory_status", "inventory_submitted_at",
-        "material_count"], records=search_facilities)
+        "material_count", "names", "public_names"], records=search_facilities)
     await sub.copy_records_to_table("search_materials", columns=[
         "facility_id", "element_id", "position", "cers_id", "organization_id", "agency_id",
         "county_id", "annual_due_date", "update_due_by", "latitude", "longitude",

@@ -91,6 +91,9 @@ class SearchWorld:
     async def names(self, who: str, flt: dict[str, Any] | None = None,
                     **variables: Any) -> list[str]:
         result = await self.search(who, flt, **variables)
+        if not result["pageInfo"]["hasNextPage"] and variables.get("after") is None:
+            # The total counts exactly what the pages list, for every filter and scope.
+            assert result["totalCount"] == len(result["edges"]), flt
         by_id = {s.id: name for name, s in self.sites.items()}
         return [by_id[e["node"]["facility"]["id"]] for e in result["edges"]]
 

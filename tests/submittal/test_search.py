@@ -50,6 +50,9 @@ async def test_drafts_are_never_searched_and_the_latest_submission_replaces_the_
     ok(await w.h.gql(SUBMIT, lead, f=site.id), "submitDrafts")
     assert await w.names("state", {"casNumbers": ["7782-50-5"]}) == []
     assert "portola" in await w.names("state", {"casNumbers": ["7664-41-7"]})
+    # The names a total of "name contains" reads follow the new inventory too.
+    assert await w.names("state", {"nameContains": "chlorine"}) == []
+    assert await w.names("state", {"nameStartsWith": "chlor"}) == []
 
 
 async def test_marking_the_inventory_not_applicable_removes_the_facility_from_searches(

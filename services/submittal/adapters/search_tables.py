@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, String, Text, text
 from sqlmodel import Field
 
 from common.timestamps import UTCDateTime
@@ -62,6 +62,13 @@ class SearchFacility(Base, table=True):
     inventory_submitted_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True))
     material_count: int = Field(default=0)
+    # The name keys of the current inventory's materials, one a line: every material's, and
+    # only those that are not trade secrets. "Name contains" with no other material
+    # condition counts its facilities here, one row each, instead of distinct CERS IDs over
+    # a few hundred thousand material rows.
+    names: str = Field(default="", sa_column=Column(Text(), nullable=False, server_default=""))
+    public_names: str = Field(default="", sa_column=Column(Text(), nullable=False,
+                                                           server_default=""))
 
 
 class SearchMaterial(Base, table=True):
@@ -74,8 +81,12 @@ class SearchMaterial(Base, table=True):
         Index("ix_search_materials_cas", "cas_number", "cers_id",
               postgresql_include=["trade_secret", "pounds", "gallons", "cubic_feet",
                                   "agency_id"]),
-        Index("ix_search_materials_common", "common_key"),
-        Index("ix_search_materials_chemical", "chemical_key"),
+        # Covering on PostgreSQL: a name prefix, its scope and the trade-secret rule (and so
+        # its total) from the two indexes alone.
+        Index("ix_search_materials_common", "common_key", "cers_id",
+              postgresql_include=["trade_secret", "agency_id", "organization_id"]),
+        Index("ix_search_materials_chemical", "chemical_key", "cers_id",
+              postgresql_include=["trade_secret", "agency_id", "organization_id"]),
         Index("ix_search_materials_ehs", "ehs", "cers_id"),
         Index("ix_search_materials_state", "physical_state", "cers_id"),
         Index("ix_search_materials_pounds", "pounds"),

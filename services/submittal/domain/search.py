@@ -107,6 +107,11 @@ def normalize_cas(value: str) -> str:
     return value.strip()
 
 
+# Between the name keys in a facility's search row: a name key never holds a line break
+# (whitespace is collapsed), so a "contains" never matches across two materials.
+NAME_SEPARATOR = "\n"
+
+
 def name_key(value: str | None) -> str:
     return " ".join((value or "").lower().split())
 

@@ -179,10 +179,10 @@ def result_node(result: service.Result, scope: service.Scope) -> HazardousMateri
         materials=[HazardousMaterialMatch(
             position=m.position, common_name=m.common_name, chemical_name=m.chemical_name,
             cas_number=m.cas_number, trade_secret=m.trade_secret, ehs=m.ehs,
-            physical_state=PhysicalState(m.physical_state) if m.physical_state else None,
+            physical_state=m.physical_state,
             hazard_categories=m.hazard_categories,
             maximum_daily_amount=m.maximum_daily_amount,
-            units=Units(m.units) if m.units else None, amount_in_units=m.amount_in_units,
+            units=m.units, amount_in_units=m.amount_in_units,
             conversion_problem=m.conversion_problem, withheld=m.withheld)
             for m in result.materials],
         inventory_id=result.inventory_element_id,

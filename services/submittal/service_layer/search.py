@@ -15,10 +15,22 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, false, func, not_, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    and_,
+    any_,
+    bindparam,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -76,7 +88,7 @@ class Cursor:
     value: float | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class MaterialMatch:
     position: int
     common_name: str | None
@@ -84,11 +96,11 @@ class MaterialMatch:
     cas_number: str | None
     trade_secret: bool
     ehs: bool
-    physical_state: str | None
+    physical_state: PhysicalState | None
     hm_type: str | None
     hazard_categories: list[HazardCategory]
     maximum_daily_amount: float | None
-    units: str | None
+    units: Units | None
     amount_in_units: float | None
     conversion_problem: str | None
     withheld: list[str]
@@ -169,9 +181,11 @@ def facility_level(flt: SearchFilter, sort: Sort) -> bool:
 
 
 def conditions(flt: SearchFilter, scope: Scope, today: dt.date,
-               *, skip_amount: bool = False, table: Any = M) -> list[ColumnElement[bool]]:
+               *, skip_amount: bool = False, table: Any = M,
+               prefix_of: str | None = None) -> list[ColumnElement[bool]]:
     """The WHERE clause of a filter within a scope (without the page's keyset). ``table`` is
-    search_materials, or search_facilities for a filter without material conditions."""
+    search_materials, or search_facilities for a filter without material conditions.
+    ``prefix_of`` ("common_key" or "chemical_key") keeps one side of a name prefix."""
     T = table  # noqa: N806 - the table the facility conditions read
     conds: list[ColumnElement[bool]] = []
     if T is SearchFacility:
@@ -183,8 +197,9 @@ def conditions(flt: SearchFilter, scope: Scope, today: dt.date,
         identity.append(col(M.cas_number).in_([rules.normalize_cas(c) for c in flt.cas_numbers]))
     if flt.name_starts_with:
         low, high = rules.prefix_bounds(rules.name_key(flt.name_starts_with))
-        identity.append(or_(and_(col(M.common_key) >= low, col(M.common_key) < high),
-                            and_(col(M.chemical_key) >= low, col(M.chemical_key) < high)))
+        sides = [and_(col(getattr(M, key)) >= low, col(getattr(M, key)) < high)
+                 for key in ("common_key", "chemical_key") if prefix_of in (None, key)]
+        identity.append(or_(*sides))
     if flt.name_contains:
         identity.append(col(M.name_key).contains(rules.name_key(flt.name_contains),
                                                  autoescape=True))
@@ -280,16 +295,15 @@ async def search(session: AsyncSession, scope: Scope, flt: SearchFilter, sort: S
     more = len(rows) > first
     rows = rows[:first]
     # Grouping by the CERS ID alone lets PostgreSQL answer from an index (the id of each
-    # facility comes with its search row below).
-    ids: dict[int, str] = {cers_id: facility_id for cers_id, facility_id in (
-        await session.execute(
-            select(col(SearchFacility.cers_id), col(SearchFacility.facility_id))
-            .where(col(SearchFacility.cers_id).in_([r.cers_id for r in rows])))).all()}
-    results = [Result(facility_id=ids[r.cers_id], cers_id=r.cers_id,
+    # facility comes with its search row, read here).
+    facilities = {row[0]: row for row in (await session.execute(
+        select(col(SearchFacility.cers_id), *FACILITY_COLUMNS)
+        .where(_one_of(session, SearchFacility.cers_id, [r.cers_id for r in rows]))))}
+    results = [Result(facility_id=facilities[r.cers_id][1], cers_id=r.cers_id,
                       cursor=Cursor(r.cers_id, float(r.k) if key is not None else None))
-               for r in rows if r.cers_id in ids]
-    await _fill(session, results, conditions(flt, scope, today), scope, flt, sort, today,
-                max_materials)
+               for r in rows if r.cers_id in facilities]
+    await _fill(session, results, {row[1]: row[1:] for row in facilities.values()},
+                conditions(flt, scope, today), scope, flt, sort, today, max_materials)
     total = not_convertible = None
     if with_total:
         total, not_convertible = await count(session, scope, flt, today)
@@ -318,8 +332,7 @@ async def count(session: AsyncSession, scope: Scope, flt: SearchFilter, today: d
     if scope.sees_nothing:
         return Count(0, True), Count(0, True)
     T = SearchFacility if facility_level(flt, Sort()) else M  # noqa: N806
-    where = conditions(flt, scope, today, table=T)
-    total = await _bounded(session, select(col(T.cers_id)).where(*where).distinct(), limit)
+    total = await _bounded(session, total_query(flt, scope, today, T), limit)
     not_convertible = Count(0, True)
     above = flt.maximum_daily_amount_above
     if above is not None:
@@ -329,40 +342,75 @@ async def count(session: AsyncSession, scope: Scope, flt: SearchFilter, today: d
     return total, not_convertible
 
 
-async def _fill(session: AsyncSession, results: list[Result], where: list[ColumnElement[bool]],
+def _one_of(session: AsyncSession, column: Any, values: list[Any]) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter instead of one
+    per value (rendering 50 casted parameters on every page cost more than the query)."""
+    element: Any = col(column)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        any_value: ColumnElement[bool] = element == any_(
+            bindparam(None, values, type_=ARRAY(element.type)))
+        return any_value
+    in_values: ColumnElement[bool] = element.in_(values)
+    return in_values
+
+
+def total_query(flt: SearchFilter, scope: Scope, today: dt.date, table: Any) -> Any:
+    """The CERS IDs a total counts. "Name contains" alone on materials reads one row per
+    facility (its material names, trigram-indexed on PostgreSQL); a name prefix reads its two
+    covering indexes, common and chemical name, one at a time (their OR would read the table).
+    """
+    if flt.name_contains and facility_level(replace(flt, name_contains=None), Sort()):
+        F = SearchFacility  # noqa: N806
+        key = rules.name_key(flt.name_contains)
+        named = col(F.names).contains(key, autoescape=True)
+        if scope.statewide:
+            # As on the materials: a secret name is found only by its business or regulator.
+            named = or_(col(F.public_names).contains(key, autoescape=True),
+                        and_(scope.own_condition(F), named))
+        return select(col(F.cers_id)).where(
+            *conditions(replace(flt, name_contains=None), scope, today, table=F), named)
+    if flt.name_starts_with and table is M:
+        return union(*(select(col(M.cers_id)).where(
+            *conditions(flt, scope, today, prefix_of=key))
+            for key in ("common_key", "chemical_key")))
+    return select(col(table.cers_id)).where(*conditions(flt, scope, today, table=table)
+                                            ).distinct()
+
+
+async def _fill(session: AsyncSession, results: list[Result],
+                facilities: dict[str, Sequence[Any]], where: list[ColumnElement[bool]],
                 scope: Scope, flt: SearchFilter, sort: Sort, today: dt.date,
                 max_materials: int | None) -> None:
-    """Facility columns, the record (name, address) and the matching materials of a page."""
+    """Facility columns (``FACILITY_COLUMNS`` by facility id), the record (name, address)
+    and the matching materials of a page."""
     if not results:
         return
     ids = [r.facility_id for r in results]
-    facilities = {row.facility_id: row for row in (await session.execute(
-        select(SearchFacility).where(col(SearchFacility.facility_id).in_(ids)))).scalars()}
-    views = {row.id: row for row in (await session.execute(
-        select(FacilityView).where(col(FacilityView.id).in_(ids)))).scalars()}
-    # Plain rows of the columns a match needs: a broad filter matches every material of a
-    # page's facilities (about 650), and building ORM objects of them was a fifth of the CPU.
-    matches: dict[str, list[Row[Any]]] = defaultdict(list)
+    views = {row[0]: row for row in (await session.execute(
+        select(col(FacilityView.id), col(FacilityView.name), col(FacilityView.record))
+        .where(_one_of(session, FacilityView.id, ids))))}
+    # Plain tuples of the columns a match needs: a broad filter matches every material of a
+    # page's facilities (about 650), and building ORM objects of them, or reading a row's
+    # columns by name, cost more than the query.
+    matches: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for material in (await session.execute(
-            select(*MATCH_COLUMNS).where(*where, col(M.facility_id).in_(ids))
+            select(*MATCH_COLUMNS).where(*where, _one_of(session, M.facility_id, ids))
             .order_by(col(M.facility_id), col(M.position)))):
-        matches[material.facility_id].append(material)
+        matches[material[0]].append(tuple(material))
     units = (flt.maximum_daily_amount_above.units if flt.maximum_daily_amount_above
              else sort.units)
+    near = flt.near
     for result in results:
         sf, view = facilities.get(result.facility_id), views.get(result.facility_id)
         if sf is not None:
-            result.latitude, result.longitude = sf.latitude, sf.longitude
-            result.county_id, result.agency_id = sf.county_id, sf.agency_id
-            result.organization_id = sf.organization_id
-            result.compliance_status = rules.compliance_status(sf.annual_due_date,
-                                                               sf.update_due_by, today)
-            result.inventory_element_id = sf.inventory_element_id
-            result.inventory_status = sf.inventory_status
-            result.inventory_submitted_at = sf.inventory_submitted_at
+            (_, result.latitude, result.longitude, result.county_id, result.agency_id,
+             result.organization_id, annual_due_date, update_due_by,
+             result.inventory_element_id, result.inventory_status,
+             result.inventory_submitted_at) = sf
+            result.compliance_status = rules.compliance_status(annual_due_date,
+                                                               update_due_by, today)
         if view is not None:
-            result.name, result.record = view.name, dict(view.record)
-        near = flt.near
+            result.name, result.record = view[1], dict(view[2])
         if near is not None and result.latitude is not None and result.longitude is not None:
             result.distance_miles = miles_between(near.latitude, near.longitude,
                                                   result.latitude, result.longitude)
@@ -371,32 +419,46 @@ async def _fill(session: AsyncSession, results: list[Result], where: list[Column
         result.materials = [_match(m, scope, units) for m in found[:max_materials]]
 
 
+FACILITY_COLUMNS = tuple(col(getattr(SearchFacility, name)) for name in (
+    "facility_id", "latitude", "longitude", "county_id", "agency_id", "organization_id",
+    "annual_due_date", "update_due_by", "inventory_element_id", "inventory_status",
+    "inventory_submitted_at"))
 MATCH_COLUMNS = tuple(col(getattr(M, name)) for name in (
     "facility_id", "position", "common_name", "chemical_name", "cas_number", "trade_secret",
     "agency_id", "organization_id", "ehs", "physical_state", "hm_type", "hazard_mask",
     "maximum_daily_amount", "units", "pounds", "gallons", "cubic_feet"))
+STATES = {state.value: state for state in PhysicalState}
+UNITS = {unit.value: unit for unit in Units}
+WITHHELD_FIELDS = ("chemicalName", "commonName", "casNumber", "components")
 
 
-def _match(m: Row[Any], scope: Scope, units: Units) -> MaterialMatch:
+def _match(m: tuple[Any, ...], scope: Scope, units: Units) -> MaterialMatch:
+    (_, position, common, chemical, cas, trade_secret, agency_id, organization_id, ehs,
+     physical_state, hm_type, hazard_mask, maximum_daily_amount, reported_units, pounds,
+     gallons, cubic_feet) = m
     withheld: list[str] = []
-    common, chemical, cas = m.common_name, m.chemical_name, m.cas_number
-    if m.trade_secret and not scope.own(m.agency_id, m.organization_id):
+    if trade_secret and not scope.own(agency_id, organization_id):
         common = chemical = WITHHELD
         cas = None
-        withheld = ["chemicalName", "commonName", "casNumber", "components"]
+        withheld = list(WITHHELD_FIELDS)
+    state = STATES.get(physical_state) if physical_state is not None else None
+    unit = UNITS.get(reported_units) if reported_units is not None else None
     amount: float | None = None
     problem: str | None = None
-    if m.maximum_daily_amount is not None and m.units is not None:
-        if units is Units.TONS:
-            amount = m.pounds / POUNDS_PER_TON if m.pounds is not None else None
+    if maximum_daily_amount is not None and unit is not None:
+        if units is Units.POUNDS:
+            amount = pounds
+        elif units is Units.GALLONS:
+            amount = gallons
+        elif units is Units.CUBIC_FEET:
+            amount = cubic_feet
         else:
-            amount = getattr(m, rules.AMOUNT_COLUMNS[units])
+            amount = pounds / POUNDS_PER_TON if pounds is not None else None
         if amount is None:
-            state = PhysicalState(m.physical_state) if m.physical_state else None
-            problem = convert(m.maximum_daily_amount, Units(m.units), units, state=state).problem
+            problem = convert(maximum_daily_amount, unit, units, state=state).problem
     return MaterialMatch(
-        position=m.position, common_name=common, chemical_name=chemical, cas_number=cas,
-        trade_secret=m.trade_secret, ehs=m.ehs, physical_state=m.physical_state,
-        hm_type=m.hm_type, hazard_categories=rules.hazard_categories(m.hazard_mask),
-        maximum_daily_amount=m.maximum_daily_amount, units=m.units, amount_in_units=amount,
+        position=position, common_name=common, chemical_name=chemical, cas_number=cas,
+        trade_secret=trade_secret, ehs=ehs, physical_state=state, hm_type=hm_type,
+        hazard_categories=rules.hazard_categories(hazard_mask),
+        maximum_daily_amount=maximum_daily_amount, units=unit, amount_in_units=amount,
         conversion_problem=problem, withheld=withheld)

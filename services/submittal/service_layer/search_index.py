@@ -22,7 +22,7 @@ from services.submittal.domain.elements import ElementType, SubmittalStatus
 from services.submittal.domain.facility_info import FacilityInformation
 from services.submittal.domain.geo import county_named
 from services.submittal.domain.hmi import HazardousMaterialsInventory
-from services.submittal.domain.search import material_row
+from services.submittal.domain.search import NAME_SEPARATOR, material_row
 from services.submittal.service_layer.elements import SUBMITTED_STATES
 
 # The columns each material row copies from its facility.
@@ -130,6 +130,9 @@ async def submissions_changed(session: AsyncSession, facility_id: str) -> None:
     else:
         row.inventory_element_id = row.inventory_status = row.inventory_submitted_at = None
     row.material_count = len(materials)
+    row.names = NAME_SEPARATOR.join(m.values["name_key"] for m in materials)
+    row.public_names = NAME_SEPARATOR.join(m.values["name_key"] for m in materials
+                                           if not m.values["trade_secret"])
     await session.flush()
     await session.execute(delete(SearchMaterial)
                           .where(col(SearchMaterial.facility_id) == facility_id))
