@@ -6,6 +6,7 @@ import strawberry
 from strawberry.tools import merge_types
 
 from common.graphql import federation_schema
+from common.graphql_live import AudienceExecutor
 from services.submittal.graphql.facility import Facility
 from services.submittal.graphql.mutations import Mutation
 from services.submittal.graphql.queries import Query
@@ -17,4 +18,5 @@ schema: strawberry.federation.Schema = federation_schema(
     query=merge_types("Query", (Query, SearchQuery)), mutation=Mutation,
     subscription=Subscription,
     types=[Facility, SubmittalElement, User],
+    execution_context_class=AudienceExecutor,
 )
