@@ -326,6 +326,10 @@ def fresh_for_event(info: strawberry.Info[Any, Any]) -> None:
     context.extra.pop("caller", None)
 
 
+_EXPIRED = "UNAUTHENTICATED"
+_EXPIRED_MESSAGE = "Your access token has expired; subscribe again with a new one."
+
+
 async def deliveries(
     info: strawberry.Info[Any, Any], mailbox: Mailbox[T]
 ) -> AsyncIterator[T | GraphQLError]:
@@ -334,18 +338,20 @@ async def deliveries(
     connection's token expires."""
     principal = context_of(info).principal
     exp = principal.claims.get("exp") if principal is not None else None
-    while True:
-        wait = exp - time.time() if isinstance(exp, int | float) else None
-        try:
-            if wait is not None and wait <= 0:
-                raise TimeoutError
-            item = await asyncio.wait_for(mailbox.get(), wait)
-        except TimeoutError:
-            yield coded_error("UNAUTHENTICATED", "Your access token has expired; subscribe "
-                              "again with a new one.")
-            return
-        if isinstance(item, Ended):
-            yield coded_error(item.code, item.message)
-            return
-        fresh_for_event(info)
-        yield item
+    # One timer for the token's expiry, not one per event.
+    timer = asyncio.get_running_loop().call_later(
+        max(0.0, exp - time.time()), mailbox.end, _EXPIRED, _EXPIRED_MESSAGE,
+    ) if isinstance(exp, int | float) else None
+    try:
+        while True:
+            item = await mailbox.get()
+            if isinstance(exp, int | float) and time.time() >= exp:
+                item = Ended(_EXPIRED, _EXPIRED_MESSAGE)  # nothing more once it has expired
+            if isinstance(item, Ended):
+                yield coded_error(item.code, item.message)
+                return
+            fresh_for_event(info)
+            yield item
+    finally:
+        if timer is not None:
+            timer.cancel()

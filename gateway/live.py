@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 0.25
 BACKOFF_MAX = 10.0
+# Upstream sockets opened at once: the rest wait their turn here rather than crowd the
+# subgraph (whose handshake verifies the token and reads its database) past its timeouts.
+UPSTREAM_CONNECTS = 8
 # Where a subgraph puts an event's stream position in a ``next`` payload's extensions, and
 # where the gateway sends it back when it resubscribes (common/graphql_live.py's POSITION).
 POSITION = "livePosition"
@@ -177,6 +180,7 @@ class SubgraphSockets:
         self._open: dict[tuple[str, str], WSConnection] = {}
         self._users: dict[tuple[str, str], int] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._connecting = asyncio.Semaphore(UPSTREAM_CONNECTS)
 
     async def acquire(self, service: str, authorization: str) -> WSConnection:
         key = (service, authorization)
@@ -185,8 +189,9 @@ class SubgraphSockets:
             connection = self._open.get(key)
             if connection is None or connection.closed is not None:
                 payload = {"Authorization": authorization} if authorization else {}
-                connection = await WSConnection.connect(
-                    self.urls[service], payload, ping_seconds=self.ping_seconds)
+                async with self._connecting:
+                    connection = await WSConnection.connect(
+                        self.urls[service], payload, ping_seconds=self.ping_seconds)
                 self._open[key] = connection
             self._users[key] = self._users.get(key, 0) + 1
             return connection
@@ -283,24 +288,29 @@ class LiveGateway:
         if group is None:
             group = self.groups[key] = Group(self, key, prepared, authorization, headers)
         inbox = group.join()
+        expired = Delivery(error_body("Your access token has expired; subscribe again with "
+                                      "a new one.", "UNAUTHENTICATED"))
+        # One timer for the token's expiry, not one per event.
+        timer = asyncio.get_running_loop().call_later(
+            max(0.0, deadline - time.time()), inbox.put_nowait, expired,
+        ) if deadline is not None else None
         self.active += 1
         try:
             while True:
-                wait = None if deadline is None else deadline - time.time()
-                try:
-                    if wait is not None and wait <= 0:
-                        raise TimeoutError
-                    delivery = await asyncio.wait_for(inbox.get(), wait)
-                except TimeoutError:
-                    yield Delivery(error_body("Your access token has expired; subscribe "
-                                              "again with a new one.", "UNAUTHENTICATED"))
-                    return
+                delivery = await inbox.get()
                 if delivery is None:
+                    return
+                if deadline is not None and time.time() >= deadline:
+                    delivery = expired  # nothing more once it has expired
+                if delivery is expired:
+                    yield delivery
                     return
                 self.delivered += 1
                 yield delivery
         finally:
             self.active -= 1
+            if timer is not None:
+                timer.cancel()
             group.leave(inbox)
 
     async def _delivery(
