@@ -46,6 +46,21 @@ REVOCATIONS = {
 
 
 @dataclass(frozen=True)
+class Audience:
+    """A subscriber's rights at one change's facility, as its resolvers read them: subscribers
+    of one operation with the same audience are sent the same result."""
+
+    statewide: bool
+    in_step: bool
+    level: str | None  # business level at the facility's business
+    role: str | None  # staff role at the facility's agency
+
+    @property
+    def sees_secrets(self) -> bool:
+        return self.level is not None or self.role is not None
+
+
+@dataclass(frozen=True)
 class Change:
     """One element event with what deciding on it needs, read once for every watcher."""
 
@@ -59,21 +74,8 @@ class Change:
     # This load of the event (a replay loads it again, as it is then): what subscribers of
     # one audience share an execution of.
     serial: int = field(default_factory=lambda: next(_serials))
-
-
-@dataclass(frozen=True)
-class Audience:
-    """A subscriber's rights at one change's facility, as its resolvers read them: subscribers
-    of one operation with the same audience are sent the same result."""
-
-    statewide: bool
-    in_step: bool
-    level: str | None  # business level at the facility's business
-    role: str | None  # staff role at the facility's agency
-
-    @property
-    def sees_secrets(self) -> bool:
-        return self.level is not None or self.role is not None
+    # The root value built for each audience (services/submittal/graphql/subscriptions.py).
+    roots: dict[Audience, object] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

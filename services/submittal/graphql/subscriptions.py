@@ -95,12 +95,15 @@ async def _stream(info: Info, watcher: Watcher) -> AsyncGenerator[Any, None]:
         # The resolvers below read the caller's rights at this facility from the audience
         # alone, so every subscriber it stands for is sent the same result.
         context_of(info).extra["caller"] = _settled(_caller_as(info, item, audience))
-        return SubmittalElementChange(
-            kind=ElementChangeKind(item.kind), event_id=strawberry.ID(item.envelope.id),
-            occurred_at=item.envelope.occurred_at,
-            element=SubmittalElement.from_domain(item.element, audience.sees_secrets),
-            live_share=(item.serial, audience),
-        )
+        root = item.roots.get(audience)
+        if not isinstance(root, SubmittalElementChange):
+            root = item.roots[audience] = SubmittalElementChange(
+                kind=ElementChangeKind(item.kind), event_id=strawberry.ID(item.envelope.id),
+                occurred_at=item.envelope.occurred_at,
+                element=SubmittalElement.from_domain(item.element, audience.sees_secrets),
+                live_share=(item.serial, audience),
+            )
+        return root
 
     try:
         start = watcher.after  # a new subscription: the feed's position when it was added
