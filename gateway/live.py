@@ -125,7 +125,9 @@ class Group:
     def leave(self, inbox: asyncio.Queue[Delivery | None]) -> None:
         with contextlib.suppress(ValueError):
             self.inboxes.remove(inbox)
-        if not self.inboxes:
+        if not self.inboxes and not self.closed:
+            # The last client gone: the upstream subscription ends (an ending pump, closed
+            # already, finishes closing it undisturbed).
             self._close()
             self.task.cancel()
 
