@@ -149,7 +149,7 @@ class Group:
                     # A client that stopped reading is ended, not buffered without bound.
                     with contextlib.suppress(ValueError):
                         self.inboxes.remove(inbox)
-                    inbox.put_nowait(Delivery({"errors": FellBehind().errors}))
+                    inbox.put_nowait(Delivery({"errors": FellBehind().errors, "data": None}))
                     inbox.put_nowait(_END)
         except Exception:
             log.exception("subscription failed")
