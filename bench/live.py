@@ -123,24 +123,37 @@ async def _gauge(url: str, name: str) -> float:
 
 
 async def _phase(count: int, users: int, events: int, *, gateway: str, submittal_ops: str,
+                 gateway_ops: str,
                  tokens: Tokens, js: Any, facility: dict[str, str], pids: dict[str, int],
                  sequence: list[int]) -> dict[str, Any]:
     arrivals: dict[str, list[float]] = {}
     rss_before = {name: _rss(pid) for name, pid in pids.items()}
-    clients = [Client(arrivals) for _ in range(count)]
+    clients_ = [Client(arrivals) for _ in range(count)]
     started = time.perf_counter()
-    tokens_for = [tokens.mint(f"reg-{i % users}", "regulator") for i in range(count)]
-    for i, client in enumerate(clients):
+    # One token per user (a user's tabs and devices of one sign-in share it).
+    minted = [tokens.mint(f"reg-{u}", "regulator") for u in range(min(users, count))]
+    tokens_for = [minted[i % len(minted)] for i in range(count)]
+    for i, client in enumerate(clients_):
         client.task = asyncio.ensure_future(client.run(gateway, tokens_for[i]))
         if i % 200 == 199:
             await asyncio.sleep(0.05)  # a burst of connects, not one giant wave
     deadline = time.monotonic() + 300
-    while await _gauge(submittal_ops + "/metrics", "submittal_live_subscriptions") < count:
-        if time.monotonic() > deadline or all(c.failed for c in clients):
+
+    async def clients() -> int:
+        return int(await _gauge(gateway_ops + "/metrics", "gateway_live_subscriptions"))
+
+    async def upstream() -> int:
+        return int(await _gauge(submittal_ops + "/metrics", "submittal_live_subscriptions"))
+
+    # Every client subscribed at the gateway, and at least one upstream subscription per
+    # user in the subgraph (the gateway shares one among the clients of one token).
+    while await clients() < count or await upstream() < min(users, count):
+        if time.monotonic() > deadline or all(c.failed for c in clients_):
             break
         await asyncio.sleep(0.25)
     setup = time.perf_counter() - started
-    subscribed = int(await _gauge(submittal_ops + "/metrics", "submittal_live_subscriptions"))
+    subscribed = await clients()
+    upstream_subscriptions = await upstream()
     await asyncio.sleep(2)  # let allocation settle before measuring memory
     rss_after = {name: _rss(pid) for name, pid in pids.items()}
     cpu_before = {name: _cpu_seconds(pid) for name, pid in pids.items()}
@@ -163,11 +176,11 @@ async def _phase(count: int, users: int, events: int, *, gateway: str, submittal
         latencies += [t - published for t in arrivals.get(envelope.id, ())]
     cpu_after = {name: _cpu_seconds(pid) for name, pid in pids.items()}
     delivered = len(latencies)
-    for client in clients:
+    for client in clients_:
         assert client.task is not None
         client.task.cancel()
-    await asyncio.gather(*(c.task for c in clients if c.task), return_exceptions=True)
-    failures = [c.failed for c in clients if c.failed]
+    await asyncio.gather(*(c.task for c in clients_ if c.task), return_exceptions=True)
+    failures = [c.failed for c in clients_ if c.failed]
     latencies.sort()
 
     def pct(p: float) -> float:
@@ -175,6 +188,7 @@ async def _phase(count: int, users: int, events: int, *, gateway: str, submittal
 
     return {
         "subscriptions": count, "subscribed": subscribed, "users": min(users, count),
+        "upstream_subscriptions": upstream_subscriptions,
         "setup_s": round(setup, 2), "events": events, "delivered": delivered,
         "expected": events * subscribed,
         "latency_ms": {"p50": round(pct(0.50), 1), "p99": round(pct(0.99), 1),
@@ -229,7 +243,8 @@ async def _run(args: argparse.Namespace, workdir: Path, harness: Harness) -> dic
         facility = await _seed(js, submittal, tokens, args.users)
         gateway = f"ws://127.0.0.1:{ports['gateway']}/graphql"
         sequence = [100]
-        phase = dict(gateway=gateway, submittal_ops=submittal_ops, tokens=tokens, js=js,
+        phase = dict(gateway=gateway, submittal_ops=submittal_ops,
+                     gateway_ops=f"http://127.0.0.1:{ports['gateway_ops']}", tokens=tokens, js=js,
                      facility=facility, pids=pids, sequence=sequence)
         baseline = await _phase(1, 1, args.events, **phase)  # type: ignore[arg-type]
         loaded = await _phase(args.subscriptions, args.users, args.events,
@@ -303,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(result, indent=2))
     if loaded["latency_ms"] and base["latency_ms"]:
         n = loaded["subscribed"] or 1
-        print(f"\n{loaded['subscribed']} subscriptions ({loaded['users']} users), "
+        print(f"\n{loaded['subscribed']} subscriptions ({loaded['users']} users, "
+              f"{loaded['upstream_subscriptions']} upstream subscriptions), "
               f"{loaded['delivered']}/{loaded['expected']} results delivered")
         print(f"event-to-client p99: {loaded['latency_ms']['p99']} ms "
               f"(baseline, 1 subscription: {base['latency_ms']['p99']} ms; ratio "

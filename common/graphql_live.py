@@ -8,23 +8,36 @@ sees the principal in its Context, and re-checks the caller's rights for every e
 A WebSocket connection keeps one Context for its lifetime, so request-scoped state (the
 caller, DataLoaders) is dropped before each event is resolved (:func:`fresh_for_event`):
 every event reads current data.
+
+Subscribers with the same operation, variables and audience share each event's work
+(:class:`AudienceExecutor`): a subscription resolver yields a root value whose ``live_share``
+names the event and the audience (what the selection's resolvers read of the caller: its
+level at the business, its staff role at the agency, statewide reading), and the first
+subscriber of that audience executes the selection for all of them; the ``next`` payload is
+encoded once too. Whether each subscriber gets the event at all is still decided for each,
+by the resolver, before it yields.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import GraphQLError
 from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocketDisconnect
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -103,9 +116,109 @@ def _is_mark(result: ExecutionResult) -> bool:
         (e.extensions or {}).get("code") == _MARK for e in result.errors or ())
 
 
+class _Recent(OrderedDict[Hashable, Any]):
+    """The last ``size`` entries, oldest dropped first."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def keep(self, key: Hashable, value: Any) -> Any:
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+# Event executions and encoded payloads of the last few events, per audience.
+SHARED_RECENT = 1024
+_executions = _Recent(SHARED_RECENT)
+_encodings = _Recent(SHARED_RECENT)
+
+
+@dataclass
+class SharedCounts:
+    """Subscription events executed for an audience, and results handed on from one."""
+
+    executed: int = 0
+    shared: int = 0
+
+
+shared_counts = SharedCounts()
+
+
+class AudienceExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Executes a subscription event once per operation, variables and audience.
+
+    A root value with a ``live_share`` (an event's serial and its audience key, hashable)
+    is executed by the first subscriber that gets it; the others of the same operation and
+    variables get that result. Any other root value (and any query) executes as usual."""
+
+    _share: Hashable | None = None
+    _operation_key: tuple[str, str, str] | None = None
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        executor = cast("AudienceExecutor", super().build_per_event_executor(payload))
+        share = getattr(payload, "live_share", None)
+        if share is not None:
+            executor._share = (self._operation(), share)
+        return executor
+
+    def _operation(self) -> tuple[str, str, str]:
+        if self._operation_key is None:
+            operation = self.operation
+            loc = operation.loc
+            text = loc.source.body if loc is not None else repr(operation)
+            name = operation.name.value if operation.name else ""
+            variables = getattr(self.variable_values, "coerced", self.variable_values)
+            self._operation_key = (text, name, json.dumps(variables, sort_keys=True,
+                                                          default=repr))
+        return self._operation_key
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        share = self._share
+        if share is None:
+            return super().execute_operation(serially)
+        running = _executions.get(share)
+        if running is not None:
+            shared_counts.shared += 1
+        else:
+            shared_counts.executed += 1
+            result = super().execute_operation(serially)
+            if not self.is_awaitable(result):
+                return _executions.keep(share, result)
+            running = _executions.keep(share, asyncio.ensure_future(result))
+        if isinstance(running, asyncio.Future):
+            # The subscriber that started it may leave meanwhile; the others still wait.
+            return asyncio.shield(running)
+        return running
+
+
+def _encoded_payload(result: ExecutionResult, encode: Callable[[object], str | bytes],
+                     ) -> str | bytes:
+    """A ``next`` payload's JSON, encoded once for every subscriber handed the same result
+    data (a shared execution) with the same errors and extensions."""
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [e.formatted for e in result.errors]
+    if result.extensions:
+        payload["extensions"] = result.extensions
+    if result.data is None:
+        return encode(payload)
+    key = id(result.data)
+    held = _encodings.get(key)
+    if (held is not None and held[0] is result.data and held[1] is result.errors
+            and held[2] == result.extensions):
+        return held[3]  # type: ignore[no-any-return]
+    encoded = encode(payload)
+    _encodings.keep(key, (result.data, result.errors, result.extensions, encoded))
+    return encoded
+
+
 class _PositionedHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     """graphql-transport-ws with stream positions: in on ``subscribe`` (extensions), out on
-    each ``next`` (extensions)."""
+    each ``next`` (extensions); a ``next`` payload shared by several subscribers is encoded
+    once."""
 
     async def handle_subscribe(self, message: Any) -> None:
         token = _positions.set(_positions_of(message.get("payload")))
@@ -129,7 +242,28 @@ class _PositionedHandler(BaseGraphQLTransportWSHandler[Any, Any]):
                     held.current = None
                 yield result
 
-        await super()._send_result_stream(operation, positioned())
+        first = True
+        async for result in positioned():
+            if first and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            await self._send_next(operation, result)
+            first = False
+
+    async def _send_next(self, operation: Any, result: ExecutionResult) -> None:
+        if operation.completed:
+            return
+        payload = _encoded_payload(result, self.view.encode_json)
+        if isinstance(payload, bytes):
+            payload = payload.decode()
+        message = f'{{"id":{json.dumps(operation.id)},"type":"next","payload":{payload}}}'
+        try:
+            await self.websocket.ws.send_text(message)  # type: ignore[attr-defined]
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
 
 
 class _LiveApp(_GraphQLApp):
@@ -192,6 +326,10 @@ def fresh_for_event(info: strawberry.Info[Any, Any]) -> None:
     context.extra.pop("caller", None)
 
 
+_EXPIRED = "UNAUTHENTICATED"
+_EXPIRED_MESSAGE = "Your access token has expired; subscribe again with a new one."
+
+
 async def deliveries(
     info: strawberry.Info[Any, Any], mailbox: Mailbox[T]
 ) -> AsyncIterator[T | GraphQLError]:
@@ -200,18 +338,20 @@ async def deliveries(
     connection's token expires."""
     principal = context_of(info).principal
     exp = principal.claims.get("exp") if principal is not None else None
-    while True:
-        wait = exp - time.time() if isinstance(exp, int | float) else None
-        try:
-            if wait is not None and wait <= 0:
-                raise TimeoutError
-            item = await asyncio.wait_for(mailbox.get(), wait)
-        except TimeoutError:
-            yield coded_error("UNAUTHENTICATED", "Your access token has expired; subscribe "
-                              "again with a new one.")
-            return
-        if isinstance(item, Ended):
-            yield coded_error(item.code, item.message)
-            return
-        fresh_for_event(info)
-        yield item
+    # One timer for the token's expiry, not one per event.
+    timer = asyncio.get_running_loop().call_later(
+        max(0.0, exp - time.time()), mailbox.end, _EXPIRED, _EXPIRED_MESSAGE,
+    ) if isinstance(exp, int | float) else None
+    try:
+        while True:
+            item = await mailbox.get()
+            if isinstance(exp, int | float) and time.time() >= exp:
+                item = Ended(_EXPIRED, _EXPIRED_MESSAGE)  # nothing more once it has expired
+            if isinstance(item, Ended):
+                yield coded_error(item.code, item.message)
+                return
+            fresh_for_event(info)
+            yield item
+    finally:
+        if timer is not None:
+            timer.cancel()

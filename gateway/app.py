@@ -310,6 +310,11 @@ def create_app(
 
     Gauge("gateway_live_subscriptions", "Client subscriptions running",
           registry=app.state.metrics.registry).set_function(live_count("active"))
+    Gauge("gateway_live_upstream_subscriptions", "Subscriptions to subgraphs, each shared by "
+          "the clients of one operation, variables and token",
+          registry=app.state.metrics.registry).set_function(
+              lambda: float(len(state["live_endpoints"].live.groups))
+              if state.get("live_endpoints") else 0.0)
     Gauge("gateway_live_events_delivered", "Events delivered to clients since start",
           registry=app.state.metrics.registry).set_function(live_count("delivered"))
     return app

@@ -46,6 +46,10 @@ GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
     "GATEWAY_KEEPALIVE_SECONDS": (
         "15", "how often live connections (WebSocket, SSE, subgraph sockets) are pinged"
     ),
+    "GATEWAY_WS_COMPRESSION": (
+        "0", "1/0: offer permessage-deflate to WebSocket clients (about 300 KB of zlib state "
+        "per socket, and a compression per message per client)"
+    ),
     "GATEWAY_PORTAL_DIR": (str(DEFAULT_PORTAL), "the built web portal served at /"),
 }
 

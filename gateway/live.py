@@ -7,16 +7,27 @@ shared by that caller's subscriptions, with pings; when a subgraph restarts, its
 opened again with backoff and the subscriptions resubscribed from the last stream position
 each received (``extensions.livePosition``), so the subgraph replays what they missed. Client
 protocols are in gateway/live_http.py.
+
+Clients running the same operation with the same variables and the same bearer token (one
+caller: the subgraphs decide rights from the token, so nothing else can tell two such
+clients apart) share one upstream subscription (:class:`Group`); each event is completed and
+encoded once for them and the same bytes go to each. Different tokens never share an
+upstream subscription: each keeps its own, so the owning subgraph decides each caller's
+rights. Where the rest of the operation fetches nothing more (the subgraph's result is all of
+it), the completion is a function of the operation and the subgraph's payload alone, so
+identical payloads received for different callers are completed and encoded once too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql.execution.values import get_variable_values
@@ -28,12 +39,21 @@ from gateway.operation import OperationError
 from gateway.plan import FetchNode, Plan, Stage
 from gateway.shape import INVALID, Completion
 from gateway.steps import PlanError
-from gateway.wsclient import ConnectionLost, SubscriptionError, WSConnection
+from gateway.wsclient import (
+    MAX_PENDING,
+    ConnectionLost,
+    FellBehind,
+    SubscriptionError,
+    WSConnection,
+)
 
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 0.25
 BACKOFF_MAX = 10.0
+# Upstream sockets opened at once: the rest wait their turn here rather than crowd the
+# subgraph (whose handshake verifies the token and reads its database) past its timeouts.
+UPSTREAM_CONNECTS = 8
 # Where a subgraph puts an event's stream position in a ``next`` payload's extensions, and
 # where the gateway sends it back when it resubscribes (common/graphql_live.py's POSITION).
 POSITION = "livePosition"
@@ -54,6 +74,103 @@ class Prepared:
     shape: Any
     variables: dict[str, Any]
     kind: str
+    # The operation's text, name and variables: equal keys complete alike.
+    key: tuple[str, str, str] = ("", "", "")
+
+    @property
+    def self_contained(self) -> bool:
+        """Whether the subscribed subgraph's payload is all of the result (no more fetches)."""
+        return not any(step for stage in self.rest.stages for step in stage.steps)
+
+
+@dataclass
+class Delivery:
+    """One event's complete result, encoded once however many clients it goes to."""
+
+    result: dict[str, Any]
+    _encoded: str | None = field(default=None, repr=False)
+
+    @property
+    def json(self) -> str:
+        if self._encoded is None:
+            self._encoded = json.dumps(self.result, separators=(",", ":"), ensure_ascii=False)
+        return self._encoded
+
+
+_END: None = None
+# Completed results of the last few events, by operation and subgraph payload.
+RECENT_RESULTS = 1024
+
+
+class Group:
+    """The clients of one operation, variables and token: one upstream subscription, each
+    event completed once and the same Delivery put in each client's inbox."""
+
+    def __init__(self, live: LiveGateway, key: Hashable, prepared: Prepared,
+                 authorization: str, headers: Mapping[str, str]) -> None:
+        self.live = live
+        self.key = key
+        self.prepared = prepared
+        self.authorization = authorization
+        self.headers = dict(headers)
+        self.inboxes: list[asyncio.Queue[Delivery | None]] = []
+        self.closed = False
+        self.task = asyncio.ensure_future(self._pump())
+
+    def join(self) -> asyncio.Queue[Delivery | None]:
+        inbox: asyncio.Queue[Delivery | None] = asyncio.Queue()
+        self.inboxes.append(inbox)
+        return inbox
+
+    def leave(self, inbox: asyncio.Queue[Delivery | None]) -> None:
+        with contextlib.suppress(ValueError):
+            self.inboxes.remove(inbox)
+        if not self.inboxes and not self.closed:
+            # The last client gone: the upstream subscription ends (an ending pump, closed
+            # already, finishes closing it undisturbed).
+            self._close()
+            self.task.cancel()
+
+    def _close(self) -> None:
+        self.closed = True
+        if self.live.groups.get(self.key) is self:
+            del self.live.groups[self.key]
+
+    async def _pump(self) -> None:
+        events = self.live._upstream(self.prepared, self.authorization)
+        try:
+            async for event in events:
+                inboxes = list(self.inboxes)  # those subscribed when the event came
+                delivery = await self.live._delivery(self.prepared, event, self.headers)
+                for inbox in inboxes:
+                    if inbox.qsize() < MAX_PENDING:
+                        inbox.put_nowait(delivery)
+                        continue
+                    # A client that stopped reading is ended, not buffered without bound.
+                    with contextlib.suppress(ValueError):
+                        self.inboxes.remove(inbox)
+                    inbox.put_nowait(Delivery({"errors": FellBehind().errors, "data": None}))
+                    inbox.put_nowait(_END)
+        except Exception:
+            log.exception("subscription failed")
+            for inbox in self.inboxes:
+                inbox.put_nowait(Delivery(error_body(
+                    "The subscription failed in the gateway; subscribe again.",
+                    "INTERNAL_SERVER_ERROR")))
+        finally:
+            self._close()
+            for inbox in self.inboxes:
+                inbox.put_nowait(_END)
+            with contextlib.suppress(Exception):
+                await events.aclose()
+
+
+class _Recent(OrderedDict[Hashable, Delivery]):
+    def keep(self, key: Hashable, value: Delivery) -> Delivery:
+        self[key] = value
+        if len(self) > RECENT_RESULTS:
+            self.popitem(last=False)
+        return value
 
 
 class SubgraphSockets:
@@ -65,6 +182,7 @@ class SubgraphSockets:
         self._open: dict[tuple[str, str], WSConnection] = {}
         self._users: dict[tuple[str, str], int] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._connecting = asyncio.Semaphore(UPSTREAM_CONNECTS)
 
     async def acquire(self, service: str, authorization: str) -> WSConnection:
         key = (service, authorization)
@@ -73,8 +191,9 @@ class SubgraphSockets:
             connection = self._open.get(key)
             if connection is None or connection.closed is not None:
                 payload = {"Authorization": authorization} if authorization else {}
-                connection = await WSConnection.connect(
-                    self.urls[service], payload, ping_seconds=self.ping_seconds)
+                async with self._connecting:
+                    connection = await WSConnection.connect(
+                        self.urls[service], payload, ping_seconds=self.ping_seconds)
                 self._open[key] = connection
             self._users[key] = self._users.get(key, 0) + 1
             return connection
@@ -111,6 +230,8 @@ class LiveGateway:
             {name: url for name, url in urls.items()}, ping_seconds)
         self.active = 0
         self.delivered = 0
+        self.groups: dict[Hashable, Group] = {}
+        self.recent = _Recent()
 
     def prepare(self, payload: Any) -> Prepared:
         """The plan of a subscription (or, over WebSocket, of a query); raises Refused."""
@@ -140,52 +261,70 @@ class LiveGateway:
         if prepared.kind != "subscription":
             return Prepared(FetchNode("", "", (), False), plan, plan.shape, variables,
                             prepared.kind)
+        key = (payload["query"], name or "", json.dumps(coerced.coerced, sort_keys=True,
+                                                        default=repr))
         first = plan.stages[0].steps[0] if plan.stages and plan.stages[0].steps else []
         if len(first) != 1 or first[0].entity:
             raise Refused(error_body("A subscription selects one root field of one subgraph.",
                                      "BAD_USER_INPUT"))
         rest_stages = [Stage(plan.stages[0].steps[1:]), *plan.stages[1:]]
         rest = Plan("query", rest_stages, (), plan.shape, plan.abstract_types)
-        return Prepared(first[0], rest, plan.shape, variables, "subscription")
+        return Prepared(first[0], rest, plan.shape, variables, "subscription", key)
 
     async def stream(
         self, prepared: Prepared, principal: Principal | None, authorization: str,
         headers: Mapping[str, str],
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[Delivery]:
         """Each event's complete result. Ends when the subgraph completes the subscription,
         and with UNAUTHENTICATED when the caller's token expires."""
         if principal is None:
             # Every subscription needs a caller; refused here, nothing is opened upstream.
-            yield error_body("Sign in first: send the bearer token in the connection_init "
-                             "payload (WebSocket) or the Authorization header (SSE).",
-                             "UNAUTHENTICATED")
+            yield Delivery(error_body(
+                "Sign in first: send the bearer token in the connection_init payload "
+                "(WebSocket) or the Authorization header (SSE).", "UNAUTHENTICATED"))
             return
         exp = principal.claims.get("exp")
         deadline = float(exp) if isinstance(exp, int | float) else None
+        key = (prepared.key, authorization)
+        group = self.groups.get(key)
+        if group is None:
+            group = self.groups[key] = Group(self, key, prepared, authorization, headers)
+        inbox = group.join()
+        expired = Delivery(error_body("Your access token has expired; subscribe again with "
+                                      "a new one.", "UNAUTHENTICATED"))
+        # One timer for the token's expiry, not one per event.
+        timer = asyncio.get_running_loop().call_later(
+            max(0.0, deadline - time.time()), inbox.put_nowait, expired,
+        ) if deadline is not None else None
         self.active += 1
         try:
-            events = self._upstream(prepared, authorization)
-            try:
-                while True:
-                    wait = None if deadline is None else deadline - time.time()
-                    try:
-                        if wait is not None and wait <= 0:
-                            raise TimeoutError
-                        event = await asyncio.wait_for(anext(events), wait)
-                    except StopAsyncIteration:
-                        return
-                    except TimeoutError:
-                        yield error_body("Your access token has expired; subscribe again "
-                                         "with a new one.", "UNAUTHENTICATED")
-                        return
-                    result = await self._complete(prepared, event, headers)
-                    self.delivered += 1
-                    yield result
-            finally:
-                with contextlib.suppress(Exception):
-                    await events.aclose()
+            while True:
+                delivery = await inbox.get()
+                if delivery is None:
+                    return
+                if deadline is not None and time.time() >= deadline:
+                    delivery = expired  # nothing more once it has expired
+                if delivery is expired:
+                    yield delivery
+                    return
+                self.delivered += 1
+                yield delivery
         finally:
             self.active -= 1
+            if timer is not None:
+                timer.cancel()
+            group.leave(inbox)
+
+    async def _delivery(
+        self, prepared: Prepared, event: dict[str, Any], headers: Mapping[str, str]
+    ) -> Delivery:
+        if not prepared.self_contained:
+            return Delivery(await self._complete(prepared, event, headers))
+        key = (prepared.key, json.dumps(event, separators=(",", ":")))
+        held = self.recent.get(key)
+        if held is None:
+            held = self.recent.keep(key, Delivery(await self._complete(prepared, event, headers)))
+        return held
 
     async def _upstream(
         self, prepared: Prepared, authorization: str
@@ -262,6 +401,8 @@ class LiveGateway:
         return result
 
     async def aclose(self) -> None:
+        for group in list(self.groups.values()):
+            group.task.cancel()
         await self.sockets.aclose()
 
 

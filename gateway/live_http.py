@@ -27,7 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
 from gateway.config import GatewayConfig
 from gateway.core import error_body
-from gateway.live import LiveGateway, Prepared, Refused
+from gateway.live import Delivery, LiveGateway, Prepared, Refused
 from gateway.wsclient import MAX_PENDING
 
 log = logging.getLogger(__name__)
@@ -179,8 +179,8 @@ class LiveEndpoints:
 
         async def pump() -> None:
             try:
-                async for result in results:
-                    await queue.put(_sse("next", result))
+                async for delivery in results:
+                    await queue.put(_sse_encoded("next", delivery.json))
             finally:
                 # Never wait here (a cancelled pump must end); a full queue's reader notices
                 # the pump has ended once it has drained it.
@@ -215,13 +215,13 @@ class LiveEndpoints:
     async def _results(
         self, prepared: Prepared, payload: Any, principal: Principal | None,
         authorization: str, headers: dict[str, str],
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[Delivery]:
         if prepared.kind != "subscription":
             result, _ = await self.live.gateway.execute(payload, headers)
-            yield result
+            yield Delivery(result)
             return
-        async for result in self.live.stream(prepared, principal, authorization, headers):
-            yield result
+        async for delivery in self.live.stream(prepared, principal, authorization, headers):
+            yield delivery
 
 
 class _Session:
@@ -365,9 +365,11 @@ class _Session:
                 result, _ = await self.endpoints.live.gateway.execute(payload, headers)
                 await self._send({"id": sid, "type": "next", "payload": result})
             else:
-                async for result in self.endpoints.live.stream(
+                prefix = f'{{"id":{json.dumps(sid)},"type":"next","payload":'
+                async for delivery in self.endpoints.live.stream(
                         prepared, self.principal, self.authorization, headers):
-                    await self._send({"id": sid, "type": "next", "payload": result})
+                    # The same encoded result for every client of one group.
+                    await self._send_text(prefix + delivery.json + "}")
             if self.operations.pop(sid, None) is not None:
                 await self._send({"id": sid, "type": "complete"})
         except (WebSocketDisconnect, RuntimeError):
@@ -385,11 +387,13 @@ class _Session:
                 return
 
     async def _send(self, message: dict[str, Any]) -> None:
+        await self._send_text(json.dumps(message, separators=(",", ":"), ensure_ascii=False))
+
+    async def _send_text(self, text: str) -> None:
         if self.websocket.application_state != WebSocketState.CONNECTED:
             raise RuntimeError("closed")
         async with self.send_lock:
-            await self.websocket.send_text(json.dumps(message, separators=(",", ":"),
-                                                      ensure_ascii=False))
+            await self.websocket.send_text(text)
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
@@ -397,7 +401,11 @@ class _Session:
 
 
 def _sse(event: str, data: Any) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+    return _sse_encoded(event, json.dumps(data, separators=(",", ":")))
+
+
+def _sse_encoded(event: str, data: str) -> bytes:
+    return f"event: {event}\ndata: {data}\n\n".encode()
 
 
 def _code(body: dict[str, Any]) -> str | None:

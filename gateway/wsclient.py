@@ -71,14 +71,18 @@ class WSConnection:
         cls, url: str, payload: Mapping[str, Any] | None = None, *,
         headers: Mapping[str, str] | None = None, init_timeout: float = 10.0,
         ping_seconds: float = 15.0, open_timeout: float = 10.0,
+        compression: str | None = None,
     ) -> WSConnection:
-        """Opens the socket and completes connection_init / connection_ack."""
+        """Opens the socket and completes connection_init / connection_ack. Messages are not
+        compressed unless ``compression="deflate"``: between the gateway and its subgraphs a
+        compressor per socket costs more CPU and memory than it saves."""
         ws_url = "ws" + url[4:] if url.startswith("http") else url
         try:
             socket = await websockets.connect(
                 ws_url, subprotocols=[PROTOCOL],  # type: ignore[list-item]
                 additional_headers=dict(headers or {}), open_timeout=open_timeout,
                 max_size=16 * 1024 * 1024, ping_interval=None,
+                compression=compression,
             )
         except (OSError, websockets.WebSocketException, TimeoutError) as exc:
             raise ConnectionLost(f"cannot connect to {url}: {type(exc).__name__}: {exc}") \

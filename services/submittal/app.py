@@ -15,7 +15,7 @@ from common.auth import JWKSVerifier
 from common.closed_accounts import refuse_closed
 from common.db import Database
 from common.graphql import graphql_route
-from common.graphql_live import subscription_route
+from common.graphql_live import shared_counts, subscription_route
 from common.settings import Settings, load_settings
 from services.submittal.adapters.storage import FolderStorage
 from services.submittal.adapters.tables import CLOSED_ACCOUNTS
@@ -86,4 +86,10 @@ def create_app(
     bus.register_metrics(app.state.metrics.registry, app.state.metrics.refreshers)
     Gauge("submittal_live_subscriptions", "Subscriptions running in this process",
           registry=app.state.metrics.registry).set_function(lambda: len(live.watchers))
+    Gauge("submittal_live_event_executions", "Subscription events executed, once per "
+          "operation, variables and audience", registry=app.state.metrics.registry
+          ).set_function(lambda: shared_counts.executed)
+    Gauge("submittal_live_event_results_shared", "Subscription event results handed on from "
+          "an execution for the same audience", registry=app.state.metrics.registry
+          ).set_function(lambda: shared_counts.shared)
     return app

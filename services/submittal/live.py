@@ -32,6 +32,7 @@ from services.submittal.service_layer.access import BUSINESS_ROLES, STAFF_ROLES
 from services.submittal.service_layer.deps import Deps
 
 log = logging.getLogger(__name__)
+_serials = itertools.count(1)
 
 KINDS = {
     contract.ELEMENT_SUBMITTED: "SUBMITTED",
@@ -45,6 +46,21 @@ REVOCATIONS = {
 
 
 @dataclass(frozen=True)
+class Audience:
+    """A subscriber's rights at one change's facility, as its resolvers read them: subscribers
+    of one operation with the same audience are sent the same result."""
+
+    statewide: bool
+    in_step: bool
+    level: str | None  # business level at the facility's business
+    role: str | None  # staff role at the facility's agency
+
+    @property
+    def sees_secrets(self) -> bool:
+        return self.level is not None or self.role is not None
+
+
+@dataclass(frozen=True)
 class Change:
     """One element event with what deciding on it needs, read once for every watcher."""
 
@@ -55,6 +71,11 @@ class Change:
     members: dict[str, str]  # user id -> business level at the facility's business
     staff: dict[str, str]  # user id -> staff role at the facility's agency
     sequence: int = 0  # the event's position in the SUBMITTAL stream
+    # This load of the event (a replay loads it again, as it is then): what subscribers of
+    # one audience share an execution of.
+    serial: int = field(default_factory=lambda: next(_serials))
+    # The root value built for each audience (services/submittal/graphql/subscriptions.py).
+    roots: dict[Audience, object] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +125,15 @@ class Watcher:
 
     def sees_secrets(self, change: Change) -> bool:
         return self.is_member(change) or self.is_regulator(change)
+
+    def audience(self, change: Change) -> Audience:
+        """Everything of this caller that what it is sent about ``change`` depends on."""
+        in_step = self.user_id is not None and self._in_step(change)
+        level = change.members.get(self.user_id or "") if in_step else None
+        role = (change.staff.get(self.user_id or "")
+                if in_step and change.facility.agency_id else None)
+        return Audience(self.statewide, in_step, level if level in BUSINESS_ROLES else None,
+                        role if role in STAFF_ROLES else None)
 
     def _in_step(self, change: Change) -> bool:
         facility = change.facility

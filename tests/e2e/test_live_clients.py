@@ -86,6 +86,10 @@ def live_subscriptions(system: RunningSystem) -> float:
     return _live(system, "submittal")
 
 
+def gateway_subscriptions(system: RunningSystem) -> float:
+    return _live(system, "gateway")
+
+
 @needs_node
 def test_graphql_ws_and_graphql_sse_receive_the_same_change(
     system: RunningSystem, actors: Actors, live_business: dict[str, Any],
@@ -95,10 +99,14 @@ def test_graphql_ws_and_graphql_sse_receive_the_same_change(
     token = actors.token(DEMO_REGULATOR[0])
     url = system.base_url + "/graphql"
     before = no_subscriptions(system)
+    clients_before = gateway_subscriptions(system)
     clients = [NodeClient(protocol=p, url=url, token=token, query=QUEUE,
                           variables={"f": facility["id"]}, count=1) for p in ("ws", "sse")]
     try:
-        eventually(lambda: live_subscriptions(system) >= before + 2, 30)
+        # One token, one operation: the gateway runs both clients on one upstream
+        # subscription.
+        eventually(lambda: live_subscriptions(system) >= before + 1
+                   and gateway_subscriptions(system) >= clients_before + 2, 30)
         marked = actors.gql("liv.live", NOT_APPLICABLE, {"input": {
             "facilityId": facility["id"], "element": "HAZARDOUS_WASTE_TANK_CLOSURE"}})
         element = client.payload(marked, "markNotApplicable")["element"]

@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 from common.contracts import facility as contract
+from common.graphql_live import shared_counts
 from gateway.wsclient import ConnectionLost, WSConnection
 from tests.livewatch import Watch, watch
 from tests.submittal.conftest import Harness, World, eventually
@@ -136,6 +137,51 @@ async def test_a_revoked_role_ends_the_subscription_with_forbidden(world: World,
     same = Watch(lead.connection, MINE, {"f": world.facility})
     assert (await same.ended())["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     for w in (inspector, lead, again):
+        await w.connection.close()
+
+
+async def test_one_audience_shares_each_execution_and_each_caller_is_still_checked(
+        world: World, url: str):
+    h = world.h
+    await h.staff(world.agency, "inspector-2", "INSPECTOR")
+    await h.settle()
+    shared = shared_counts.executed, shared_counts.shared
+    inspector = await watch(url, world.t("inspector"), QUEUE)
+    colleague = await watch(url, world.t("inspector-2"), QUEUE)
+    statewide = await watch(url, h.token("state-reader", "state"), QUEUE)
+    other_county = await watch(url, world.t("other-inspector"), QUEUE)
+    await watching(h, 4)
+
+    ids = await draft_hmbp(h, world.t("editor"), world.facility)
+    ok(await h.gql(SUBMIT, world.t("approver"), f=world.facility), "submitDrafts")
+    mine = changes(await inspector.first(3), "reviewQueueChanged")
+    # The two inspectors (one audience) are sent the same results, trade secrets included;
+    # the statewide reader (another audience) gets them withheld.
+    assert changes(await colleague.first(3), "reviewQueueChanged") == mine
+    inventory = [c for c in mine if c["element"]["element"] == "HAZARDOUS_MATERIALS_INVENTORY"]
+    assert inventory[0]["element"]["hazardousMaterials"]["edges"][1]["node"]["location"] == (
+        "Vault B")
+    state = changes(await statewide.first(3), "reviewQueueChanged")
+    withheld = [c for c in state if c["element"]["element"] == "HAZARDOUS_MATERIALS_INVENTORY"]
+    assert withheld[0]["element"]["hazardousMaterials"]["edges"][1]["node"]["withheld"]
+    # Three events, two audiences: six executions; the colleague's three were handed on.
+    assert (shared_counts.executed - shared[0], shared_counts.shared - shared[1]) == (6, 3)
+
+    # The colleague's role is revoked: only that subscription ends; the other goes on.
+    await h.publish(contract.STAFF_REVOKED, f"{world.agency}:inspector-2",
+                    contract.StaffRevoked(agency_id=world.agency, user_id="inspector-2")
+                    .model_dump(mode="json"))
+    assert (await colleague.ended())["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    await h.settle()
+    await h.gql(REVIEW, world.t("inspector"), id=ids["FACILITY_INFORMATION"], a="ACCEPT")
+    assert changes(await inspector.first(4), "reviewQueueChanged")[3]["kind"] == "REVIEWED"
+    assert len(colleague.results) == 4  # three changes, then the error
+    # The other county's regulator got none of it: its first change is its own.
+    other_ids = await draft_hmbp(h, world.t("outsider"), world.other_facility)
+    ok(await h.gql(SUBMIT, world.t("outsider"), f=world.other_facility), "submitDrafts")
+    theirs = changes(await other_county.first(3), "reviewQueueChanged")
+    assert {c["element"]["id"] for c in theirs} == set(other_ids.values())
+    for w in (inspector, colleague, statewide, other_county):
         await w.connection.close()
 
 

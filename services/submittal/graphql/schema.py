@@ -7,6 +7,7 @@ from strawberry.tools import merge_types
 
 from common.graphql import federation_schema
 from common.graphql_lists import FlatListsExecutionContext
+from common.graphql_live import AudienceExecutor
 from services.submittal.graphql.facility import Facility
 from services.submittal.graphql.mutations import Mutation
 from services.submittal.graphql.queries import Query
@@ -14,10 +15,15 @@ from services.submittal.graphql.search import SearchQuery
 from services.submittal.graphql.subscriptions import Subscription
 from services.submittal.graphql.types import SubmittalElement, User
 
+
+class SubmittalExecution(AudienceExecutor, FlatListsExecutionContext):
+    """A live event executes once per audience (AudienceExecutor); a search page's hundreds
+    of materials, lists of plain fields, complete in one loop (FlatListsExecutionContext)."""
+
+
 schema: strawberry.federation.Schema = federation_schema(
     query=merge_types("Query", (Query, SearchQuery)), mutation=Mutation,
     subscription=Subscription,
     types=[Facility, SubmittalElement, User],
-    # A search page completes hundreds of materials: lists of plain fields in one loop.
-    execution_context_class=FlatListsExecutionContext,
+    execution_context_class=SubmittalExecution,
 )

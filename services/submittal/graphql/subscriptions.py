@@ -4,6 +4,7 @@ as they are when it arrives; an error ends the stream with its code."""
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -20,7 +21,7 @@ from services.submittal.domain.elements import SubmittalStatus
 from services.submittal.graphql.context import Info, caller_of, deps_of
 from services.submittal.graphql.queries import ReviewQueueFilter
 from services.submittal.graphql.types import SubmittalElement
-from services.submittal.live import Change, LiveSubmittals, Mark, Watcher
+from services.submittal.live import Audience, Change, LiveSubmittals, Mark, Watcher
 from services.submittal.service_layer.access import Caller
 from services.submittal.service_layer.errors import Refused
 
@@ -40,6 +41,9 @@ class SubmittalElementChange:
         description="The event's id: the same change delivered twice has the same id.")
     occurred_at: datetime
     element: SubmittalElement
+    # (the event's load, the audience): subscribers of one operation with the same share
+    # one execution (common/graphql_live.py).
+    live_share: strawberry.Private[tuple[int, Audience] | None] = None
 
 
 def _live(info: Info) -> LiveSubmittals:
@@ -60,6 +64,22 @@ async def _caller(info: Info) -> Caller | GraphQLError:
         return coded_error(refused.code, refused.message)
 
 
+def _caller_as(info: Info, change: Change, audience: Audience) -> Caller:
+    """The caller with only the rights its audience has at the change's facility."""
+    facility = change.facility
+    return Caller(
+        context_of(info).principal,
+        {facility.organization_id: audience.level} if audience.level else {},
+        {facility.agency_id: audience.role} if audience.role and facility.agency_id else {},
+        deps_of(info).fresh)
+
+
+def _settled(value: Any) -> asyncio.Future[Any]:
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    future.set_result(value)
+    return future
+
+
 async def _stream(info: Info, watcher: Watcher) -> AsyncGenerator[Any, None]:
     """The watcher's changes, each tagged with its stream position (the ``next`` message's
     extensions); a subscription resumed from a position first replays what came after it."""
@@ -71,11 +91,19 @@ async def _stream(info: Info, watcher: Watcher) -> AsyncGenerator[Any, None]:
 
     def change_of(item: Change) -> SubmittalElementChange:
         at.current = item.sequence
-        return SubmittalElementChange(
-            kind=ElementChangeKind(item.kind), event_id=strawberry.ID(item.envelope.id),
-            occurred_at=item.envelope.occurred_at,
-            element=SubmittalElement.from_domain(item.element, watcher.sees_secrets(item)),
-        )
+        audience = watcher.audience(item)
+        # The resolvers below read the caller's rights at this facility from the audience
+        # alone, so every subscriber it stands for is sent the same result.
+        context_of(info).extra["caller"] = _settled(_caller_as(info, item, audience))
+        root = item.roots.get(audience)
+        if not isinstance(root, SubmittalElementChange):
+            root = item.roots[audience] = SubmittalElementChange(
+                kind=ElementChangeKind(item.kind), event_id=strawberry.ID(item.envelope.id),
+                occurred_at=item.envelope.occurred_at,
+                element=SubmittalElement.from_domain(item.element, audience.sees_secrets),
+                live_share=(item.serial, audience),
+            )
+        return root
 
     try:
         start = watcher.after  # a new subscription: the feed's position when it was added
