@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from common import sqlite
 from common.tracing import instrument_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -158,6 +159,8 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
 
 def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
+        if url.startswith("sqlite+aiosqlite:"):
+            kwargs.setdefault("module", sqlite.dbapi())
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, immediate=immediate)
         return instrument_engine(engine)
