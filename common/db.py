@@ -63,6 +63,9 @@ class RequestReads:
         self._shared: dict[int, _Shared] = {}
         self.closed = False
         self.sessions_opened = 0
+        # What this request already read, by (database, what): forgotten when the request
+        # commits a write to that database (see ``request_memo``).
+        self.memo: dict[tuple[int, Any], Any] = {}
 
     async def take(self, db: Database, *, leaf: bool) -> _Shared | None:
         if self.closed:
@@ -94,6 +97,8 @@ class RequestReads:
         shared = self._shared.get(id(db))
         if shared is not None:
             shared.stale = True
+        for key in [k for k in self.memo if k[0] == id(db)]:
+            del self.memo[key]
 
     async def release(self, shared: _Shared, *, failed: bool) -> None:
         try:
@@ -134,6 +139,20 @@ async def request_reads() -> AsyncIterator[RequestReads]:
     finally:
         _request_reads.reset(token)
         await reads.aclose()
+
+
+def remember(db: Database, what: Any, value: Any) -> None:
+    """Keep ``value`` read from ``db`` for the rest of this request (nothing outside one)."""
+    reads = _request_reads.get()
+    if reads is not None and not reads.closed:
+        reads.memo[(id(db), what)] = value
+
+
+def recall(db: Database, what: Any) -> Any | None:
+    """What this request ``remember``-ed of ``db`` under ``what``, unless it has written to
+    ``db`` since."""
+    reads = _request_reads.get()
+    return reads.memo.get((id(db), what)) if reads is not None else None
 
 
 def is_sqlite(url: str) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
+from common.closed_accounts import admitted_grants
 from common.graphql import context_of
 from services.facility.adapters.tables import (
     Agency,
@@ -24,7 +25,7 @@ from services.facility.adapters.tables import (
     Permit,
     StaffMember,
 )
-from services.facility.service_layer.access import Caller, load_caller
+from services.facility.service_layer.access import Caller, caller_from_grants, load_caller
 from services.facility.service_layer.context import Facilities
 
 T = TypeVar("T")
@@ -49,6 +50,11 @@ async def caller_of(info: Info) -> Caller:
 
 
 async def _load_caller(app: Facilities, principal: Any) -> Caller:
+    user_id = principal.user_id if principal is not None else None
+    # Read with the closed-account check when the request was admitted (app.py).
+    rows = admitted_grants(app.db, user_id) if user_id is not None else None
+    if rows is not None:
+        return caller_from_grants(principal, rows)
     async with app.db.read(leaf=True) as session:
         return await load_caller(session, principal)
 

@@ -12,9 +12,15 @@ from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from common.auth import Principal
+from common.closed_accounts import admitted_grants
 from common.graphql import context_of
 from services.submittal.adapters.tables import Element, FacilityView
-from services.submittal.service_layer.access import Caller, load_caller, require_fresh
+from services.submittal.service_layer.access import (
+    Caller,
+    caller_from_grants,
+    load_caller,
+    require_fresh,
+)
 from services.submittal.service_layer.deps import Deps
 from services.submittal.service_layer.elements import SUBMITTED_STATES
 
@@ -46,6 +52,11 @@ async def caller_of(info: Info, *, fresh: bool = True) -> Caller:
 
 
 async def _load_caller(deps: Deps, principal: Principal | None) -> Caller:
+    user_id = principal.user_id if principal is not None else None
+    # Read with the closed-account check when the request was admitted (app.py).
+    rows = admitted_grants(deps.db, user_id) if user_id is not None else None
+    if rows is not None:
+        return caller_from_grants(principal, rows, fresh=deps.fresh)
     async with deps.db.read(leaf=True) as session:
         return await load_caller(session, principal, fresh=deps.fresh)
 
