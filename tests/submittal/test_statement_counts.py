@@ -30,8 +30,8 @@ async def test_one_element_and_a_facilitys_elements_read_a_fixed_number_of_state
     assert answer["data"]["submittalElement"]["id"] == element, answer
     assert counted.checkouts == 1, counted.sql
     # closed account? with the caller's memberships and staff roles (one statement), the
-    # element, its facility
-    assert len(counted.queries) == 3, counted.sql
+    # element with its facility
+    assert len(counted.queries) == 2, counted.sql
 
     with counting(db) as counted:
         answer = await h.gql(FACILITY_ELEMENTS, token, r=reps)
