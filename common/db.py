@@ -173,7 +173,12 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        dbapi_connection = conn.connection.dbapi_connection
+        if isinstance(dbapi_connection, sqlite.OneTripConnection):
+            dbapi_connection.begin_lazily(begin)  # sent with the first statement
+        else:
+            conn.exec_driver_sql(begin)
 
 
 def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> AsyncEngine:

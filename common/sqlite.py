@@ -5,6 +5,10 @@ SQLAlchemy's aiosqlite adapter sends each statement to the connection's thread f
 of the event loop and a handover of the GIL. On a simple read those trips cost more CPU than
 SQLite itself. This adapter does the four steps in one call on the connection's thread and
 keeps the rows, the description, the row count and the last row id it read there.
+
+A transaction's BEGIN (``begin_lazily``) rides along with its first statement, and ending a
+transaction that is not open on the thread (no statement ran, or it already ended) takes no
+trip.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from sqlalchemy.util.concurrency import await_
 _Outcome = tuple[Any, list[Any], int, int | None]
 
 
-def _run(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
+def _run(connection: sqlite3.Connection, begin: str | None, operation: str,
+         parameters: Any) -> _Outcome:
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         if parameters is None:
@@ -39,7 +46,10 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Ou
         cursor.close()
 
 
-def _run_many(connection: sqlite3.Connection, operation: str, parameters: Any) -> _Outcome:
+def _run_many(connection: sqlite3.Connection, begin: str | None, operation: str,
+              parameters: Any) -> _Outcome:
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         cursor.executemany(operation, parameters)
@@ -94,16 +104,55 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _trip(self, run: Any, operation: Any, parameters: Any) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
-            outcome: _Outcome = await connection._execute(
-                run, connection._conn, operation, parameters)
+        adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        async with adapted._execute_mutex:
+            begin, adapted.pending_begin = adapted.pending_begin, None
+            try:
+                outcome: _Outcome = await connection._execute(
+                    run, connection._conn, begin, operation, parameters)
+            except BaseException:
+                if begin is not None and not connection._conn.in_transaction:
+                    adapted.pending_begin = begin  # it did not start: the next statement's
+                raise
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("pending_begin",)
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.pending_begin: str | None = None
+
+    def begin_lazily(self, statement: str) -> None:
+        """Send ``statement`` (BEGIN or BEGIN IMMEDIATE) with the next statement, not now."""
+        self.pending_begin = statement
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side and self.pending_begin is not None:
+            begin, self.pending_begin = self.pending_begin, None
+            try:
+                await_(self._connection.execute(begin))
+            except Exception as error:
+                self._handle_exception(error)
+        return super().cursor(server_side)
+
+    def _idle(self) -> bool:
+        # No transaction open on the thread (sqlite3 would make ROLLBACK and COMMIT no-ops):
+        # nothing ran since BEGIN was asked for, or the transaction has already ended.
+        self.pending_begin = None
+        connection = self._connection._connection
+        return connection is None or not connection.in_transaction
+
+    def rollback(self) -> None:
+        if not self._idle():
+            super().rollback()
+
+    def commit(self) -> None:
+        if not self._idle():
+            super().commit()
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
