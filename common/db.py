@@ -50,11 +50,12 @@ class RequestReads:
 
     A simple read used to open a session (a connection checkout, BEGIN, COMMIT; a pre-ping on
     PostgreSQL) for each of the caller's grants, the closed-account check and each DataLoader
-    batch. Within a request they now share one session and one read transaction, one user at
-    a time. A ``read(leaf=True)`` (a body that only runs its statements: a DataLoader batch,
-    the caller's grants) waits while another leaf uses the shared session; any other
-    ``read()`` that finds it in use opens a session of its own, as before, so nothing that
-    awaits other work while holding the session can make anyone wait, and nothing deadlocks.
+    batch. Within a request they now share one session (on PostgreSQL one read transaction;
+    on SQLite none, see Database), one user at a time. A ``read(leaf=True)`` (a body that
+    only runs its statements: a DataLoader batch, the caller's grants) waits while another
+    leaf uses the shared session; any other ``read()`` that finds it in use opens a session
+    of its own, as before, so nothing that awaits other work while holding the session can
+    make anyone wait, and nothing deadlocks.
     The shared session never flushes nor commits; a write transaction committed by the same
     request ends its read transaction, so later reads see the write.
     """
@@ -72,7 +73,7 @@ class RequestReads:
             return None
         shared = self._shared.get(id(db))
         if shared is None:
-            session = db._read_sessions()
+            session = db._request_sessions()
             session.sync_session.autoflush = False
             shared = self._shared[id(db)] = _Shared(session)
             self.sessions_opened += 1
@@ -173,6 +174,8 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        if conn.get_execution_options().get(_STATEMENT_READS):
+            return  # each statement reads the latest committed data (see Database)
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         dbapi_connection = conn.connection.dbapi_connection
         if isinstance(dbapi_connection, sqlite.OneTripConnection):
@@ -194,10 +197,17 @@ def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> AsyncEngi
     return instrument_engine(create_async_engine(url, **kwargs))
 
 
+_STATEMENT_READS = "cers_statement_reads"
+
+
 class Database:
     """One service's database: a write engine and, on SQLite, a separate read engine.
 
-    Reads on SQLite use a deferred BEGIN so they never wait behind a writer (WAL).
+    Reads on SQLite use a deferred BEGIN so they never wait behind a writer (WAL). The read
+    session a request shares (RequestReads) opens no transaction on SQLite: each of its
+    statements reads the latest committed data, as every statement does under PostgreSQL's
+    READ COMMITTED, and it has no transaction to end. Reads outside a request (exports,
+    snapshots, the event workers) keep their one transaction.
     """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
@@ -208,6 +218,11 @@ class Database:
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._request_sessions = (
+            async_sessionmaker(self.read_engine.execution_options(**{_STATEMENT_READS: True}),
+                               expire_on_commit=False)
+            if is_sqlite(url) else self._read_sessions
+        )
         self._commit_hooks: list[Callable[[dict[str, Any]], None]] = []
 
     def add_commit_hook(self, hook: Callable[[dict[str, Any]], None]) -> None:
