@@ -23,6 +23,9 @@ def _unexpected(errors: list[GraphQLError]) -> bool:
 
 class OperationSpan(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
+        if not tracing.enabled():
+            yield  # no span to record: skip making and entering a non-recording one
+            return
         context = self.execution_context
         with _tracer.start_as_current_span("graphql.operation") as span:
             yield
