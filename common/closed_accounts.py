@@ -121,7 +121,7 @@ def refuse_closed(db: Database, table: Table, grants: CompoundSelect[Any] | None
 
         return admit
 
-    combined = union_all(
+    combined: CompoundSelect[Any] = union_all(
         *grants.selects,
         select(literal(CLOSED_KIND).label("kind"), table.c.user_id.label("target"),
                null().label("role")).where(table.c.user_id == bindparam("user_id")),

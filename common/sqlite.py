@@ -108,7 +108,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         async with adapted._execute_mutex:
             begin, adapted.pending_begin = adapted.pending_begin, None
             try:
-                outcome: _Outcome = await connection._execute(
+                outcome: _Outcome = await connection._execute(  # type: ignore[no-untyped-call]
                     run, connection._conn, begin, operation, parameters)
             except BaseException:
                 if begin is not None and not connection._conn.in_transaction:
@@ -120,7 +120,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ("pending_begin",)
-    _cursor_cls = OneTripCursor
+    _cursor_cls = OneTripCursor  # type: ignore[assignment]
 
     def __init__(self, dbapi: Any, connection: Any) -> None:
         super().__init__(dbapi, connection)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import (
+    BindParameter,
     ScalarResult,
     Select,
     bindparam,
@@ -80,7 +81,7 @@ def _related_statement(statewide: bool, person: bool) -> Select[tuple[object]] |
     key = (statewide, person)
     if key in _RELATED:
         return _RELATED[key]
-    ids = bindparam("ids", expanding=True)
+    ids: BindParameter[str] = bindparam("ids", expanding=True)
     member, staff = MembershipView, StaffView
     parts: list[Select[tuple[str]]] = []
     if statewide:
@@ -89,7 +90,7 @@ def _related_statement(statewide: bool, person: bool) -> Select[tuple[object]] |
             select(col(staff.user_id).label("id")).where(col(staff.user_id).in_(ids)),
         ]
     if person:
-        me = bindparam("me")
+        me: BindParameter[str] = bindparam("me")
         my_orgs = select(col(member.organization_id)).where(col(member.user_id) == me)
         my_agencies = select(col(staff.agency_id)).where(col(staff.user_id) == me)
         facility = FacilityView
@@ -117,7 +118,7 @@ def _related_statement(statewide: bool, person: bool) -> Select[tuple[object]] |
                 or_(col(request.organization_id).in_(my_orgs),
                     col(request.routed_to_agency_id).in_(my_agencies))),
         ]
-    statement = (select(literal_column("id")).select_from(union(*parts).subquery())
-                 if parts else None)
+    statement: Select[tuple[object]] | None = (
+        select(literal_column("id")).select_from(union(*parts).subquery()) if parts else None)
     _RELATED[key] = statement
     return statement

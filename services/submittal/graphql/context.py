@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import strawberry
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import BindParameter, bindparam, func, or_, select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
@@ -99,7 +99,7 @@ def elements_by_id(info: Info) -> DataLoader[str, Element | None]:
 
 
 def _current_elements() -> Any:
-    ids = bindparam("ids", expanding=True)
+    ids: BindParameter[str] = bindparam("ids", expanding=True)
     rank = func.row_number().over(
         partition_by=(col(Element.facility_id), col(Element.element_type)),
         order_by=(func.coalesce(col(Element.submitted_at), col(Element.created_at)).desc(),
