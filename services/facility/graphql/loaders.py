@@ -165,6 +165,15 @@ def regulated_organizations(info: Info, agency_ids: frozenset[str]) -> DataLoade
     return _loader(info, "regulated_orgs", fetch)  # type: ignore[return-value]
 
 
+def _newest_history() -> Any:
+    order = col(HistoryEntry.id).desc()
+    rank = func.row_number().over(partition_by=col(HistoryEntry.facility_id), order_by=order)
+    ranked = select(col(HistoryEntry.id).label("id"), rank.label("rank")).where(
+        col(HistoryEntry.facility_id).in_(bindparam("ids", expanding=True))).subquery()
+    return (select(HistoryEntry).join(ranked, ranked.c.id == col(HistoryEntry.id))
+            .where(ranked.c.rank <= bindparam("first")).order_by(col(HistoryEntry.id)))
+
+
 def history(info: Info) -> DataLoader[tuple[str, int], list[HistoryEntry]]:
     """The newest ``first`` history entries of each facility, in the order they happened, in
     one windowed query per batch (and page size)."""
@@ -175,16 +184,10 @@ def history(info: Info) -> DataLoader[tuple[str, int], list[HistoryEntry]]:
         for facility_id, first in keys:
             sizes[first].append(facility_id)
         found: dict[tuple[str, int], list[HistoryEntry]] = defaultdict(list)
+        query = _statement("history", _newest_history)
         async with app.db.read(leaf=True) as session:
             for first, ids in sizes.items():
-                order = col(HistoryEntry.id).desc()
-                rank = func.row_number().over(
-                    partition_by=col(HistoryEntry.facility_id), order_by=order)
-                ranked = select(col(HistoryEntry.id).label("id"), rank.label("rank")).where(
-                    col(HistoryEntry.facility_id).in_(ids)).subquery()
-                rows = await session.execute(
-                    select(HistoryEntry).join(ranked, ranked.c.id == col(HistoryEntry.id))
-                    .where(ranked.c.rank <= first).order_by(col(HistoryEntry.id)))
+                rows = await session.execute(query, {"ids": ids, "first": first})
                 for row in rows.scalars():
                     found[(row.facility_id, first)].append(row)
         return [found.get(k, []) for k in keys]
