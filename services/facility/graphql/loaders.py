@@ -112,7 +112,29 @@ def _by_id(info: Info, name: str, model: Any) -> DataLoader[str, Any]:
 
 
 def facilities(info: Info) -> DataLoader[str, Facility | None]:
-    return _by_id(info, "facility", Facility)
+    """Facilities by id, each read with its open reasons (the reasons loader is primed with
+    them): a facility's compliance status is its reasons, and nearly every read asks it."""
+    query = _statement("facility+reasons", lambda: (
+        select(Facility, FacilityReason)
+        .outerjoin(FacilityReason, col(FacilityReason.facility_id) == col(Facility.id))
+        .where(col(Facility.id).in_(bindparam("keys", expanding=True)))
+        .order_by(col(FacilityReason.due_by))))
+
+    async def fetch(app: Facilities, keys: list[str]) -> dict[str, Facility]:
+        async with app.db.read(leaf=True) as session:
+            rows = (await session.execute(query, {"keys": keys})).all()
+        found: dict[str, Facility] = {}
+        open_reasons: dict[str, list[FacilityReason]] = defaultdict(list)
+        for facility, reason in rows:
+            found[facility.id] = facility
+            if reason is not None:
+                open_reasons[facility.id].append(reason)
+        known = reasons(info)
+        for facility_id in found:
+            known.prime(facility_id, open_reasons.get(facility_id, []))
+        return found
+
+    return _loader(info, "facility", fetch)
 
 
 def organizations(info: Info) -> DataLoader[str, Organization | None]:
