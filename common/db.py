@@ -50,8 +50,8 @@ class RequestReads:
 
     A simple read used to open a session (a connection checkout, BEGIN, COMMIT; a pre-ping on
     PostgreSQL) for each of the caller's grants, the closed-account check and each DataLoader
-    batch. Within a request they now share one session (on PostgreSQL one read transaction;
-    on SQLite none, see Database), one user at a time. A ``read(leaf=True)`` (a body that
+    batch. Within a request they now share one session (in no transaction, see Database),
+    one user at a time. A ``read(leaf=True)`` (a body that
     only runs its statements: a DataLoader batch, the caller's grants) waits while another
     leaf uses the shared session; any other ``read()`` that finds it in use opens a session
     of its own, as before, so nothing that awaits other work while holding the session can
@@ -204,10 +204,11 @@ class Database:
     """One service's database: a write engine and, on SQLite, a separate read engine.
 
     Reads on SQLite use a deferred BEGIN so they never wait behind a writer (WAL). The read
-    session a request shares (RequestReads) opens no transaction on SQLite: each of its
-    statements reads the latest committed data, as every statement does under PostgreSQL's
-    READ COMMITTED, and it has no transaction to end. Reads outside a request (exports,
-    snapshots, the event workers) keep their one transaction.
+    session a request shares (RequestReads) opens no transaction: each of its statements
+    reads the latest committed data, as every statement does under PostgreSQL's READ
+    COMMITTED anyway, without BEGIN and ROLLBACK (round trips on PostgreSQL, trips to the
+    connection's thread on SQLite). Reads outside a request (exports, snapshots, the event
+    workers) keep their one transaction.
     """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
@@ -218,11 +219,10 @@ class Database:
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
-        self._request_sessions = (
-            async_sessionmaker(self.read_engine.execution_options(**{_STATEMENT_READS: True}),
-                               expire_on_commit=False)
-            if is_sqlite(url) else self._read_sessions
-        )
+        self._request_sessions = async_sessionmaker(
+            self.read_engine.execution_options(**{_STATEMENT_READS: True}) if is_sqlite(url)
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False)
         self._commit_hooks: list[Callable[[dict[str, Any]], None]] = []
 
     def add_commit_hook(self, hook: Callable[[dict[str, Any]], None]) -> None:
