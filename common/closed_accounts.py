@@ -13,13 +13,26 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Select, String, Table, bindparam, select
+from sqlalchemy import (
+    Column,
+    CompoundSelect,
+    MetaData,
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.auth import AuthError, Principal
 from common.contracts import identity
-from common.db import Database
+from common.db import Database, recall, remember
 from common.events.envelope import Envelope
 from common.timestamps import UTCDateTime
 
@@ -87,13 +100,47 @@ async def refuse_if_closed(session: AsyncSession, table: Table, principal: Princ
         raise AuthError(CLOSED_MESSAGE)
 
 
-def refuse_closed(db: Database, table: Table) -> Admit:
-    """The ``admit`` hook of ``graphql_route``: one primary-key lookup per person's request."""
+CLOSED_KIND = "closed"
 
-    async def admit(principal: Principal) -> None:
+
+def refuse_closed(db: Database, table: Table, grants: CompoundSelect[Any] | None = None) -> Admit:
+    """The ``admit`` hook of ``graphql_route``: one primary-key lookup per person's request.
+
+    ``grants`` is the service's statement of a person's grants: rows of (kind, target, role)
+    for the bound parameter ``user_id``, a UNION ALL of selects. With it the hook reads the
+    grants in the same statement as the closed-account check and keeps them for the rest of
+    the request (``admitted_grants``): one round trip instead of two. Nothing is kept past
+    the request, so a closed account or a revoked grant counts from the next request on.
+    """
+    if grants is None:
+        async def admit(principal: Principal) -> None:
+            if principal.user_id is None:
+                return
+            async with db.read(leaf=True) as session:
+                await refuse_if_closed(session, table, principal)
+
+        return admit
+
+    combined: CompoundSelect[Any] = union_all(
+        *grants.selects,
+        select(literal(CLOSED_KIND).label("kind"), table.c.user_id.label("target"),
+               null().label("role")).where(table.c.user_id == bindparam("user_id")),
+    )
+
+    async def admit_with_grants(principal: Principal) -> None:
         if principal.user_id is None:
             return
         async with db.read(leaf=True) as session:
-            await refuse_if_closed(session, table, principal)
+            rows = (await session.execute(combined, {"user_id": principal.user_id})).all()
+        if any(row[0] == CLOSED_KIND for row in rows):
+            raise AuthError(CLOSED_MESSAGE)
+        remember(db, ("grants", principal.user_id), rows)
 
-    return admit
+    return admit_with_grants
+
+
+def admitted_grants(db: Database, user_id: str) -> list[Row[Any]] | None:
+    """The grants ``refuse_closed(..., grants=...)`` read for ``user_id`` in this request, or
+    None (no such hook ran, or the request has written to ``db`` since)."""
+    rows: list[Row[Any]] | None = recall(db, ("grants", user_id))
+    return rows

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from common import sqlite
 from common.tracing import instrument_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -49,11 +50,12 @@ class RequestReads:
 
     A simple read used to open a session (a connection checkout, BEGIN, COMMIT; a pre-ping on
     PostgreSQL) for each of the caller's grants, the closed-account check and each DataLoader
-    batch. Within a request they now share one session and one read transaction, one user at
-    a time. A ``read(leaf=True)`` (a body that only runs its statements: a DataLoader batch,
-    the caller's grants) waits while another leaf uses the shared session; any other
-    ``read()`` that finds it in use opens a session of its own, as before, so nothing that
-    awaits other work while holding the session can make anyone wait, and nothing deadlocks.
+    batch. Within a request they now share one session (in no transaction, see Database),
+    one user at a time. A ``read(leaf=True)`` (a body that
+    only runs its statements: a DataLoader batch, the caller's grants) waits while another
+    leaf uses the shared session; any other ``read()`` that finds it in use opens a session
+    of its own, as before, so nothing that awaits other work while holding the session can
+    make anyone wait, and nothing deadlocks.
     The shared session never flushes nor commits; a write transaction committed by the same
     request ends its read transaction, so later reads see the write.
     """
@@ -62,13 +64,16 @@ class RequestReads:
         self._shared: dict[int, _Shared] = {}
         self.closed = False
         self.sessions_opened = 0
+        # What this request already read, by (database, what): forgotten when the request
+        # commits a write to that database (see ``request_memo``).
+        self.memo: dict[tuple[int, Any], Any] = {}
 
     async def take(self, db: Database, *, leaf: bool) -> _Shared | None:
         if self.closed:
             return None
         shared = self._shared.get(id(db))
         if shared is None:
-            session = db._read_sessions()
+            session = db._request_sessions()
             session.sync_session.autoflush = False
             shared = self._shared[id(db)] = _Shared(session)
             self.sessions_opened += 1
@@ -93,6 +98,8 @@ class RequestReads:
         shared = self._shared.get(id(db))
         if shared is not None:
             shared.stale = True
+        for key in [k for k in self.memo if k[0] == id(db)]:
+            del self.memo[key]
 
     async def release(self, shared: _Shared, *, failed: bool) -> None:
         try:
@@ -135,6 +142,20 @@ async def request_reads() -> AsyncIterator[RequestReads]:
         await reads.aclose()
 
 
+def remember(db: Database, what: Any, value: Any) -> None:
+    """Keep ``value`` read from ``db`` for the rest of this request (nothing outside one)."""
+    reads = _request_reads.get()
+    if reads is not None and not reads.closed:
+        reads.memo[(id(db), what)] = value
+
+
+def recall(db: Database, what: Any) -> Any | None:
+    """What this request ``remember``-ed of ``db`` under ``what``, unless it has written to
+    ``db`` since."""
+    reads = _request_reads.get()
+    return reads.memo.get((id(db), what)) if reads is not None else None
+
+
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
@@ -153,11 +174,20 @@ def _configure_sqlite(engine: AsyncEngine, *, immediate: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if conn.get_execution_options().get(_STATEMENT_READS):
+            return  # each statement reads the latest committed data (see Database)
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        dbapi_connection = conn.connection.dbapi_connection
+        if isinstance(dbapi_connection, sqlite.OneTripConnection):
+            dbapi_connection.begin_lazily(begin)  # sent with the first statement
+        else:
+            conn.exec_driver_sql(begin)
 
 
 def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> AsyncEngine:
     if is_sqlite(url):
+        if url.startswith("sqlite+aiosqlite:"):
+            kwargs.setdefault("module", sqlite.dbapi())
         engine = create_async_engine(url, **kwargs)
         _configure_sqlite(engine, immediate=immediate)
         return instrument_engine(engine)
@@ -167,10 +197,18 @@ def make_engine(url: str, *, immediate: bool = True, **kwargs: Any) -> AsyncEngi
     return instrument_engine(create_async_engine(url, **kwargs))
 
 
+_STATEMENT_READS = "cers_statement_reads"
+
+
 class Database:
     """One service's database: a write engine and, on SQLite, a separate read engine.
 
-    Reads on SQLite use a deferred BEGIN so they never wait behind a writer (WAL).
+    Reads on SQLite use a deferred BEGIN so they never wait behind a writer (WAL). The read
+    session a request shares (RequestReads) opens no transaction: each of its statements
+    reads the latest committed data, as every statement does under PostgreSQL's READ
+    COMMITTED anyway, without BEGIN and ROLLBACK (round trips on PostgreSQL, trips to the
+    connection's thread on SQLite). Reads outside a request (exports, snapshots, the event
+    workers) keep their one transaction.
     """
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
@@ -181,6 +219,10 @@ class Database:
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._request_sessions = async_sessionmaker(
+            self.read_engine.execution_options(**{_STATEMENT_READS: True}) if is_sqlite(url)
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False)
         self._commit_hooks: list[Callable[[dict[str, Any]], None]] = []
 
     def add_commit_hook(self, hook: Callable[[dict[str, Any]], None]) -> None:

@@ -31,7 +31,7 @@ from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.dataloader import DataLoader
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.federation.schema import FederationAny
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -39,7 +39,7 @@ from strawberry.types.info import Info as StrawberryInfo
 
 from common.auth import AuthError, JWKSVerifier, Principal, bearer_token
 from common.db import request_reads
-from common.graphql_tracing import OperationSpan
+from common.graphql_tracing import operation_span
 from common.limits import (
     LimitExceeded,
     Limits,
@@ -391,9 +391,42 @@ class CachedDocuments(SchemaExtension):
                 context.query, tuple(context.validation_rules), context.graphql_document)
 
 
-def _mask_unexpected_errors() -> MaskErrors:
-    # A factory, not an instance: extensions keep per-operation state.
-    return MaskErrors(should_mask_error=_is_unexpected, error_message=INTERNAL_ERROR_MESSAGE)
+def _masked(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(INTERNAL_ERROR_MESSAGE, nodes=error.nodes, source=error.source,
+                        positions=error.positions, path=error.path, original_error=None)
+
+
+class SubgraphOperation(OperationLimits, CachedDocuments):
+    """What every subgraph operation goes through, as one extension: its span, its limits
+    (OperationLimits), the cache of validated documents (CachedDocuments), and unexpected
+    errors masked (as Strawberry's MaskErrors would). Strawberry runs each extension's hooks
+    through context managers of their own on every request; one costs less than four."""
+
+    def __init__(self) -> None:
+        CachedDocuments.__init__(self)
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = SUBGRAPH_MAX_TOKENS
+        with operation_span(context):
+            yield
+            result = context.result
+            if result is not None and result.errors:
+                result.errors = [_masked(e) if _is_unexpected(e) else e for e in result.errors]
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None and context.pre_execution_errors is None:
+            refused = self._refusal(context)
+            if refused is not None:
+                context.pre_execution_errors = [refused]
+        if self._hit and context.pre_execution_errors is None:
+            context.pre_execution_errors = []  # validated when it was cached
+        yield
+        if (not self._hit and context.query is not None and context.graphql_document is not None
+                and context.pre_execution_errors == []):
+            document_cache(context.schema).put(
+                context.query, tuple(context.validation_rules), context.graphql_document)
 
 
 def federation_schema(
@@ -411,8 +444,7 @@ def federation_schema(
         query=query,
         mutation=mutation,
         types=list(types),
-        extensions=[OperationSpan, OperationLimits, CachedDocuments, _mask_unexpected_errors,
-                    *extensions],
+        extensions=[SubgraphOperation, *extensions],
         federation_version="2.9",
         scalar_overrides={datetime: DATETIME_SCALAR, **options.pop("scalar_overrides", {})},
         **options,

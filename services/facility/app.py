@@ -21,6 +21,7 @@ from services.facility.adapters.tables import CLOSED_ACCOUNTS
 from services.facility.graphql.schema import schema
 from services.facility.live import LiveFacilities
 from services.facility.migrate import migrate
+from services.facility.service_layer.access import GRANTS
 from services.facility.service_layer.context import Facilities
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def graphql_app(
         verifier,
         context_extra={"app": facilities},
         graphiql=graphiql,
-        admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS),
+        admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS, GRANTS),
     )
     return Starlette(routes=[route])
 
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         verifier,
         context_extra=extra,
         graphiql=not settings.production,
-        admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS),
+        admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS, GRANTS),
     )
     subscriptions = subscription_route("/graphql", schema, verifier, extra,
                                        admit=refuse_closed(facilities.db, CLOSED_ACCOUNTS))

@@ -24,6 +24,7 @@ from services.submittal.exports import export_routes
 from services.submittal.graphql.schema import schema
 from services.submittal.live import LiveSubmittals
 from services.submittal.migrate import migrate
+from services.submittal.service_layer.access import GRANTS
 from services.submittal.service_layer.deps import Deps
 from services.submittal.worker import build_bus
 
@@ -70,7 +71,7 @@ def create_app(
     extra = {"deps": deps, "bus": bus, "live": live}
     graphql = graphql_route("/graphql", schema, verifier, extra,
                             graphiql=not settings.production,
-                            admit=refuse_closed(db, CLOSED_ACCOUNTS))
+                            admit=refuse_closed(db, CLOSED_ACCOUNTS, GRANTS))
     subscriptions = subscription_route("/graphql", schema, verifier, extra,
                                        admit=refuse_closed(db, CLOSED_ACCOUNTS))
     app = create_base_app(

@@ -168,3 +168,78 @@ async def test_a_leaf_read_never_waits_for_a_read_that_may_await_it(database_url
             assert await asyncio.wait_for(asyncio.create_task(leaf()), 10) == 0
             assert (await outer.execute(select(counters.c.value))).scalar_one() == 0
     await db.dispose()
+
+
+async def test_a_sqlite_statement_is_one_trip_to_the_connections_thread_begin_included(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aiosqlite
+
+    db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    async with db.read() as session:  # the read engine's connection is open from here on
+        await session.execute(select(counters.c.value))
+    trips = 0
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object,
+                      **kwargs: object) -> object:
+        nonlocal trips
+        trips += 1
+        return await execute(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    async with db.read() as session:
+        await session.execute(select(counters.c.value))  # BEGIN rides with it
+        assert trips == 1
+        assert (await session.execute(select(counters.c.value))).scalar_one() == 0
+        assert trips == 2
+    assert trips == 3  # the COMMIT; the pool's ROLLBACK after it has nothing to end
+    async with request_reads():
+        async with db.read(leaf=True) as session:
+            await session.execute(select(counters.c.value))
+        async with db.read(leaf=True) as session:
+            await session.execute(select(counters.c.value))
+    assert trips == 5  # a request's reads open no transaction: nothing to end
+    async with db.transaction() as session:
+        changed = await session.execute(update(counters).values(value=5))
+        assert changed.rowcount == 1
+        inserted = await session.execute(counters.insert().values(name="d", value=1))
+        assert inserted.lastrowid == 2
+        streamed = await session.stream(select(counters.c.name).order_by(counters.c.name))
+        assert [row.name async for row in streamed] == ["c", "d"]  # sees its own writes
+    trips = 0
+    async with db.transaction():
+        pass  # no statement: no BEGIN, no COMMIT, no trip
+    assert trips == 0
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await session.execute(update(counters).values(value=99))
+            raise RuntimeError("boom")
+    async with db.read() as session:
+        assert (await session.execute(select(counters.c.value).where(
+            counters.c.name == "c"))).scalar_one() == 5
+    await db.dispose()
+
+
+async def test_a_requests_sqlite_reads_see_the_latest_commit_and_other_reads_one_snapshot(
+    tmp_path,
+) -> None:
+    # The request's shared session reads as PostgreSQL's READ COMMITTED does (and so needs
+    # no transaction to end); a read outside a request (an export, a snapshot) keeps one.
+    db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    value = select(counters.c.value)
+
+    async def bump(to: int) -> None:
+        async with db.transaction() as session:
+            await session.execute(update(counters).values(value=to))
+
+    async with request_reads():
+        async with db.read(leaf=True) as session:
+            assert (await session.execute(value)).scalar_one() == 0
+            await bump(1)  # another connection commits
+            assert (await session.execute(value)).scalar_one() == 1
+    async with db.read() as session:
+        assert (await session.execute(value)).scalar_one() == 1
+        await bump(2)
+        assert (await session.execute(value)).scalar_one() == 1  # its own snapshot
+    await db.dispose()

@@ -18,7 +18,7 @@ FACILITY_PAGE = """query($id: ID!) { facility(id: $id) {
   history { id at action changes systemActor { kind name } } } }"""
 
 
-async def test_one_facility_read_is_one_connection_and_four_statements(api, app):
+async def test_one_facility_read_is_one_connection_and_two_statements(api, app):
     created = await business(api, "ann", "1 Main St")
     facility_id = created["facility"]["id"]
     await api(FACILITY, as_="ann", id=facility_id)  # the document is cached from here on
@@ -26,9 +26,9 @@ async def test_one_facility_read_is_one_connection_and_four_statements(api, app)
     with counting(app.db) as counted:
         answer = await api(FACILITY, as_="ann", id=facility_id)
     assert answer["data"]["facility"]["id"] == facility_id
-    # closed account?, the caller's memberships and staff roles (one statement), the
-    # facility, its reasons
-    assert len(counted.queries) == 4, counted.sql
+    # closed account? with the caller's memberships and staff roles (one statement), the
+    # facility with its reasons
+    assert len(counted.queries) == 2, counted.sql
     assert counted.checkouts == 1
 
 
@@ -45,9 +45,9 @@ async def test_the_facility_page_reads_a_fixed_number_of_statements(api, app):
         counts.append(len(counted.queries))
         # Resolvers run at once, but their DataLoader batches take turns on one session.
         assert counted.checkouts == 1, counted.sql
-    # closed account?, memberships and staff roles, the facility, its reasons, its
+    # closed account? with memberships and staff roles, the facility with its reasons, its
     # organization, its permits, its history: whatever the facility, one statement each
-    assert counts == [7, 7, 7]
+    assert counts == [5, 5, 5]
 
 
 async def test_another_business_reads_nothing_and_anonymous_callers_nothing(api, app):

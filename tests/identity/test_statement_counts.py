@@ -1,5 +1,5 @@
 """The SQL identity's ``me`` sends, counted around real requests: one connection, and the
-account's status and the user, nothing more."""
+account, read once for the closed-account check and the answer, nothing more."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ async def test_me_is_one_connection_and_a_fixed_number_of_statements(env: Env) -
         me = (await env.gql(ME, token=token))["data"]["me"]
     assert me["id"] == alice
     assert counted.checkouts == 1, counted.sql
-    # the account's status (closed accounts are refused), then the user for the answer
-    assert len(counted.queries) == 2, counted.sql
+    # the account (closed accounts are refused), kept for the answer
+    assert len(counted.queries) == 1, counted.sql
 
     with counting(env.identity.deps.db) as counted:
         assert (await env.gql(ME))["data"]["me"] is None

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
+from common.closed_accounts import admitted_grants
 from common.graphql import context_of
 from services.facility.adapters.tables import (
     Agency,
@@ -24,7 +25,7 @@ from services.facility.adapters.tables import (
     Permit,
     StaffMember,
 )
-from services.facility.service_layer.access import Caller, load_caller
+from services.facility.service_layer.access import Caller, caller_from_grants, load_caller
 from services.facility.service_layer.context import Facilities
 
 T = TypeVar("T")
@@ -49,6 +50,11 @@ async def caller_of(info: Info) -> Caller:
 
 
 async def _load_caller(app: Facilities, principal: Any) -> Caller:
+    user_id = principal.user_id if principal is not None else None
+    # Read with the closed-account check when the request was admitted (app.py).
+    rows = admitted_grants(app.db, user_id) if user_id is not None else None
+    if rows is not None:
+        return caller_from_grants(principal, rows)
     async with app.db.read(leaf=True) as session:
         return await load_caller(session, principal)
 
@@ -106,7 +112,29 @@ def _by_id(info: Info, name: str, model: Any) -> DataLoader[str, Any]:
 
 
 def facilities(info: Info) -> DataLoader[str, Facility | None]:
-    return _by_id(info, "facility", Facility)
+    """Facilities by id, each read with its open reasons (the reasons loader is primed with
+    them): a facility's compliance status is its reasons, and nearly every read asks it."""
+    query = _statement("facility+reasons", lambda: (
+        select(Facility, FacilityReason)
+        .outerjoin(FacilityReason, col(FacilityReason.facility_id) == col(Facility.id))
+        .where(col(Facility.id).in_(bindparam("keys", expanding=True)))
+        .order_by(col(FacilityReason.due_by))))
+
+    async def fetch(app: Facilities, keys: list[str]) -> dict[str, Facility]:
+        async with app.db.read(leaf=True) as session:
+            rows = (await session.execute(query, {"keys": keys})).all()
+        found: dict[str, Facility] = {}
+        open_reasons: dict[str, list[FacilityReason]] = defaultdict(list)
+        for facility, reason in rows:
+            found[facility.id] = facility
+            if reason is not None:
+                open_reasons[facility.id].append(reason)
+        known = reasons(info)
+        for facility_id in found:
+            known.prime(facility_id, open_reasons.get(facility_id, []))
+        return found
+
+    return _loader(info, "facility", fetch)
 
 
 def organizations(info: Info) -> DataLoader[str, Organization | None]:
@@ -159,6 +187,15 @@ def regulated_organizations(info: Info, agency_ids: frozenset[str]) -> DataLoade
     return _loader(info, "regulated_orgs", fetch)  # type: ignore[return-value]
 
 
+def _newest_history() -> Any:
+    order = col(HistoryEntry.id).desc()
+    rank = func.row_number().over(partition_by=col(HistoryEntry.facility_id), order_by=order)
+    ranked = select(col(HistoryEntry.id).label("id"), rank.label("rank")).where(
+        col(HistoryEntry.facility_id).in_(bindparam("ids", expanding=True))).subquery()
+    return (select(HistoryEntry).join(ranked, ranked.c.id == col(HistoryEntry.id))
+            .where(ranked.c.rank <= bindparam("first")).order_by(col(HistoryEntry.id)))
+
+
 def history(info: Info) -> DataLoader[tuple[str, int], list[HistoryEntry]]:
     """The newest ``first`` history entries of each facility, in the order they happened, in
     one windowed query per batch (and page size)."""
@@ -169,16 +206,10 @@ def history(info: Info) -> DataLoader[tuple[str, int], list[HistoryEntry]]:
         for facility_id, first in keys:
             sizes[first].append(facility_id)
         found: dict[tuple[str, int], list[HistoryEntry]] = defaultdict(list)
+        query = _statement("history", _newest_history)
         async with app.db.read(leaf=True) as session:
             for first, ids in sizes.items():
-                order = col(HistoryEntry.id).desc()
-                rank = func.row_number().over(
-                    partition_by=col(HistoryEntry.facility_id), order_by=order)
-                ranked = select(col(HistoryEntry.id).label("id"), rank.label("rank")).where(
-                    col(HistoryEntry.facility_id).in_(ids)).subquery()
-                rows = await session.execute(
-                    select(HistoryEntry).join(ranked, ranked.c.id == col(HistoryEntry.id))
-                    .where(ranked.c.rank <= first).order_by(col(HistoryEntry.id)))
+                rows = await session.execute(query, {"ids": ids, "first": first})
                 for row in rows.scalars():
                     found[(row.facility_id, first)].append(row)
         return [found.get(k, []) for k in keys]

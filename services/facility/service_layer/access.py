@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,8 +104,8 @@ class Caller:
             )
 
 
-# Built once: every request loads its caller's grants.
-_GRANTS: CompoundSelect[Any] = union_all(
+# Built once: every request loads its caller's grants (rows of kind, target, role).
+GRANTS: CompoundSelect[Any] = union_all(
     select(literal("b").label("kind"), col(Membership.organization_id).label("target"),
            col(Membership.role).label("role"))
     .where(col(Membership.user_id) == bindparam("user_id")),
@@ -119,11 +120,17 @@ async def load_caller(session: AsyncSession, principal: Principal | None) -> Cal
     user_id = principal.user_id if principal else None
     if user_id is None:
         return Caller(principal=principal, businesses={}, agencies={})
+    rows = (await session.execute(GRANTS, {"user_id": user_id})).all()
+    return caller_from_grants(principal, rows)
+
+
+def caller_from_grants(principal: Principal | None, rows: Iterable[Any]) -> Caller:
+    """The Caller of the (kind, target, role) rows of ``GRANTS``; other kinds are ignored."""
     businesses: dict[str, BusinessRole] = {}
     agencies: dict[str, StaffRole] = {}
-    for kind, target, role in (await session.execute(_GRANTS, {"user_id": user_id})).all():
+    for kind, target, role in rows:
         if kind == "b":
             businesses[target] = BusinessRole(role)
-        else:
+        elif kind == "s":
             agencies[target] = StaffRole(role)
     return Caller(principal=principal, businesses=businesses, agencies=agencies)

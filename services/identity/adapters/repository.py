@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -23,8 +23,12 @@ async def user_by_id(session: AsyncSession, user_id: str) -> User | None:
     return await session.get(User, user_id)
 
 
+# Built once: every request that answers users runs it.
+_USERS_BY_IDS = select(User).where(col(User.id).in_(bindparam("ids", expanding=True)))
+
+
 async def users_by_ids(session: AsyncSession, ids: Sequence[str]) -> dict[str, User]:
-    rows = await session.scalars(select(User).where(col(User.id).in_(list(ids))))
+    rows = await session.scalars(_USERS_BY_IDS, {"ids": list(ids)})
     return {u.id: u for u in rows}
 
 

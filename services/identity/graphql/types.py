@@ -15,6 +15,7 @@ from common.auth import Principal
 from common.graphql import Context, UserError, coded_error, context_of
 from services.identity.adapters import repository as repo
 from services.identity.domain.accounts import Problem
+from services.identity.service_layer.profile import admitted_user
 from services.identity.service_layer.visibility import visible_users
 
 if TYPE_CHECKING:
@@ -52,7 +53,15 @@ def user_loader(context: Context, deps: Deps) -> DataLoader[str, UserRow | None]
             found = await repo.users_by_ids(session, ids)
         return [found.get(i) for i in ids]
 
-    return context.loader("identity.users", lambda: DataLoader(load_fn=load))
+    def make() -> DataLoader[str, UserRow | None]:
+        loader: DataLoader[str, UserRow | None] = DataLoader(load_fn=load)
+        caller = context.principal.user_id if context.principal is not None else None
+        kept = admitted_user(deps, caller) if caller is not None else None
+        if caller is not None and kept is not None:
+            loader.prime(caller, kept[0])  # read with the closed-account check
+        return loader
+
+    return context.loader("identity.users", make)
 
 
 def visibility_loader(

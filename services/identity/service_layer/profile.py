@@ -8,12 +8,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-from sqlmodel import col
-
 from common.auth import AuthError, Principal
 from common.closed_accounts import CLOSED_MESSAGE, Admit
 from common.contracts import identity as contract
+from common.db import recall, remember
 from services.identity.adapters import repository as repo
 from services.identity.adapters.tables import User
 from services.identity.domain.accounts import (
@@ -145,17 +143,27 @@ async def deactivate(deps: Deps, user_id: str, password: str) -> Result:
 
 
 def refuse_closed_accounts(deps: Deps) -> Admit:
-    """The GraphQL ``admit`` hook: a closed account's unexpired token is refused at once."""
+    """The GraphQL ``admit`` hook: a closed account's unexpired token is refused at once.
 
-    # Only the status column, with a statement built once: this runs on every request.
-    status_of = select(col(User.status)).where(col(User.id) == bindparam("user_id"))
+    It reads the caller's whole row (the statement the users loader runs) and keeps it for
+    the rest of the request (``admitted_user``): ``me`` and the caller among other users are
+    then answered without reading it again."""
 
     async def admit(principal: Principal) -> None:
         if principal.user_id is None:
             return
         async with deps.db.read(leaf=True) as session:
-            status = await session.scalar(status_of, {"user_id": principal.user_id})
-        if status == Status.DEACTIVATED.value:
+            user = (await repo.users_by_ids(session, [principal.user_id])).get(
+                principal.user_id)
+        if user is not None and user.status == Status.DEACTIVATED.value:
             raise AuthError(CLOSED_MESSAGE)
+        remember(deps.db, ("user", principal.user_id), (user,))
 
     return admit
+
+
+def admitted_user(deps: Deps, user_id: str) -> tuple[User | None] | None:
+    """``(row,)`` of the caller ``refuse_closed_accounts`` read in this request (``(None,)``
+    for no such account), or None when it did not (or the request has written since)."""
+    kept: tuple[User | None] | None = recall(deps.db, ("user", user_id))
+    return kept

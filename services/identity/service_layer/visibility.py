@@ -22,7 +22,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ScalarResult, Select, exists, literal_column, or_, select, union
+from sqlalchemy import (
+    BindParameter,
+    ScalarResult,
+    Select,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -54,15 +64,33 @@ async def visible_users(
 
 
 async def _related(session: AsyncSession, principal: Principal, ids: list[str]) -> set[str]:
+    statement = _related_statement(principal.is_statewide, principal.user_id is not None)
+    if statement is None:
+        return set()
+    found: ScalarResult[object] = await session.scalars(
+        statement, {"ids": ids, "me": principal.user_id})
+    return {str(value) for value in found}
+
+
+# Built once per kind of caller (statewide or not, a person or not), run with each batch's
+# ids and the caller's id: building the union cost more than running it.
+_RELATED: dict[tuple[bool, bool], Select[tuple[object]] | None] = {}
+
+
+def _related_statement(statewide: bool, person: bool) -> Select[tuple[object]] | None:
+    key = (statewide, person)
+    if key in _RELATED:
+        return _RELATED[key]
+    ids: BindParameter[str] = bindparam("ids", expanding=True)
     member, staff = MembershipView, StaffView
     parts: list[Select[tuple[str]]] = []
-    if principal.is_statewide:
+    if statewide:
         parts += [
             select(col(member.user_id).label("id")).where(col(member.user_id).in_(ids)),
             select(col(staff.user_id).label("id")).where(col(staff.user_id).in_(ids)),
         ]
-    me = principal.user_id
-    if me is not None:
+    if person:
+        me: BindParameter[str] = bindparam("me")
         my_orgs = select(col(member.organization_id)).where(col(member.user_id) == me)
         my_agencies = select(col(staff.agency_id)).where(col(staff.user_id) == me)
         facility = FacilityView
@@ -90,8 +118,7 @@ async def _related(session: AsyncSession, principal: Principal, ids: list[str]) 
                 or_(col(request.organization_id).in_(my_orgs),
                     col(request.routed_to_agency_id).in_(my_agencies))),
         ]
-    if not parts:
-        return set()
-    found: ScalarResult[object] = await session.scalars(
-        select(literal_column("id")).select_from(union(*parts).subquery()))
-    return {str(value) for value in found}
+    statement: Select[tuple[object]] | None = (
+        select(literal_column("id")).select_from(union(*parts).subquery()) if parts else None)
+    _RELATED[key] = statement
+    return statement

@@ -7,14 +7,20 @@ from collections import defaultdict
 from typing import Any
 
 import strawberry
-from sqlalchemy import func, or_, select
+from sqlalchemy import BindParameter, bindparam, func, or_, select
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
 from common.auth import Principal
+from common.closed_accounts import admitted_grants
 from common.graphql import context_of
 from services.submittal.adapters.tables import Element, FacilityView
-from services.submittal.service_layer.access import Caller, load_caller, require_fresh
+from services.submittal.service_layer.access import (
+    Caller,
+    caller_from_grants,
+    load_caller,
+    require_fresh,
+)
 from services.submittal.service_layer.deps import Deps
 from services.submittal.service_layer.elements import SUBMITTED_STATES
 
@@ -46,8 +52,21 @@ async def caller_of(info: Info, *, fresh: bool = True) -> Caller:
 
 
 async def _load_caller(deps: Deps, principal: Principal | None) -> Caller:
+    user_id = principal.user_id if principal is not None else None
+    # Read with the closed-account check when the request was admitted (app.py).
+    rows = admitted_grants(deps.db, user_id) if user_id is not None else None
+    if rows is not None:
+        return caller_from_grants(principal, rows, fresh=deps.fresh)
     async with deps.db.read(leaf=True) as session:
         return await load_caller(session, principal, fresh=deps.fresh)
+
+
+# Built once: every element read runs it.
+_ELEMENTS_WITH_FACILITIES = (
+    select(Element, FacilityView)
+    .outerjoin(FacilityView, col(FacilityView.id) == col(Element.facility_id))
+    .where(col(Element.id).in_(bindparam("ids", expanding=True)))
+)
 
 
 def facilities(info: Info) -> DataLoader[str, FacilityView | None]:
@@ -63,15 +82,46 @@ def facilities(info: Info) -> DataLoader[str, FacilityView | None]:
 
 
 def elements_by_id(info: Info) -> DataLoader[str, Element | None]:
+    """Elements by id, each read with its facility (the facilities loader is primed with
+    them): whoever reads an element checks the caller's rights on its facility next."""
     deps = deps_of(info)
 
     async def load(ids: list[str]) -> list[Element | None]:
         async with deps.db.read(leaf=True) as session:
-            rows = await session.execute(select(Element).where(col(Element.id).in_(ids)))
-            found = {row.id: row for row in rows.scalars()}
+            rows = (await session.execute(_ELEMENTS_WITH_FACILITIES, {"ids": ids})).all()
+        found = {element.id: element for element, _ in rows}
+        views = facilities(info)
+        for element, facility in rows:
+            views.prime(element.facility_id, facility)
         return [found.get(i) for i in ids]
 
     return context_of(info).loader("elements", lambda: DataLoader(load_fn=load))
+
+
+def _current_elements() -> Any:
+    ids: BindParameter[str] = bindparam("ids", expanding=True)
+    rank = func.row_number().over(
+        partition_by=(col(Element.facility_id), col(Element.element_type)),
+        order_by=(func.coalesce(col(Element.submitted_at), col(Element.created_at)).desc(),
+                  col(Element.id).desc()),
+    )
+    latest = (
+        select(col(Element.id).label("id"), rank.label("rank"))
+        .where(col(Element.facility_id).in_(ids), col(Element.status).in_(SUBMITTED_STATES))
+        .subquery()
+    )
+    return (
+        select(Element)
+        .outerjoin(latest, latest.c.id == col(Element.id))
+        .where(col(Element.facility_id).in_(ids),
+               or_(col(Element.status) == DRAFT, latest.c.rank == 1))
+        .order_by(col(Element.facility_id), col(Element.created_at).desc(),
+                  col(Element.id).desc())
+    )
+
+
+# Built once, run with each batch's ids: building them cost more than running them.
+_CURRENT_ELEMENTS = _current_elements()
 
 
 def elements_by_facility(info: Info) -> DataLoader[str, list[Element]]:
@@ -81,27 +131,37 @@ def elements_by_facility(info: Info) -> DataLoader[str, list[Element]]:
     deps = deps_of(info)
 
     async def load(ids: list[str]) -> list[list[Element]]:
-        rank = func.row_number().over(
-            partition_by=(col(Element.facility_id), col(Element.element_type)),
-            order_by=(func.coalesce(col(Element.submitted_at), col(Element.created_at)).desc(),
-                      col(Element.id).desc()),
-        )
-        latest = (
-            select(col(Element.id).label("id"), rank.label("rank"))
-            .where(col(Element.facility_id).in_(ids), col(Element.status).in_(SUBMITTED_STATES))
-            .subquery()
-        )
-        query = (
-            select(Element)
-            .outerjoin(latest, latest.c.id == col(Element.id))
-            .where(col(Element.facility_id).in_(ids),
-                   or_(col(Element.status) == DRAFT, latest.c.rank == 1))
-            .order_by(col(Element.facility_id), col(Element.created_at).desc(),
-                      col(Element.id).desc())
-        )
-        return await _grouped(deps, ids, query)
+        return await _grouped(deps, ids, _CURRENT_ELEMENTS, {"ids": ids})
 
     return context_of(info).loader("elements_by_facility", lambda: DataLoader(load_fn=load))
+
+
+_RECENT: dict[tuple[bool, bool, bool], Any] = {}
+
+
+def _recent_elements(by_element: bool, by_status: bool, drafts: bool) -> Any:
+    """The newest elements of each facility in ``:ids`` (at most ``:first`` each), of
+    ``:element`` and ``:status`` when asked; built once per shape (eight at most)."""
+    key = (by_element, by_status, drafts)
+    query = _RECENT.get(key)
+    if query is None:
+        conditions: list[Any] = [col(Element.facility_id).in_(bindparam("ids", expanding=True))]
+        if by_element:
+            conditions.append(col(Element.element_type) == bindparam("element"))
+        if by_status:
+            conditions.append(col(Element.status) == bindparam("status"))
+        if not drafts:
+            conditions.append(col(Element.status) != DRAFT)
+        order = (col(Element.created_at).desc(), col(Element.id).desc())
+        rank = func.row_number().over(partition_by=col(Element.facility_id), order_by=order)
+        ranked = select(col(Element.id).label("id"), rank.label("rank")).where(
+            *conditions).subquery()
+        query = _RECENT[key] = (
+            select(Element).join(ranked, ranked.c.id == col(Element.id))
+            .where(ranked.c.rank <= bindparam("first"))
+            .order_by(col(Element.facility_id), *order)
+        )
+    return query
 
 
 # (facility id, element type or None, status or None, drafts included, how many)
@@ -119,23 +179,9 @@ def recent_elements(info: Info) -> DataLoader[RecentKey, list[Element]]:
             shapes[(element_type, state, with_drafts, size)].append(facility_id)
         found: dict[RecentKey, list[Element]] = {}
         for (element, status, drafts, first), ids in shapes.items():
-            conditions: list[Any] = [col(Element.facility_id).in_(ids)]
-            if element is not None:
-                conditions.append(col(Element.element_type) == element)
-            if status is not None:
-                conditions.append(col(Element.status) == status)
-            if not drafts:
-                conditions.append(col(Element.status) != DRAFT)
-            order = (col(Element.created_at).desc(), col(Element.id).desc())
-            rank = func.row_number().over(partition_by=col(Element.facility_id), order_by=order)
-            ranked = select(col(Element.id).label("id"), rank.label("rank")).where(
-                *conditions).subquery()
-            query = (
-                select(Element).join(ranked, ranked.c.id == col(Element.id))
-                .where(ranked.c.rank <= first)
-                .order_by(col(Element.facility_id), *order)
-            )
-            grouped = await _grouped(deps, ids, query)
+            query = _recent_elements(element is not None, status is not None, drafts)
+            grouped = await _grouped(deps, ids, query, {
+                "ids": ids, "element": element, "status": status, "first": first})
             for facility_id, rows in zip(ids, grouped, strict=True):
                 found[(facility_id, element, status, drafts, first)] = rows
         return [found.get(k, []) for k in keys]
@@ -143,10 +189,11 @@ def recent_elements(info: Info) -> DataLoader[RecentKey, list[Element]]:
     return context_of(info).loader("recent_elements", lambda: DataLoader(load_fn=load))
 
 
-async def _grouped(deps: Deps, ids: list[str], query: Any) -> list[list[Element]]:
+async def _grouped(deps: Deps, ids: list[str], query: Any,
+                   params: dict[str, Any] | None = None) -> list[list[Element]]:
     grouped: dict[str, list[Element]] = defaultdict(list)
     async with deps.db.read(leaf=True) as session:
-        for row in (await session.execute(query)).scalars():
+        for row in (await session.execute(query, params or {})).scalars():
             grouped[row.facility_id].append(row)
     return [grouped.get(i, []) for i in ids]
 

@@ -8,6 +8,7 @@ business or the caller's role there is known to be missing (the consumer holds l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -91,7 +92,7 @@ class Caller:
 
 
 # Memberships and staff roles in one statement, built once: one round trip per request.
-_GRANTS: CompoundSelect[Any] = union_all(
+GRANTS: CompoundSelect[Any] = union_all(
     select(literal("b").label("kind"), col(MembershipView.organization_id).label("target"),
            col(MembershipView.role).label("role"))
     .where(col(MembershipView.user_id) == bindparam("user_id")),
@@ -107,10 +108,21 @@ async def load_caller(
     user_id = principal.user_id if principal else None
     if user_id is None:
         return Caller(principal, fresh=fresh)
+    rows = (await session.execute(GRANTS, {"user_id": user_id})).all()
+    return caller_from_grants(principal, rows, fresh=fresh)
+
+
+def caller_from_grants(
+    principal: Principal | None, rows: Iterable[Any], *, fresh: Freshness
+) -> Caller:
+    """The Caller of the (kind, target, role) rows of ``GRANTS``; other kinds are ignored."""
     memberships: dict[str, str] = {}
     staff: dict[str, str] = {}
-    for kind, target, role in (await session.execute(_GRANTS, {"user_id": user_id})).all():
-        (memberships if kind == "b" else staff)[target] = role
+    for kind, target, role in rows:
+        if kind == "b":
+            memberships[target] = role
+        elif kind == "s":
+            staff[target] = role
     return Caller(principal, memberships, staff, fresh)
 
 

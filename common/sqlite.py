@@ -1,0 +1,166 @@
+"""SQLite through aiosqlite, one trip to its thread per statement.
+
+SQLAlchemy's aiosqlite adapter sends each statement to the connection's thread four times
+(open a cursor, execute, fetch the rows, close the cursor), each trip a queued call, a wake-up
+of the event loop and a handover of the GIL. On a simple read those trips cost more CPU than
+SQLite itself. This adapter does the four steps in one call on the connection's thread and
+keeps the rows, the description, the row count and the last row id it read there.
+
+A transaction's BEGIN (``begin_lazily``) rides along with its first statement, and ending a
+transaction that is not open on the thread (no statement ran, or it already ended) takes no
+trip.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+_Outcome = tuple[Any, list[Any], int, int | None]
+
+
+def _run(connection: sqlite3.Connection, begin: str | None, operation: str,
+         parameters: Any) -> _Outcome:
+    if begin is not None:
+        connection.execute(begin)
+    cursor = connection.cursor()
+    try:
+        if parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def _run_many(connection: sqlite3.Connection, begin: str | None, operation: str,
+              parameters: Any) -> _Outcome:
+    if begin is not None:
+        connection.execute(begin)
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(operation, parameters)
+        return cursor.description, [], cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        # No cursor is opened here: each execute opens and closes its own on the thread.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
+
+    async def _async_soft_close(self) -> None:
+        return None  # nothing stays open on the thread
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            return await_(self._trip(_run, operation, parameters))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            return await_(self._trip(_run_many, operation, seq_of_parameters))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _trip(self, run: Any, operation: Any, parameters: Any) -> None:
+        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        async with adapted._execute_mutex:
+            begin, adapted.pending_begin = adapted.pending_begin, None
+            try:
+                outcome: _Outcome = await connection._execute(  # type: ignore[no-untyped-call]
+                    run, connection._conn, begin, operation, parameters)
+            except BaseException:
+                if begin is not None and not connection._conn.in_transaction:
+                    adapted.pending_begin = begin  # it did not start: the next statement's
+                raise
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows)
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("pending_begin",)
+    _cursor_cls = OneTripCursor  # type: ignore[assignment]
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.pending_begin: str | None = None
+
+    def begin_lazily(self, statement: str) -> None:
+        """Send ``statement`` (BEGIN or BEGIN IMMEDIATE) with the next statement, not now."""
+        self.pending_begin = statement
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side and self.pending_begin is not None:
+            begin, self.pending_begin = self.pending_begin, None
+            try:
+                await_(self._connection.execute(begin))
+            except Exception as error:
+                self._handle_exception(error)
+        return super().cursor(server_side)
+
+    def _idle(self) -> bool:
+        # No transaction open on the thread (sqlite3 would make ROLLBACK and COMMIT no-ops):
+        # nothing ran since BEGIN was asked for, or the transaction has already ended.
+        self.pending_begin = None
+        connection = self._connection._connection
+        return connection is None or not connection.in_transaction
+
+    def rollback(self) -> None:
+        if not self._idle():
+            super().rollback()
+
+    def commit(self) -> None:
+        if not self._idle():
+            super().commit()
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        adapted = super().connect(*arg, **kw)
+        return OneTripConnection(self, adapted._connection)
+
+
+def dbapi() -> OneTripDBAPI:
+    """The DBAPI module to give ``create_async_engine(..., module=...)`` for aiosqlite URLs."""
+    return OneTripDBAPI(aiosqlite, sqlite3)
