@@ -239,13 +239,14 @@ class OperationLimits(SchemaExtension):
         yield
 
     def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        if document is not None and context.pre_execution_errors is None:
+        self._refuse_past_limits(self.execution_context)
+        yield
+
+    def _refuse_past_limits(self, context: ExecutionContext) -> None:
+        if context.graphql_document is not None and context.pre_execution_errors is None:
             refused = self._refusal(context)
             if refused is not None:
                 context.pre_execution_errors = [refused]
-        yield
 
     def _refusal(self, context: ExecutionContext) -> GraphQLError | None:
         document = context.graphql_document
@@ -381,10 +382,15 @@ class CachedDocuments(SchemaExtension):
         yield
 
     def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
+        self._skip_validation_if_cached(self.execution_context)
+        yield
+        self._remember_if_valid(self.execution_context)
+
+    def _skip_validation_if_cached(self, context: ExecutionContext) -> None:
         if self._hit and context.pre_execution_errors is None:
             context.pre_execution_errors = []  # validated when it was cached
-        yield
+
+    def _remember_if_valid(self, context: ExecutionContext) -> None:
         if (not self._hit and context.query is not None and context.graphql_document is not None
                 and context.pre_execution_errors == []):
             document_cache(context.schema).put(
@@ -416,17 +422,10 @@ class SubgraphOperation(OperationLimits, CachedDocuments):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None and context.pre_execution_errors is None:
-            refused = self._refusal(context)
-            if refused is not None:
-                context.pre_execution_errors = [refused]
-        if self._hit and context.pre_execution_errors is None:
-            context.pre_execution_errors = []  # validated when it was cached
+        self._refuse_past_limits(context)  # limits first: a refused operation is never cached
+        self._skip_validation_if_cached(context)
         yield
-        if (not self._hit and context.query is not None and context.graphql_document is not None
-                and context.pre_execution_errors == []):
-            document_cache(context.schema).put(
-                context.query, tuple(context.validation_rules), context.graphql_document)
+        self._remember_if_valid(context)
 
 
 def federation_schema(

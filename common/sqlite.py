@@ -30,11 +30,14 @@ _Outcome = tuple[Any, list[Any], int, int | None]
 
 
 def _run(connection: sqlite3.Connection, begin: str | None, operation: str,
-         parameters: Any) -> _Outcome:
+         parameters: Any, many: bool) -> _Outcome:
     if begin is not None:
         connection.execute(begin)
     cursor = connection.cursor()
     try:
+        if many:
+            cursor.executemany(operation, parameters)
+            return cursor.description, [], cursor.rowcount, cursor.lastrowid
         if parameters is None:
             cursor.execute(operation)
         else:
@@ -42,18 +45,6 @@ def _run(connection: sqlite3.Connection, begin: str | None, operation: str,
         description = cursor.description
         rows = cursor.fetchall() if description else []
         return description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
-
-
-def _run_many(connection: sqlite3.Connection, begin: str | None, operation: str,
-              parameters: Any) -> _Outcome:
-    if begin is not None:
-        connection.execute(begin)
-    cursor = connection.cursor()
-    try:
-        cursor.executemany(operation, parameters)
-        return cursor.description, [], cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
 
@@ -92,24 +83,24 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         try:
-            return await_(self._trip(_run, operation, parameters))
+            return await_(self._trip(operation, parameters, many=False))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         try:
-            return await_(self._trip(_run_many, operation, seq_of_parameters))
+            return await_(self._trip(operation, seq_of_parameters, many=True))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
 
-    async def _trip(self, run: Any, operation: Any, parameters: Any) -> None:
+    async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
         async with adapted._execute_mutex:
             begin, adapted.pending_begin = adapted.pending_begin, None
             try:
                 outcome: _Outcome = await connection._execute(  # type: ignore[no-untyped-call]
-                    run, connection._conn, begin, operation, parameters)
+                    _run, connection._conn, begin, operation, parameters, many)
             except BaseException:
                 if begin is not None and not connection._conn.in_transaction:
                     adapted.pending_begin = begin  # it did not start: the next statement's
