@@ -7,6 +7,7 @@ Kubernetes manifests can be checked against it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,12 +75,90 @@ ENV_VARS: dict[str, tuple[str, str]] = {
 }
 
 
-def _env(name: str) -> str:
-    return os.environ.get(name, ENV_VARS[name][0])
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
 
 
-def _flag(name: str) -> bool:
-    return _env(name).strip().lower() in ("1", "true", "yes", "on")
+class SettingsError(ValueError):
+    """Environment variables hold values the processes cannot run with; every one is named."""
+
+
+class EnvReader:
+    """Reads variables with their defaults and collects every invalid value, so that a
+    process refuses to start with one message naming each variable, its value and what it
+    must be, instead of failing later (a timeout of 0 would dead-letter every event)."""
+
+    def __init__(self, defaults: Mapping[str, str], meanings: Mapping[str, str]) -> None:
+        self.defaults = defaults
+        self.meanings = meanings
+        self.problems: list[str] = []
+
+    def text(self, name: str) -> str:
+        return os.environ.get(name, self.defaults[name])
+
+    def _refuse(self, name: str, value: str, must: str) -> None:
+        meaning = self.meanings.get(name)
+        self.problems.append(f"{name}={value!r} must be {must}" + (
+            f" ({meaning})" if meaning else ""))
+
+    def number(self, name: str, *, minimum: float, maximum: float | None = None,
+               above: bool = False) -> float:
+        """A number >= minimum (> minimum when ``above``) and <= maximum when given."""
+        value = self.text(name)
+        bound = f"greater than {minimum:g}" if above else f"at least {minimum:g}"
+        must = f"a number {bound}" + (f" and at most {maximum:g}" if maximum is not None else "")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not (number > minimum if above else number >= minimum) or (
+                maximum is not None and number > maximum):  # NaN fails both
+            self._refuse(name, value, must)
+            return float(self.defaults[name] or minimum)
+        return number
+
+    def integer(self, name: str, *, minimum: int, maximum: int | None = None) -> int:
+        value = self.text(name)
+        must = f"a whole number of at least {minimum}" + (
+            f" and at most {maximum}" if maximum is not None else "")
+        try:
+            number = int(value.strip())
+        except ValueError:
+            self._refuse(name, value, must)
+            return int(self.defaults[name] or minimum)
+        if number < minimum or (maximum is not None and number > maximum):
+            self._refuse(name, value, must)
+        return number
+
+    def port(self, name: str) -> int:
+        return self.integer(name, minimum=1, maximum=65535)
+
+    def flag(self, name: str) -> bool:
+        value = self.text(name).strip().lower()
+        if value not in _TRUE + _FALSE:
+            self._refuse(name, value, "one of " + ", ".join(_TRUE + _FALSE))
+        return value in _TRUE
+
+    def choice(self, name: str, options: tuple[str, ...], *, upper: bool = False) -> str:
+        value = self.text(name).strip()
+        value = value.upper() if upper else value
+        if value not in options:
+            self._refuse(name, value, "one of " + ", ".join(options))
+        return value
+
+    def check(self) -> None:
+        """Raise SettingsError naming every invalid variable read so far."""
+        if self.problems:
+            raise SettingsError("invalid configuration; fix these environment variables: "
+                                + "; ".join(self.problems))
+
+
+def _reader() -> EnvReader:
+    return EnvReader({name: default for name, (default, _) in ENV_VARS.items()},
+                     {name: meaning for name, (_, meaning) in ENV_VARS.items()})
+
+
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
 def default_database_url(data_dir: Path, service: str) -> str:
@@ -145,15 +224,12 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    data_dir = Path(_env("DATA_DIR")).resolve()
-    ports = {
-        name: int(_env(f"{name.upper()}_PORT"))
-        for name in ("gateway", "identity", "facility", "submittal")
-    }
-    ops_ports = {
-        name: int(_env(f"{name.upper()}_OPS_PORT"))
-        for name in ("gateway", "identity", "facility", "submittal")
-    }
+    """The settings, or SettingsError naming every variable with an invalid value."""
+    env = _reader()
+    data_dir = Path(env.text("DATA_DIR")).resolve()
+    names = ("gateway", "identity", "facility", "submittal")
+    ports = {name: env.port(f"{name.upper()}_PORT") for name in names}
+    ops_ports = {name: env.port(f"{name.upper()}_OPS_PORT") for name in names}
     database_urls = {
         service: os.environ.get(f"{service.upper()}_DATABASE_URL")
         or default_database_url(data_dir, service)
@@ -168,37 +244,43 @@ def load_settings() -> Settings:
         service: explicit_service_urls.get(service) or f"http://127.0.0.1:{ports[service]}"
         for service in SERVICES
     }
-    public_base_url = _env("PUBLIC_BASE_URL").rstrip("/")
-    embedded_nats_port = int(_env("EMBEDDED_NATS_PORT"))
-    return Settings(
+    public_base_url = env.text("PUBLIC_BASE_URL").rstrip("/")
+    embedded_nats_port = env.port("EMBEDDED_NATS_PORT")
+    settings = Settings(
         data_dir=data_dir,
         database_urls=database_urls,
         nats_url=os.environ.get("NATS_URL") or f"nats://127.0.0.1:{embedded_nats_port}",
-        nats_stream_replicas=int(_env("NATS_STREAM_REPLICAS")),
+        # JetStream replicates a stream on at most five servers.
+        nats_stream_replicas=env.integer("NATS_STREAM_REPLICAS", minimum=1, maximum=5),
         ports=ports,
         ops_ports=ops_ports,
-        bind_host=_env("BIND_HOST"),
+        bind_host=env.text("BIND_HOST"),
         public_base_url=public_base_url,
-        api_audience=_env("API_AUDIENCE"),
+        api_audience=env.text("API_AUDIENCE"),
         jwks_url=os.environ.get("JWKS_URL") or f"{service_urls['identity']}/jwks.json",
         service_urls=service_urls,
-        auto_migrate=_flag("AUTO_MIGRATE"),
-        demo=_flag("DEMO"),
-        environment=_env("ENVIRONMENT"),
-        smtp_host=_env("SMTP_HOST"),
-        smtp_port=int(_env("SMTP_PORT")),
-        smtp_username=_env("SMTP_USERNAME"),
-        smtp_password=_env("SMTP_PASSWORD"),
-        smtp_starttls=_flag("SMTP_STARTTLS"),
-        mail_from=_env("MAIL_FROM"),
-        read_model_max_lag_seconds=float(_env("READ_MODEL_MAX_LAG_SECONDS")),
-        outbox_poll_seconds=float(_env("OUTBOX_POLL_SECONDS")),
-        max_deliveries=int(_env("MAX_DELIVERIES")),
-        event_ack_wait_seconds=float(_env("EVENT_ACK_WAIT_SECONDS")),
-        event_stuck_after_seconds=float(_env("EVENT_STUCK_AFTER_SECONDS")),
-        event_apply_timeout_seconds=float(_env("EVENT_APPLY_TIMEOUT_SECONDS")),
+        auto_migrate=env.flag("AUTO_MIGRATE"),
+        demo=env.flag("DEMO"),
+        environment=env.choice("ENVIRONMENT", ("embedded", "production")),
+        smtp_host=env.text("SMTP_HOST"),
+        smtp_port=env.port("SMTP_PORT"),
+        smtp_username=env.text("SMTP_USERNAME"),
+        smtp_password=env.text("SMTP_PASSWORD"),
+        smtp_starttls=env.flag("SMTP_STARTTLS"),
+        mail_from=env.text("MAIL_FROM"),
+        read_model_max_lag_seconds=env.number("READ_MODEL_MAX_LAG_SECONDS", minimum=0,
+                                              above=True),
+        outbox_poll_seconds=env.number("OUTBOX_POLL_SECONDS", minimum=0, above=True),
+        max_deliveries=env.integer("MAX_DELIVERIES", minimum=1),
+        event_ack_wait_seconds=env.number("EVENT_ACK_WAIT_SECONDS", minimum=0, above=True),
+        event_stuck_after_seconds=env.number("EVENT_STUCK_AFTER_SECONDS", minimum=0,
+                                             above=True),
+        event_apply_timeout_seconds=env.number("EVENT_APPLY_TIMEOUT_SECONDS", minimum=0,
+                                               above=True),
         embedded_nats_port=embedded_nats_port,
-        log_level=_env("LOG_LEVEL"),
-        log_format=_env("LOG_FORMAT"),
+        log_level=env.choice("LOG_LEVEL", _LOG_LEVELS, upper=True),
+        log_format=env.choice("LOG_FORMAT", ("json", "text")),
         explicit_service_urls=explicit_service_urls,
     )
+    env.check()
+    return settings

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 from common.asgi import serve
 from common.logs import configure_logging
 from common.settings import load_settings
 from common.tracing import configure_tracing
 from gateway.app import create_app
-from gateway.config import GATEWAY_ENV_VARS
+from gateway.config import ws_compression
 
 
 def main() -> None:
@@ -26,13 +24,8 @@ def main() -> None:
         # The address we pass on in X-Forwarded-For (to identity's per-client throttles) is the
         # peer we saw; uvicorn would otherwise take it from a loopback client's own header.
         proxy_headers=False,
-        ws_per_message_deflate=_compression(),
+        ws_per_message_deflate=ws_compression(),
     )
-
-
-def _compression() -> bool:
-    name = "GATEWAY_WS_COMPRESSION"
-    return os.environ.get(name, GATEWAY_ENV_VARS[name][0]).strip().lower() in ("1", "true")
 
 
 if __name__ == "__main__":

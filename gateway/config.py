@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.settings import EnvReader
+
 DEFAULT_SUPERGRAPH = Path(__file__).with_name("supergraph.graphql")
 DEFAULT_PORTAL = Path(__file__).resolve().parents[1] / "web" / "dist"
 
@@ -54,8 +56,9 @@ GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
 }
 
 
-def _get(name: str) -> str:
-    return os.environ.get(name, GATEWAY_ENV_VARS[name][0])
+def gateway_env() -> EnvReader:
+    return EnvReader({name: default for name, (default, _) in GATEWAY_ENV_VARS.items()},
+                     {name: meaning for name, (_, meaning) in GATEWAY_ENV_VARS.items()})
 
 
 @dataclass(frozen=True)
@@ -87,36 +90,52 @@ class GatewayConfig:
 
 
 def load_gateway_config(production: bool = False) -> GatewayConfig:
-    flag = _get("GATEWAY_INTROSPECTION").strip().lower()
-    introspection = (flag in ("1", "true", "yes", "on")) if flag else not production
-    timeouts = {
-        k[len("GATEWAY_TIMEOUT_"):].lower(): float(v)
-        for k, v in os.environ.items()
-        if k.startswith("GATEWAY_TIMEOUT_")
-    }
-    return GatewayConfig(
-        supergraph_path=Path(_get("GATEWAY_SUPERGRAPH")),
+    """The gateway's settings, or SettingsError naming every variable with an invalid value."""
+    env = gateway_env()
+    introspection = (env.flag("GATEWAY_INTROSPECTION") if env.text("GATEWAY_INTROSPECTION")
+                     else not production)
+    prefix = "GATEWAY_TIMEOUT_"
+    overrides = EnvReader({k: "" for k in os.environ if k.startswith(prefix)}, {})
+    timeouts = {name[len(prefix):].lower(): overrides.number(name, minimum=0, above=True)
+                for name in overrides.defaults}
+    env.problems += overrides.problems
+    config = GatewayConfig(
+        supergraph_path=Path(env.text("GATEWAY_SUPERGRAPH")),
         introspection=introspection,
-        max_depth=int(_get("GATEWAY_MAX_DEPTH")),
-        max_aliases=int(_get("GATEWAY_MAX_ALIASES")),
-        max_cost=int(_get("GATEWAY_MAX_COST")),
-        max_directives=int(_get("GATEWAY_MAX_DIRECTIVES")),
-        max_tokens=int(_get("GATEWAY_MAX_TOKENS")),
-        default_list_size=int(_get("GATEWAY_DEFAULT_LIST_SIZE")),
-        max_response_bytes=int(_get("GATEWAY_MAX_RESPONSE_BYTES")),
-        max_body_bytes=int(_get("GATEWAY_MAX_BODY_BYTES")),
-        body_timeout=float(_get("GATEWAY_BODY_TIMEOUT_SECONDS")),
-        max_batch=int(_get("GATEWAY_MAX_BATCH")),
+        max_depth=env.integer("GATEWAY_MAX_DEPTH", minimum=1),
+        max_aliases=env.integer("GATEWAY_MAX_ALIASES", minimum=0),
+        max_cost=env.integer("GATEWAY_MAX_COST", minimum=1),
+        max_directives=env.integer("GATEWAY_MAX_DIRECTIVES", minimum=0),
+        max_tokens=env.integer("GATEWAY_MAX_TOKENS", minimum=1),
+        default_list_size=env.integer("GATEWAY_DEFAULT_LIST_SIZE", minimum=1),
+        max_response_bytes=env.integer("GATEWAY_MAX_RESPONSE_BYTES", minimum=1024),
+        max_body_bytes=env.integer("GATEWAY_MAX_BODY_BYTES", minimum=1024),
+        body_timeout=env.number("GATEWAY_BODY_TIMEOUT_SECONDS", minimum=0, above=True),
+        max_batch=env.integer("GATEWAY_MAX_BATCH", minimum=1),
         forward_headers=frozenset(
-            h.strip().lower() for h in _get("GATEWAY_FORWARD_HEADERS").split(",") if h.strip()
+            h.strip().lower() for h in env.text("GATEWAY_FORWARD_HEADERS").split(",")
+            if h.strip()
         ),
-        subgraph_timeout=float(_get("GATEWAY_SUBGRAPH_TIMEOUT_SECONDS")),
+        subgraph_timeout=env.number("GATEWAY_SUBGRAPH_TIMEOUT_SECONDS", minimum=0, above=True),
         subgraph_timeouts=timeouts,
-        plan_cache_size=int(_get("GATEWAY_PLAN_CACHE_SIZE")),
-        portal_dir=Path(_get("GATEWAY_PORTAL_DIR")),
-        max_subscriptions_per_connection=int(_get("GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION")),
-        max_subscriptions_per_user=int(_get("GATEWAY_MAX_SUBSCRIPTIONS_PER_USER")),
-        max_live_connections_per_address=int(_get("GATEWAY_MAX_LIVE_CONNECTIONS_PER_ADDRESS")),
-        subscription_idle_timeout=float(_get("GATEWAY_SUBSCRIPTION_IDLE_SECONDS")),
-        keep_alive=float(_get("GATEWAY_KEEPALIVE_SECONDS")),
+        plan_cache_size=env.integer("GATEWAY_PLAN_CACHE_SIZE", minimum=0),
+        portal_dir=Path(env.text("GATEWAY_PORTAL_DIR")),
+        max_subscriptions_per_connection=env.integer(
+            "GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION", minimum=1),
+        max_subscriptions_per_user=env.integer("GATEWAY_MAX_SUBSCRIPTIONS_PER_USER", minimum=1),
+        # 0 turns the limit off.
+        max_live_connections_per_address=env.integer(
+            "GATEWAY_MAX_LIVE_CONNECTIONS_PER_ADDRESS", minimum=0),
+        subscription_idle_timeout=env.number("GATEWAY_SUBSCRIPTION_IDLE_SECONDS", minimum=0,
+                                             above=True),
+        keep_alive=env.number("GATEWAY_KEEPALIVE_SECONDS", minimum=0, above=True),
     )
+    env.check()
+    return config
+
+
+def ws_compression() -> bool:
+    env = gateway_env()
+    compression = env.flag("GATEWAY_WS_COMPRESSION")
+    env.check()
+    return compression

@@ -18,11 +18,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 
-from common.settings import Settings
+from common.settings import EnvReader, Settings
 from services.identity.domain.lockout import LockoutPolicy
 from services.identity.domain.passwords import HashCost
 from services.identity.oauth.keys import KeyPaths
@@ -43,9 +42,6 @@ ENV_VARS: dict[str, str] = {
 }
 
 
-def _int(name: str) -> int:
-    return int(os.environ.get(name) or ENV_VARS[name])
-
 
 @dataclass(frozen=True)
 class IdentityConfig:
@@ -59,20 +55,29 @@ class IdentityConfig:
 
     @classmethod
     def from_env(cls, settings: Settings) -> IdentityConfig:
-        return cls(
+        """Raises SettingsError naming every variable with an invalid value."""
+        env = EnvReader(ENV_VARS, {})
+
+        def count(name: str, minimum: int = 1) -> int:
+            return env.integer(name, minimum=minimum)
+
+        config = cls(
             keys=KeyPaths.from_env(settings.data_dir),
             lockout=LockoutPolicy(
-                max_failures=_int("IDENTITY_LOCKOUT_MAX_FAILURES"),
-                window=timedelta(seconds=_int("IDENTITY_LOCKOUT_WINDOW_SECONDS")),
-                lock_for=timedelta(seconds=_int("IDENTITY_LOCKOUT_SECONDS")),
+                max_failures=count("IDENTITY_LOCKOUT_MAX_FAILURES"),
+                window=timedelta(seconds=count("IDENTITY_LOCKOUT_WINDOW_SECONDS")),
+                lock_for=timedelta(seconds=count("IDENTITY_LOCKOUT_SECONDS")),
             ),
-            address_attempts_per_minute=_int("IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE"),
-            registrations_per_hour=_int("IDENTITY_REGISTRATIONS_PER_HOUR"),
-            trusted_proxy_hops=_int("IDENTITY_TRUSTED_PROXY_HOPS"),
+            address_attempts_per_minute=count("IDENTITY_ADDRESS_ATTEMPTS_PER_MINUTE"),
+            registrations_per_hour=count("IDENTITY_REGISTRATIONS_PER_HOUR"),
+            trusted_proxy_hops=count("IDENTITY_TRUSTED_PROXY_HOPS", minimum=0),
             hash_cost=HashCost(
-                memory_kib=_int("IDENTITY_ARGON2_MEMORY_KIB"),
-                time_cost=_int("IDENTITY_ARGON2_TIME_COST"),
-                parallelism=_int("IDENTITY_ARGON2_PARALLELISM"),
+                # argon2's own floors: 8 KiB per lane, one pass, one lane.
+                memory_kib=count("IDENTITY_ARGON2_MEMORY_KIB", minimum=8),
+                time_cost=count("IDENTITY_ARGON2_TIME_COST"),
+                parallelism=count("IDENTITY_ARGON2_PARALLELISM"),
             ),
-            signing_key_max_age=timedelta(days=_int("IDENTITY_SIGNING_KEY_MAX_AGE_DAYS")),
+            signing_key_max_age=timedelta(days=count("IDENTITY_SIGNING_KEY_MAX_AGE_DAYS")),
         )
+        env.check()
+        return config

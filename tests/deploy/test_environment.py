@@ -23,7 +23,8 @@ from tests.deploy.manifests import (
 DOC = REPO / "README.md"  # its "## Configuration" section holds the one table
 ROLE_ROOTS = {"gateway": ["gateway"], **{s: [f"services/{s}"] for s in SERVICES}}
 READ_PATTERN = re.compile(
-    r"""(?:os\.environ\.get|os\.getenv|getenv|os\.environ\[|_env|_flag)\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
+    r"""(?:os\.environ\.get|os\.getenv|getenv|os\.environ\[|_env|_flag"""
+    r"""|env\.(?:text|number|integer|port|flag|choice))\(?\s*["']([A-Z][A-Z0-9_]+)["']"""
 )
 # Variables of the platform, not of this system.
 EVENT_WORKER = {
