@@ -243,3 +243,28 @@ async def test_a_requests_sqlite_reads_see_the_latest_commit_and_other_reads_one
         await bump(2)
         assert (await session.execute(value)).scalar_one() == 1  # its own snapshot
     await db.dispose()
+
+
+async def test_sqlite_keeps_its_read_connections_through_bursts_of_requests(tmp_path) -> None:
+    # Sixteen requests at once, again and again: the connections of the first burst serve
+    # the later ones, instead of each burst opening (a thread and PRAGMAs per connection) and
+    # closing connections past a small pool.
+    from sqlalchemy import event
+
+    db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    opened: list[object] = []
+    event.listen(db.read_engine.sync_engine, "connect", lambda conn, _record: opened.append(conn))
+
+    async def request() -> None:
+        async with request_reads():
+            async with db.read(leaf=True) as session:
+                await session.execute(select(counters.c.value))
+                await asyncio.sleep(0.01)  # all sixteen hold a connection at once
+
+    await asyncio.gather(*(request() for _ in range(16)))
+    first_burst = len(opened)
+    for _ in range(3):
+        await asyncio.gather(*(request() for _ in range(16)))
+    assert first_burst == 16
+    assert len(opened) == first_burst
+    await db.dispose()
