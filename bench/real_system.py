@@ -10,7 +10,9 @@ event path: how long after ``certifyNoChange`` commits the facility service show
 CURRENT. The targets (issue 16) are printed beside the figures.
 
 Load comes from bench/gateway_load.py in its own process (closed loop, keep-alive sockets),
-cycling through requests whose tokens and variables vary.
+cycling through requests whose tokens and variables vary. With Node.js installed, the same
+gateway workloads also run through Hive Gateway and @apollo/gateway over the same services
+(``--gateways ours,hive,apollo``, the default), for CPU per request and req/s side by side.
 """
 
 from __future__ import annotations
@@ -58,8 +60,12 @@ TARGETS = {
     "gateway_page_rps": 100.0,
     "event_p99_ms": 100.0,
     "rss_mb": 150.0,
+    "gateway_cpu_vs_hive": 0.3,      # our gateway's CPU per request / Hive Gateway's
 }
 PROCESSES = ("gateway", "identity", "facility", "submittal")
+SERVICES = ("identity", "facility", "submittal")
+# The reference gateways: tests/gateway/reference.py kinds (both forward Authorization).
+REFERENCES = {"hive": "hive-runtime", "apollo": "apollo"}
 TOKENS = 24
 
 
@@ -140,8 +146,11 @@ async def _event_breakdown(submittal_url: str, facility_url: str, since: Any) ->
 
 
 class Bench:
-    def __init__(self, kind: str, seconds: float, concurrency: int, samples: int) -> None:
+    def __init__(self, kind: str, seconds: float, concurrency: int, samples: int,
+                 references: tuple[str, ...] = ()) -> None:
         self.kind = kind
+        self.references = references
+        self.rss: dict[str, float] = {}
         self.seconds = seconds
         self.concurrency = concurrency
         self.samples = samples
@@ -235,7 +244,7 @@ class Bench:
             for name, pid in self.pids.items()
         }
         r.update(workload=workload, target=target, database=self.kind, concurrency=concurrency)
-        services = sum(v for k, v in r["cpu_ms_per_req"].items() if k != "gateway")
+        services = sum(r["cpu_ms_per_req"][k] for k in SERVICES)
         cpu = " ".join(f"{k} {v:5.2f}" for k, v in r["cpu_ms_per_req"].items())
         print(f"  {workload:22} {target:7} c={concurrency:<3} {r['rps']:7.1f} req/s  "
               f"p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:7.2f} ms  errors {r['errors']}  "
@@ -273,10 +282,33 @@ class Bench:
         page = self.bodies(facility_page_query(), by_facility, self.business)
         self.run("Facility page", "gateway", gateway, page, concurrency=1)
         self.run("Facility page", "gateway", gateway, page)
-        self.run("statewide listing (50)", "gateway", gateway,
-                 self.bodies(STATEWIDE, lambda i: {"first": 50}, self.state))
-        self.rss = {name: round(_rss_mb(pid), 1) for name, pid in self.pids.items()}
+        statewide = self.bodies(STATEWIDE, lambda i: {"first": 50}, self.state)
+        self.run("statewide listing (50)", "gateway", gateway, statewide)
+        for name in self.references:
+            self.through_reference(name, [
+                ("one facility", self.bodies(FACILITY, by_facility, self.business)),
+                ("Facility page", page), ("statewide listing (50)", statewide)])
+        self.rss.update({name: round(_rss_mb(pid), 1) for name, pid in self.pids.items()})
         print("  RSS after load (MB): " + ", ".join(f"{k} {v}" for k, v in self.rss.items()))
+
+    def through_reference(self, name: str, workloads: list[tuple[str, list[Any]]]) -> None:
+        """The gateway workloads through a reference gateway over the same services."""
+        from scripts.supergraph import SUPERGRAPH
+        from tests.gateway.reference import NodeGateway, with_urls
+
+        supergraph = self.workdir / f"supergraph-{name}.graphql"
+        supergraph.write_text(with_urls(SUPERGRAPH.read_text(), {
+            service: f"{self.system.url(service)}/graphql" for service in SERVICES}))
+        gateway = NodeGateway(REFERENCES[name], supergraph).start(timeout=120)
+        try:
+            assert gateway.process is not None
+            self.pids[name] = gateway.process.pid
+            for workload, bodies in workloads:
+                self.run(workload, name, f"{gateway.url}/graphql", bodies)
+            self.rss[name] = round(_rss_mb(gateway.process.pid), 1)
+        finally:
+            self.pids.pop(name, None)
+            gateway.stop()
 
     # --- the event path ------------------------------------------------------------------------
 
@@ -377,16 +409,43 @@ class Bench:
         rows.append(("event path p99 (after the answer)", f"{events['after_answer_p99_ms']} ms",
                      f"< {TARGETS['event_p99_ms']:.0f} ms",
                      events["after_answer_p99_ms"] < TARGETS["event_p99_ms"]))
-        worst = max(self.rss.items(), key=lambda kv: kv[1])
+        worst = max(((k, v) for k, v in self.rss.items() if k in PROCESSES),
+                    key=lambda kv: kv[1])
         rows.append((f"largest RSS after load ({worst[0]})", f"{worst[1]:.0f} MB",
                      f"< {TARGETS['rss_mb']:.0f} MB", worst[1] < TARGETS["rss_mb"]))
+        rows += self.side_by_side()
         print(f"\n{self.kind}: figure / target")
         for name, figure, target, met in rows:
-            print(f"  {name:60} {figure:>12}  target {target:10} {'met' if met else 'NOT MET'}")
+            verdict = "" if met is None else "met" if met else "NOT MET"
+            print(f"  {name:60} {figure:>12}  {'target ' + target if target else '':17} "
+                  f"{verdict}")
         return {"database": self.kind, "results": self.results, "rss_mb": self.rss,
                 "event_path": events,
                 "summary": [dict(zip(("figure", "value", "target", "met"), r, strict=True))
                             for r in rows]}
+
+
+    def side_by_side(self) -> list[tuple[str, str, str, bool | None]]:
+        """Our gateway against each reference gateway, same workloads, same run."""
+        rows: list[tuple[str, str, str, bool | None]] = []
+        ours = {r["workload"]: r for r in self.results
+                if r["target"] == "gateway" and r["concurrency"] == self.concurrency}
+        for r in self.results:
+            if r["target"] not in self.references or r["workload"] not in ours:
+                continue
+            mine, name = ours[r["workload"]], r["target"]
+            cpu = mine["cpu_ms_per_req"]["gateway"] / max(r["cpu_ms_per_req"][name], 1e-9)
+            met = cpu <= TARGETS["gateway_cpu_vs_hive"] if name == "hive" else None
+            rows.append((f"gateway CPU per request, ours/{name} ({r['workload']})",
+                         f"{cpu:.2f}x", f"<= {TARGETS['gateway_cpu_vs_hive']}x"
+                         if name == "hive" else "", met))
+            rows.append((f"req/s, ours/{name} ({r['workload']})",
+                         f"{mine['rps'] / max(r['rps'], 1e-9):.2f}x", "", None))
+            # What each planner makes the services do for the same answers.
+            services = [sum(x["cpu_ms_per_req"][k] for k in SERVICES) for x in (mine, r)]
+            rows.append((f"services' CPU per request, ours/{name} ({r['workload']})",
+                         f"{services[0] / max(services[1], 1e-9):.2f}x", "", None))
+        return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -400,10 +459,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", default=default_dbs)
     parser.add_argument("--events-only", action="store_true",
                         help="measure only the event path (no load, no summary)")
+    parser.add_argument("--gateways", default="ours,hive,apollo",
+                        help="ours plus any of hive, apollo (they need Node.js)")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    from tests.gateway.reference import node_available
+
+    references = tuple(g for g in args.gateways.split(",") if g in REFERENCES)
+    if references and not node_available():
+        print("node is not installed: skipping Hive Gateway and @apollo/gateway")
+        references = ()
     reports = []
     for kind in [k for k in args.databases.split(",") if k]:
-        bench = Bench(kind, args.seconds, args.concurrency, args.samples)
+        bench = Bench(kind, args.seconds, args.concurrency, args.samples, references)
         bench.start()
         try:
             bench.prepare()
