@@ -61,6 +61,7 @@ TARGETS = {
     "event_p99_ms": 100.0,
     "rss_mb": 150.0,
     "gateway_cpu_vs_hive": 0.3,      # our gateway's CPU per request / Hive Gateway's
+    "gateway_over_direct_p50": 1.1,  # one facility, through the gateway / direct
 }
 PROCESSES = ("gateway", "identity", "facility", "submittal")
 SERVICES = ("identity", "facility", "submittal")
@@ -403,6 +404,10 @@ class Bench:
         rows.append(("one facility through the gateway", f"{single['rps']:.0f} req/s",
                      f">= {TARGETS['gateway_single_rps']:.0f}",
                      single["rps"] >= TARGETS["gateway_single_rps"]))
+        latency = single["p50_ms"] / max(find("one facility", "direct")["p50_ms"], 1e-9)
+        rows.append(("one facility p50, through the gateway / direct (c=16)", f"{latency:.2f}x",
+                     f"<= {TARGETS['gateway_over_direct_p50']}x",
+                     latency <= TARGETS["gateway_over_direct_p50"]))
         rows.append(("Facility page through the gateway", f"{page['rps']:.0f} req/s",
                      f">= {TARGETS['gateway_page_rps']:.0f}",
                      page["rps"] >= TARGETS["gateway_page_rps"]))
