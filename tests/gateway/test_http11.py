@@ -178,3 +178,107 @@ async def test_a_restarted_server_is_reached_again() -> None:
     finally:
         pool.close()
         second.close()
+
+
+def _answering(*responses: bytes, then_close: bool = False) -> Callable[..., Any]:
+    """A server handler that answers each request with the next of ``responses``."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for response in responses:
+            try:
+                await _read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            writer.write(response)
+            await writer.drain()
+        if then_close:
+            writer.close()
+        else:
+            await reader.read()
+
+    return handler
+
+
+@pytest.mark.parametrize("response", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    b"HTTP/1.1 2OO OK\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+], ids=["length-not-a-number", "two-lengths", "chunk-size-not-hex", "status-not-a-number",
+        "header-without-colon"])
+async def test_a_malformed_response_is_an_http_error_not_a_crash(server, response: bytes) -> None:
+    pool = Pool(await server(_answering(response, then_close=True)))
+    with pytest.raises(HTTPError, match="not a valid HTTP response"):
+        await pool.post(b"{}", {})
+    assert pool.idle == 0
+    pool.close()
+
+
+async def test_responses_over_the_limit_are_refused_whatever_their_framing(server) -> None:
+    announced = b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000
+    chunked = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + (b"400\r\n" + b"x" * 1024 + b"\r\n") * 5 + b"0\r\n\r\n")
+    until_close = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"x" * 5000
+    for response in (announced, chunked, until_close):
+        pool = Pool(await server(_answering(response, then_close=True)), max_response_bytes=4096)
+        with pytest.raises(HTTPError, match="over the limit"):
+            await pool.post(b"{}", {})
+        pool.close()
+
+
+async def test_a_body_that_ends_at_close_is_read_and_its_connection_not_kept(server) -> None:
+    pool = Pool(await server(_answering(
+        b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"data\":{}}", then_close=True)))
+    assert await pool.post(b"{}", {}) == (200, b'{"data":{}}')
+    assert pool.idle == 0
+    pool.close()
+
+
+async def test_a_response_cut_short_is_an_error_and_not_sent_again(server) -> None:
+    requests = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal requests
+        await _read_request(reader)
+        requests += 1
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"da")
+        await writer.drain()
+        writer.close()
+
+    pool = Pool(await server(handler))
+    with pytest.raises(HTTPError, match="mid-response"):
+        await pool.post(b"{}", {})
+    assert requests == 1
+    pool.close()
+
+
+async def test_interim_answers_are_skipped_for_the_final_one(server) -> None:
+    pool = Pool(await server(_answering(
+        b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes")))
+    assert await pool.post(b"{}", {}) == (200, b"ok")
+    assert await pool.post(b"{}", {}) == (200, b"yes")
+    pool.close()
+
+
+async def test_a_connection_with_bytes_past_its_response_is_not_reused(server) -> None:
+    connections = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await _read_request(reader)
+        # A second, unasked-for response: reusing the connection would hand it to the next
+        # request as its answer.
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                     b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+        await writer.drain()
+        await reader.read()
+
+    pool = Pool(await server(handler))
+    assert await pool.post(b"{}", {}) == (200, b"ok")
+    assert await pool.post(b"{}", {}) == (200, b"ok")
+    assert connections == 2
+    pool.close()
