@@ -18,6 +18,7 @@ from services.facility.domain.counties import counties
 from services.facility.domain.roles import BusinessRole as Role
 from services.facility.domain.roles import StaffRole as Staff
 from services.facility.graphql import loaders
+from services.facility.graphql.loaders import Row
 from services.facility.graphql.values import (
     Address,
     AgencyKind,
@@ -69,11 +70,8 @@ class User:
         caller = await loaders.caller_of(info)
         if caller.user_id != str(self.id):
             return None
-        async with loaders.app_of(info).db.read() as session:
-            rows = await session.execute(
-                select(t.Membership).where(col(t.Membership.user_id) == caller.user_id)
-            )
-            return [Membership.from_domain(m) for m in rows.scalars()]
+        rows = await loaders.user_memberships(info, caller.user_id)
+        return [Membership.from_domain(m) for m in rows]
 
 
 def user(user_id: str | None) -> User | None:
@@ -93,7 +91,7 @@ class Membership:
     organization_id: strawberry.Private[str]
 
     @classmethod
-    def from_domain(cls, row: t.Membership) -> Membership:
+    def from_domain(cls, row: t.Membership | Row) -> Membership:
         return cls(
             user=User(id=strawberry.ID(row.user_id)),
             role=Role(row.role),
@@ -182,7 +180,7 @@ class StaffMember:
     pending: bool
 
     @classmethod
-    def from_domain(cls, row: t.StaffMember) -> StaffMember:
+    def from_domain(cls, row: t.StaffMember | Row) -> StaffMember:
         return cls(
             user=user(row.user_id),
             email=row.email,
@@ -201,7 +199,7 @@ class PermitNode:
     issued_by: User | None
 
     @classmethod
-    def from_domain(cls, row: t.Permit) -> PermitNode:
+    def from_domain(cls, row: t.Permit | Row) -> PermitNode:
         return cls(
             id=strawberry.ID(row.id),
             number=row.number,
@@ -233,7 +231,7 @@ class HistoryNode:
     changes: JSON
 
     @classmethod
-    def from_domain(cls, row: t.HistoryEntry) -> HistoryNode:
+    def from_domain(cls, row: t.HistoryEntry | Row) -> HistoryNode:
         actor = actor_of(row)
         return cls(
             id=strawberry.ID(str(row.id)),
@@ -261,10 +259,10 @@ class Facility:
     annual_due_date: date
     last_annual_update_at: datetime | None
     updated_at: datetime
-    row: strawberry.Private[t.Facility]
+    row: strawberry.Private[t.Facility | Row]
 
     @classmethod
-    def from_domain(cls, row: t.Facility) -> Facility:
+    def from_domain(cls, row: t.Facility | Row) -> Facility:
         return cls(
             id=strawberry.ID(row.id),
             cers_id=row.cers_id,
@@ -375,7 +373,7 @@ class Organization:
     org_code: int
 
     @classmethod
-    def from_domain(cls, row: t.Organization) -> Organization:
+    def from_domain(cls, row: t.Organization | Row) -> Organization:
         return cls(id=strawberry.ID(row.id), name=row.name, org_code=row.org_code)
 
     @classmethod
@@ -485,7 +483,7 @@ class RegulatorAgency:
     )
 
     @classmethod
-    def from_domain(cls, row: t.Agency) -> RegulatorAgency:
+    def from_domain(cls, row: t.Agency | Row) -> RegulatorAgency:
         from services.facility.domain.roles import AgencyKind as Kind
 
         return cls(
