@@ -79,15 +79,27 @@ def _loader(
     return context_of(info).loader(name, lambda: DataLoader(load_fn=load))
 
 
-# Statements built once (by loader name), executed with each batch's keys.
-_STATEMENTS: dict[str, Any] = {}
+# Statements built once (by loader name, and whether for one key), run with each batch's keys.
+_STATEMENTS: dict[tuple[str, bool], Any] = {}
 
 
-def _statement(name: str, build: Callable[[], Any]) -> Any:
-    statement = _STATEMENTS.get(name)
+def _statement(name: str, build: Callable[[bool], Any], keys: Sequence[Any]) -> Any:
+    """The statement ``build(one)`` made once, for ``keys``: most batches have one key (a
+    single facility's page), and ``= :key`` spares the expanding ``IN`` its per-execution
+    rendering of the SQL."""
+    one = len(keys) == 1
+    statement = _STATEMENTS.get((name, one))
     if statement is None:
-        statement = _STATEMENTS[name] = build()
+        statement = _STATEMENTS[(name, one)] = build(one)
     return statement
+
+
+def _in_keys(column: Any, one: bool) -> Any:
+    return column == bindparam("key") if one else column.in_(bindparam("keys", expanding=True))
+
+
+def _keys(keys: Sequence[Any]) -> dict[str, Any]:
+    return {"key": keys[0]} if len(keys) == 1 else {"keys": list(keys)}
 
 
 def _c(model: Any) -> Any:
@@ -134,14 +146,15 @@ def _joined(*models: Any) -> tuple[Any, list[Part]]:
 def _grouped(
     info: Info, name: str, model: Any, column: Any, order: Any
 ) -> DataLoader[str, list[Row] | None]:
-    query = _statement(name, lambda: _rows_of(model).where(
-        _c(model)[column.key].in_(bindparam("keys", expanding=True)))
-        .order_by(_c(model)[order.key]))
+    def build(one: bool) -> Any:
+        return (_rows_of(model).where(_in_keys(_c(model)[column.key], one))
+                .order_by(_c(model)[order.key]))
 
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, list[Row]]:
         groups: dict[str, list[Row]] = defaultdict(list)
+        query = _statement(name, build, keys)
         async with app.db.read(leaf=True) as session:
-            rows = await session.execute(query, {"keys": keys})
+            rows = await session.execute(query, _keys(keys))
             for row in rows:
                 groups[getattr(row, column.key)].append(row)
         return groups
@@ -150,25 +163,24 @@ def _grouped(
 
 
 def _by_id(info: Info, name: str, model: Any) -> DataLoader[str, Row | None]:
-    query = _statement(name, lambda: _rows_of(model).where(
-        _c(model).id.in_(bindparam("keys", expanding=True))))
-
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, Row]:
+        query = _statement(name, lambda one: _rows_of(model).where(
+            _in_keys(_c(model).id, one)), keys)
         async with app.db.read(leaf=True) as session:
-            rows = await session.execute(query, {"keys": keys})
+            rows = await session.execute(query, _keys(keys))
             return {row.id: row for row in rows}
 
     return _loader(info, name, fetch)
 
 
-def _facility_statement() -> tuple[Any, list[Part]]:
+def _facility_statement(one: bool) -> tuple[Any, list[Part]]:
     query, layout = _joined(Facility, FacilityReason, Organization, Agency)
     query = (
         query.select_from(table_of(Facility))
         .outerjoin(table_of(FacilityReason), _c(FacilityReason).facility_id == _c(Facility).id)
         .outerjoin(table_of(Organization), _c(Organization).id == _c(Facility).organization_id)
         .outerjoin(table_of(Agency), _c(Agency).id == _c(Facility).agency_id)
-        .where(_c(Facility).id.in_(bindparam("keys", expanding=True)))
+        .where(_in_keys(_c(Facility).id, one))
         .order_by(_c(FacilityReason).due_by))
     return query, layout
 
@@ -177,12 +189,11 @@ def facilities(info: Info) -> DataLoader[str, Row | None]:
     """Facilities by id, each read with its open reasons, its organization and its agency
     (their loaders are primed with them): a facility's compliance status is its reasons,
     nearly every read asks it, and a facility's page shows its business and regulator."""
-    query, (facility, reason, organization, agency) = _statement(
-        "facility+reasons+org+agency", _facility_statement)
-
     async def fetch(app: Facilities, keys: list[str]) -> dict[str, Row]:
+        query, (facility, reason, organization, agency) = _statement(
+            "facility+reasons+org+agency", _facility_statement, keys)
         async with app.db.read(leaf=True) as session:
-            rows = (await session.execute(query, {"keys": keys})).all()
+            rows = (await session.execute(query, _keys(keys))).all()
         found: dict[str, Row] = {}
         open_reasons: dict[str, list[Row]] = defaultdict(list)
         related: list[tuple[Row | None, Row | None]] = []
@@ -207,7 +218,7 @@ def facilities(info: Info) -> DataLoader[str, Row | None]:
     return _loader(info, "facility", fetch)
 
 
-def _memberships_statement() -> tuple[Any, list[Part]]:
+def _memberships_statement(_: bool) -> tuple[Any, list[Part]]:
     query, parts = _joined(Membership, Organization)
     return (query.select_from(table_of(Membership))
             .join(table_of(Organization), _c(Organization).id == _c(Membership).organization_id)
@@ -217,7 +228,8 @@ def _memberships_statement() -> tuple[Any, list[Part]]:
 async def user_memberships(info: Info, user_id: str) -> list[Row]:
     """The user's memberships, each read with its business (the organizations loader is
     primed with them: the portal asks each membership's organization)."""
-    query, (membership, organization) = _statement("memberships+org", _memberships_statement)
+    query, (membership, organization) = _statement(
+        "memberships+org", _memberships_statement, [user_id])
     async with app_of(info).db.read(leaf=True) as session:
         rows = (await session.execute(query, {"user_id": user_id})).all()
     found: list[Row] = []
@@ -279,18 +291,23 @@ def regulated_organizations(info: Info, agency_ids: frozenset[str]) -> DataLoade
     return _loader(info, "regulated_orgs", fetch)  # type: ignore[return-value]
 
 
-def _newest_history() -> Any:
+def _newest_history(one: bool) -> Any:
+    """The newest ``:first`` entries: of one facility, the last ones by id (newest first: the
+    caller reverses them); of several, the windowed form, in the order they happened."""
     entry = _c(HistoryEntry)
+    if one:
+        return (_rows_of(HistoryEntry).where(entry.facility_id == bindparam("key"))
+                .order_by(entry.id.desc()).limit(bindparam("first")))
     rank = func.row_number().over(partition_by=entry.facility_id, order_by=entry.id.desc())
     ranked = select(entry.id.label("id"), rank.label("rank")).where(
-        entry.facility_id.in_(bindparam("ids", expanding=True))).subquery()
+        entry.facility_id.in_(bindparam("keys", expanding=True))).subquery()
     return (_rows_of(HistoryEntry).join(ranked, ranked.c.id == entry.id)
             .where(ranked.c.rank <= bindparam("first")).order_by(entry.id))
 
 
 def history(info: Info) -> DataLoader[tuple[str, int], list[Row]]:
     """The newest ``first`` history entries of each facility, in the order they happened, in
-    one windowed query per batch (and page size)."""
+    one query per batch (and page size)."""
     app = app_of(info)
 
     async def load(keys: Sequence[tuple[str, int]]) -> list[list[Row]]:
@@ -298,10 +315,12 @@ def history(info: Info) -> DataLoader[tuple[str, int], list[Row]]:
         for facility_id, first in keys:
             sizes[first].append(facility_id)
         found: dict[tuple[str, int], list[Row]] = defaultdict(list)
-        query = _statement("history", _newest_history)
         async with app.db.read(leaf=True) as session:
             for first, ids in sizes.items():
-                rows = await session.execute(query, {"ids": ids, "first": first})
+                query = _statement("history", _newest_history, ids)
+                rows = list(await session.execute(query, {**_keys(ids), "first": first}))
+                if len(ids) == 1:
+                    rows.reverse()
                 for row in rows:
                     found[(row.facility_id, first)].append(row)
         return [found.get(k, []) for k in keys]
