@@ -127,6 +127,30 @@ async def test_history_is_for_lead_users_and_the_facility_s_regulators(api, app)
     assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
+
+async def test_the_newest_history_of_one_facility_and_of_several_read_at_once(api, app):
+    ids = [(await business(api, "ann", f"{n} Main St", name=f"Fuel {n}"))["facility"]["id"]
+           for n in range(3)]
+    rename = 'mutation($id: ID!, $name: String!) { updateFacility(input: {facilityId: $id, ' \
+        'name: $name}) { changes } }'
+    for n, facility_id in enumerate(ids):
+        for k in range(n):
+            await api(rename, as_="ann", id=facility_id, name=f"Fuel {n}.{k}")
+    one = "query($id: ID!) { facility(id: $id) { all: history { action changes } " \
+        "newest: history(first: 2) { action changes } } }"
+    several = """{ facilities(first: 10) { edges { node { id all: history { action changes }
+      newest: history(first: 2) { action changes } } } } }"""
+    listed = (await api(several, as_="ann"))["data"]["facilities"]["edges"]
+    assert len(listed) == 3
+    for edge in listed:
+        alone = (await api(one, as_="ann", id=edge["node"]["id"]))["data"]["facility"]
+        # Oldest first, and the newest two are the last two, read alone or with others.
+        assert alone["all"][0]["action"] == "CREATED"
+        assert alone["newest"] == alone["all"][-2:]
+        assert {"all": edge["node"]["all"], "newest": edge["node"]["newest"]} == alone
+    assert sorted(len(e["node"]["all"]) for e in listed) == [1, 2, 3]
+
+
 def test_the_committed_sdl_matches_the_schema():
     committed = Path(__file__).resolve().parents[2] / "services/facility/schema.graphql"
     assert committed.read_text() == schema.as_str() + "\n", (

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Table, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -17,6 +17,12 @@ from common.timestamps import UTCDateTime
 
 class Base(SQLModel, registry=registry()):
     pass
+
+
+def table_of(model: Any) -> Table:
+    """A model's table, for statements of its columns alone (run by Core, see loaders)."""
+    table: Table = model.__table__
+    return table
 
 
 def new_id() -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Optional, TypeAlias, TypeVar
 
 import strawberry
 from sqlalchemy import select
 from sqlmodel import col
+from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
 from common.graphql import PageInfo, coded_error, list_size
@@ -18,6 +19,7 @@ from services.facility.domain.counties import counties
 from services.facility.domain.roles import BusinessRole as Role
 from services.facility.domain.roles import StaffRole as Staff
 from services.facility.graphql import loaders
+from services.facility.graphql.loaders import Row
 from services.facility.graphql.values import (
     Address,
     AgencyKind,
@@ -69,11 +71,8 @@ class User:
         caller = await loaders.caller_of(info)
         if caller.user_id != str(self.id):
             return None
-        async with loaders.app_of(info).db.read() as session:
-            rows = await session.execute(
-                select(t.Membership).where(col(t.Membership.user_id) == caller.user_id)
-            )
-            return [Membership.from_domain(m) for m in rows.scalars()]
+        rows = await loaders.user_memberships(info, caller.user_id)
+        return [Membership.from_domain(m) for m in rows]
 
 
 def user(user_id: str | None) -> User | None:
@@ -93,7 +92,7 @@ class Membership:
     organization_id: strawberry.Private[str]
 
     @classmethod
-    def from_domain(cls, row: t.Membership) -> Membership:
+    def from_domain(cls, row: t.Membership | Row) -> Membership:
         return cls(
             user=User(id=strawberry.ID(row.user_id)),
             role=Role(row.role),
@@ -182,7 +181,7 @@ class StaffMember:
     pending: bool
 
     @classmethod
-    def from_domain(cls, row: t.StaffMember) -> StaffMember:
+    def from_domain(cls, row: t.StaffMember | Row) -> StaffMember:
         return cls(
             user=user(row.user_id),
             email=row.email,
@@ -201,7 +200,7 @@ class PermitNode:
     issued_by: User | None
 
     @classmethod
-    def from_domain(cls, row: t.Permit) -> PermitNode:
+    def from_domain(cls, row: t.Permit | Row) -> PermitNode:
         return cls(
             id=strawberry.ID(row.id),
             number=row.number,
@@ -233,7 +232,7 @@ class HistoryNode:
     changes: JSON
 
     @classmethod
-    def from_domain(cls, row: t.HistoryEntry) -> HistoryNode:
+    def from_domain(cls, row: t.HistoryEntry | Row) -> HistoryNode:
         actor = actor_of(row)
         return cls(
             id=strawberry.ID(str(row.id)),
@@ -247,6 +246,33 @@ class HistoryNode:
         )
 
 
+def _contacts(root: Facility) -> Contacts:
+    return Contacts.from_domain(root.row.contacts)
+
+
+def _owner_operator(root: Facility) -> OwnerOperator:
+    return OwnerOperator.from_domain(root.row.owner_operator)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+R = TypeVar("R")
+Resolved: TypeAlias = R | Awaitable[R]
+
+
+def _then(loader: DataLoader[K, V], key: K, build: Callable[[V], R]) -> Resolved[R]:
+    """``build(value)`` now when ``loader`` already holds the value for ``key``, else an
+    awaitable of it once loaded."""
+    found = loader.cache_map.get(key)
+    if found is not None and found.done() and not found.cancelled() and not found.exception():
+        return build(found.result())
+
+    async def later() -> R:
+        return build(await loader.load(key))
+
+    return later()
+
+
 @strawberry.federation.type(keys=["id"])
 class Facility:
     id: strawberry.ID
@@ -256,15 +282,16 @@ class Facility:
     mailing_address: Address | None
     county: str
     city: str | None
-    contacts: Contacts
-    owner_operator: OwnerOperator
+    # Built when asked: most reads (the Facility page, listings) ask neither.
+    contacts: Contacts = strawberry.field(resolver=_contacts)
+    owner_operator: OwnerOperator = strawberry.field(resolver=_owner_operator)
     annual_due_date: date
     last_annual_update_at: datetime | None
     updated_at: datetime
-    row: strawberry.Private[t.Facility]
+    row: strawberry.Private[t.Facility | Row]
 
     @classmethod
-    def from_domain(cls, row: t.Facility) -> Facility:
+    def from_domain(cls, row: t.Facility | Row) -> Facility:
         return cls(
             id=strawberry.ID(row.id),
             cers_id=row.cers_id,
@@ -273,8 +300,6 @@ class Facility:
             mailing_address=Address.from_domain(row.mailing_address),
             county=counties()[row.county_id],
             city=row.city,
-            contacts=Contacts.from_domain(row.contacts),
-            owner_operator=OwnerOperator.from_domain(row.owner_operator),
             annual_due_date=row.annual_due_date,
             last_annual_update_at=row.last_annual_update_at,
             updated_at=row.updated_at,
@@ -291,42 +316,52 @@ class Facility:
     async def resolve_reference(cls, info: Info, id: strawberry.ID, **_: Any) -> Facility | None:
         return await cls.visible(info, str(id))
 
-    @strawberry.field
-    async def organization(self, info: Info) -> Organization | None:
-        row = await loaders.organizations(info).load(self.row.organization_id)
-        return Organization.from_domain(row) if row else None
+    # The fields below come from rows the facility's own read primed (its business, its
+    # regulator, its open reasons): answered at once when the loader holds them, which spares
+    # graphql-core a task per field; loaded as before otherwise.
+    @strawberry.field(graphql_type=Optional["Organization"])  # type: ignore[untyped-decorator]
+    def organization(self, info: Info) -> Resolved[Organization | None]:
+        return _then(loaders.organizations(info), self.row.organization_id,
+                     lambda row: Organization.from_domain(row) if row else None)
 
-    @strawberry.field
-    async def regulator(self, info: Info) -> RegulatorAgency | None:
+    @strawberry.field(graphql_type=Optional["RegulatorAgency"])  # type: ignore[untyped-decorator]
+    def regulator(self, info: Info) -> Resolved[RegulatorAgency | None]:
         if not self.row.agency_id:
             return None
-        row = await loaders.agencies(info).load(self.row.agency_id)
-        return RegulatorAgency.from_domain(row) if row else None
+        return _then(loaders.agencies(info), self.row.agency_id,
+                     lambda row: RegulatorAgency.from_domain(row) if row else None)
 
-    @strawberry.field(directives=[list_size(assumed=20)])  # type: ignore[untyped-decorator]
-    async def update_required_reasons(self, info: Info) -> list[UpdateRequiredReason]:
-        rows = await loaders.reasons(info).load(self.row.id) or []
-        return [UpdateRequiredReason.from_domain(r) for r in rows]
+    @strawberry.field(graphql_type=list[UpdateRequiredReason],  # type: ignore[untyped-decorator]
+                      directives=[list_size(assumed=20)])
+    def update_required_reasons(self, info: Info) -> Resolved[list[UpdateRequiredReason]]:
+        return _then(loaders.reasons(info), self.row.id,
+                     lambda rows: [UpdateRequiredReason.from_domain(r) for r in rows or []])
 
-    @strawberry.field
-    async def compliance_status(self, info: Info) -> ComplianceStatus:
-        rows = await loaders.reasons(info).load(self.row.id) or []
-        open_reasons = [
-            compliance.OpenReason(compliance.UpdateReason(r.reason), r.due_by) for r in rows
-        ]
+    @strawberry.field(graphql_type=ComplianceStatus)  # type: ignore[untyped-decorator]
+    def compliance_status(self, info: Info) -> Resolved[ComplianceStatus]:
         today = loaders.app_of(info).today()
-        return compliance.compliance_status(self.row.annual_due_date, open_reasons, today)
+
+        def status(rows: list[Row] | None) -> ComplianceStatus:
+            open_reasons = [compliance.OpenReason(compliance.UpdateReason(r.reason), r.due_by)
+                            for r in rows or []]
+            return compliance.compliance_status(self.row.annual_due_date, open_reasons, today)
+
+        return _then(loaders.reasons(info), self.row.id, status)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
+        graphql_type=date,
         description="The day the cycle due on annualDueDate opens: a certification counts for "
         "it from that day until it is certified; an earlier one is recorded and moves nothing."
     )
-    async def certification_opens_on(self, info: Info) -> date:
-        window = compliance.DEFAULT_CERTIFICATION_WINDOW_DAYS
-        if self.row.agency_id:
-            agency = await loaders.agencies(info).load(self.row.agency_id)
+    def certification_opens_on(self, info: Info) -> Resolved[date]:
+        def opens_on(agency: Row | None) -> date:
+            window = compliance.DEFAULT_CERTIFICATION_WINDOW_DAYS
             window = agency.certification_window_days if agency else window
-        return compliance.cycle_opens_on(self.row.annual_due_date, window)
+            return compliance.cycle_opens_on(self.row.annual_due_date, window)
+
+        if not self.row.agency_id:
+            return opens_on(None)
+        return _then(loaders.agencies(info), self.row.agency_id, opens_on)
 
     @strawberry.field(directives=[list_size(assumed=50)])  # type: ignore[untyped-decorator]
     async def permits(self, info: Info) -> list[PermitNode]:
@@ -375,7 +410,7 @@ class Organization:
     org_code: int
 
     @classmethod
-    def from_domain(cls, row: t.Organization) -> Organization:
+    def from_domain(cls, row: t.Organization | Row) -> Organization:
         return cls(id=strawberry.ID(row.id), name=row.name, org_code=row.org_code)
 
     @classmethod
@@ -485,7 +520,7 @@ class RegulatorAgency:
     )
 
     @classmethod
-    def from_domain(cls, row: t.Agency) -> RegulatorAgency:
+    def from_domain(cls, row: t.Agency | Row) -> RegulatorAgency:
         from services.facility.domain.roles import AgencyKind as Kind
 
         return cls(

@@ -122,7 +122,8 @@ class UpdateRequiredReason:
     raised_at: datetime
 
     @classmethod
-    def from_domain(cls, row: FacilityReason) -> UpdateRequiredReason:
+    def from_domain(cls, row: FacilityReason | Any) -> UpdateRequiredReason:
+        # an ORM row or a read-only row of its columns (graphql/loaders.py)
         return cls(
             reason=compliance.UpdateReason(row.reason),
             due_by=row.due_by,

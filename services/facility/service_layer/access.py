@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from common.auth import Principal
-from services.facility.adapters.tables import Facility, Membership, StaffMember
+from services.facility.adapters.tables import Facility, Membership, StaffMember, table_of
 from services.facility.domain.roles import BusinessRole, StaffRole
 from services.facility.service_layer.errors import Forbidden, Unauthenticated
 
@@ -104,14 +104,17 @@ class Caller:
             )
 
 
-# Built once: every request loads its caller's grants (rows of kind, target, role).
+# Built once: every request loads its caller's grants (rows of kind, target, role). Of
+# table columns, not ORM attributes, so Core runs it without the ORM's execution steps.
+_MEMBERSHIPS = table_of(Membership).c
+_STAFF = table_of(StaffMember).c
 GRANTS: CompoundSelect[Any] = union_all(
-    select(literal("b").label("kind"), col(Membership.organization_id).label("target"),
-           col(Membership.role).label("role"))
-    .where(col(Membership.user_id) == bindparam("user_id")),
-    select(literal("s").label("kind"), col(StaffMember.agency_id).label("target"),
-           col(StaffMember.role).label("role"))
-    .where(col(StaffMember.user_id) == bindparam("user_id")),
+    select(literal("b").label("kind"), _MEMBERSHIPS.organization_id.label("target"),
+           _MEMBERSHIPS.role.label("role"))
+    .where(_MEMBERSHIPS.user_id == bindparam("user_id")),
+    select(literal("s").label("kind"), _STAFF.agency_id.label("target"),
+           _STAFF.role.label("role"))
+    .where(_STAFF.user_id == bindparam("user_id")),
 )
 
 
