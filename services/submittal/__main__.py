@@ -14,6 +14,9 @@ RESYNC_TIMEOUT_SECONDS = 600
 
 
 def serve() -> None:
+    from common.process_memory import lean_process
+
+    lean_process()  # before any thread starts or httpx is imported
     from common.asgi import serve as serve_app
     from common.tracing import configure_tracing
     from services.submittal.app import create_app

@@ -23,7 +23,6 @@ from services.submittal.documents import document_routes
 from services.submittal.exports import export_routes
 from services.submittal.graphql.schema import schema
 from services.submittal.live import LiveSubmittals
-from services.submittal.migrate import migrate
 from services.submittal.service_layer.access import GRANTS
 from services.submittal.service_layer.deps import Deps
 from services.submittal.worker import build_bus
@@ -53,6 +52,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if settings.auto_migrate:
+            # Imported only here: Alembic is ~10 MB resident, and production migrates in a
+            # step of its own (AUTO_MIGRATE=0).
+            from services.submittal.migrate import migrate
+
             await migrate(settings.database_url("submittal"))
         await bus.start()
         live.start()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 import strawberry
-from sqlalchemy import BindParameter, bindparam, func, or_, select
+from sqlalchemy import BindParameter, bindparam, func, inspect, or_, select
+from sqlalchemy.orm import QueryableAttribute, defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
@@ -61,6 +63,41 @@ async def _load_caller(deps: Deps, principal: Principal | None) -> Caller:
         return await load_caller(session, principal, fresh=deps.fresh)
 
 
+# A facility's element lists leave out each element's data: the Facility page shows none of
+# it, and decoding it (an inventory is tens of kB of JSON) was most of such a request's work.
+# Whoever reads the data of such a row awaits ``element_data`` first; ``raiseload`` makes a
+# forgotten one fail loudly instead of attempting IO outside the event loop.
+_WITHOUT_DATA = defer(cast("QueryableAttribute[Any]", Element.data), raiseload=True)
+
+
+async def element_data(info: Info, row: Element) -> dict[str, Any] | None:
+    """``row``'s data, read now (batched with the request's other rows) if its list left it
+    out. None only if the element was discarded since the row was read."""
+    if "data" in inspect(row).unloaded:
+        data = await _data_by_id(info).load(row.id)
+        if data is None:
+            return None
+        # Loaded, not changed: the read session must never see it as a pending write.
+        set_committed_value(row, "data", data)
+    return row.data
+
+
+_DATA_BY_ID = select(col(Element.id), col(Element.data)).where(
+    col(Element.id).in_(bindparam("ids", expanding=True)))
+
+
+def _data_by_id(info: Info) -> DataLoader[str, dict[str, Any] | None]:
+    deps = deps_of(info)
+
+    async def load(ids: list[str]) -> list[dict[str, Any] | None]:
+        async with deps.db.read(leaf=True) as session:
+            found = {row.id: row.data for row in await session.execute(_DATA_BY_ID,
+                                                                        {"ids": ids})}
+        return [found.get(i) for i in ids]
+
+    return context_of(info).loader("element_data", lambda: DataLoader(load_fn=load))
+
+
 # Built once: every element read runs it.
 _ELEMENTS_WITH_FACILITIES = (
     select(Element, FacilityView)
@@ -69,12 +106,17 @@ _ELEMENTS_WITH_FACILITIES = (
 )
 
 
+# Built once: nearly every request runs it (building it cost more than running it).
+_FACILITIES = select(FacilityView).where(
+    col(FacilityView.id).in_(bindparam("ids", expanding=True)))
+
+
 def facilities(info: Info) -> DataLoader[str, FacilityView | None]:
     deps = deps_of(info)
 
     async def load(ids: list[str]) -> list[FacilityView | None]:
         async with deps.db.read(leaf=True) as session:
-            rows = await session.execute(select(FacilityView).where(col(FacilityView.id).in_(ids)))
+            rows = await session.execute(_FACILITIES, {"ids": ids})
             found = {row.id: row for row in rows.scalars()}
         return [found.get(i) for i in ids]
 
@@ -112,6 +154,7 @@ def _current_elements() -> Any:
     )
     return (
         select(Element)
+        .options(_WITHOUT_DATA)
         .outerjoin(latest, latest.c.id == col(Element.id))
         .where(col(Element.facility_id).in_(ids),
                or_(col(Element.status) == DRAFT, latest.c.rank == 1))
@@ -127,13 +170,34 @@ _CURRENT_ELEMENTS = _current_elements()
 def elements_by_facility(info: Info) -> DataLoader[str, list[Element]]:
     """Each facility's current elements, newest first, in one query per batch: its open drafts
     (at most one per element type) and the latest submission of each element type. A bounded
-    set, however many times a facility has submitted."""
+    set, however many times a facility has submitted. Their data is left out
+    (``element_data``)."""
     deps = deps_of(info)
 
     async def load(ids: list[str]) -> list[list[Element]]:
         return await _grouped(deps, ids, _CURRENT_ELEMENTS, {"ids": ids})
 
     return context_of(info).loader("elements_by_facility", lambda: DataLoader(load_fn=load))
+
+
+# Drafts keep their data: the portal shows each one's findings, which are computed from it.
+_DRAFTS = (
+    select(Element)
+    .where(col(Element.facility_id).in_(bindparam("ids", expanding=True)),
+           col(Element.status) == DRAFT)
+    .order_by(col(Element.facility_id), col(Element.created_at).desc(), col(Element.id).desc())
+)
+
+
+def drafts_by_facility(info: Info) -> DataLoader[str, list[Element]]:
+    """Each facility's open drafts (at most one per element type), newest first, with their
+    data, in one query per batch."""
+    deps = deps_of(info)
+
+    async def load(ids: list[str]) -> list[list[Element]]:
+        return await _grouped(deps, ids, _DRAFTS, {"ids": ids})
+
+    return context_of(info).loader("drafts_by_facility", lambda: DataLoader(load_fn=load))
 
 
 _RECENT: dict[tuple[bool, bool, bool], Any] = {}
@@ -157,7 +221,8 @@ def _recent_elements(by_element: bool, by_status: bool, drafts: bool) -> Any:
         ranked = select(col(Element.id).label("id"), rank.label("rank")).where(
             *conditions).subquery()
         query = _RECENT[key] = (
-            select(Element).join(ranked, ranked.c.id == col(Element.id))
+            select(Element).options(_WITHOUT_DATA)
+            .join(ranked, ranked.c.id == col(Element.id))
             .where(ranked.c.rank <= bindparam("first"))
             .order_by(col(Element.facility_id), *order)
         )
@@ -170,7 +235,7 @@ RecentKey = tuple[str, str | None, str | None, bool, int]
 
 def recent_elements(info: Info) -> DataLoader[RecentKey, list[Element]]:
     """The newest elements of each facility matching a filter, at most ``first`` of each, in
-    one windowed query per distinct filter."""
+    one windowed query per distinct filter. Their data is left out (``element_data``)."""
     deps = deps_of(info)
 
     async def load(keys: list[RecentKey]) -> list[list[Element]]:

@@ -13,7 +13,6 @@ from services.submittal.domain.elements import (
     HMBP,
     ElementType,
     Requirement,
-    SubmittalStatus,
     applicability,
 )
 from services.submittal.domain.facility_info import FacilityInformation as FacilityInfoModel
@@ -21,6 +20,8 @@ from services.submittal.graphql import data_types as dt
 from services.submittal.graphql.context import (
     Info,
     caller_of,
+    drafts_by_facility,
+    element_data,
     elements_by_facility,
     facilities,
     recent_elements,
@@ -97,14 +98,14 @@ class Facility:
                     "sees them. Null when the submittal service cannot answer.",
         directives=[list_size(assumed=10)])
     async def drafts(self, info: Info) -> list[SubmittalElement] | None:
-        facility, rows = await _facility_rows(info, str(self.id))
+        facility = await facilities(info).load(str(self.id))
         if facility is None:
             return []
         caller = await caller_of(info)
         if not caller.is_member(facility):
             return []
-        return [SubmittalElement.from_domain(r, True) for r in rows
-                if r.status == SubmittalStatus.DRAFT.value]
+        rows = await drafts_by_facility(info).load(str(self.id))
+        return [SubmittalElement.from_domain(r, True) for r in rows]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Which elements the facility must report, from the Business Activities "
@@ -120,7 +121,8 @@ class Facility:
                  and r.element_type == ElementType.FACILITY_INFORMATION.value]
         if infos:
             latest = max(infos, key=lambda r: (r.submitted_at or r.created_at, r.id))
-            model = parse(ElementType.FACILITY_INFORMATION, latest.data)
+            data = await element_data(info, latest)
+            model = parse(ElementType.FACILITY_INFORMATION, data) if data is not None else None
             if isinstance(model, FacilityInfoModel):
                 answers = model.activity_answers()
         return [ElementRequirement(element=element, requirement=level)

@@ -40,6 +40,7 @@ from services.submittal.graphql import element_types as et
 from services.submittal.graphql.context import (
     Info,
     caller_of,
+    element_data,
     elements_by_id,
     facilities,
     latest_submitted_ids,
@@ -180,27 +181,31 @@ class SubmittalElement:
         return Review(action=ReviewAction(row.review_action), comments=row.review_comments,
                       reviewer=user(row.reviewed_by), reviewed_at=row.reviewed_at)
 
-    def _model(self) -> Any:
+    async def _model(self, info: Info) -> Any:
         if not self.parsed:
+            data = await element_data(info, self.row)
+            if self.parsed:  # another field of this element parsed it meanwhile
+                return self.parsed[0]
             try:
-                self.parsed.append(parse(ElementType(self.row.element_type), self.row.data))
+                self.parsed.append(parse(ElementType(self.row.element_type), data)
+                                   if data is not None else None)
             except InvalidData:
                 self.parsed.append(None)
         return self.parsed[0]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Facility Information data (that element only).")
-    def facility_information(self) -> dt.FacilityInformation | None:
-        model = self._model()
+    async def facility_information(self, info: Info) -> dt.FacilityInformation | None:
+        model = await self._model(info)
         if not isinstance(model, FacilityInfoModel):
             return None
         return dt.FacilityInformation.from_pydantic(model)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Inventory records, in reported order (keyset on position).")
-    def hazardous_materials(self, first: int = 100, after: str | None = None
-                            ) -> HazardousMaterialConnection | None:
-        model = self._model()
+    async def hazardous_materials(self, info: Info, first: int = 100, after: str | None = None
+                                  ) -> HazardousMaterialConnection | None:
+        model = await self._model(info)
         if not isinstance(model, HazardousMaterialsInventory):
             return None
         start = _position(after) + 1 if after else 0
@@ -221,62 +226,62 @@ class SubmittalElement:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The inventory's site map document slot.")
-    def site_map(self) -> dt.DocumentSlot | None:
-        model = self._model()
+    async def site_map(self, info: Info) -> dt.DocumentSlot | None:
+        model = await self._model(info)
         if not isinstance(model, HazardousMaterialsInventory) or model.site_map is None:
             return None
         return dt.DocumentSlot.from_pydantic(model.site_map)  # type: ignore[attr-defined,no-any-return]
 
     @strawberry.field
-    def emergency_plans(self) -> dt.EmergencyPlans | None:
-        model = self._model()
+    async def emergency_plans(self, info: Info) -> dt.EmergencyPlans | None:
+        model = await self._model(info)
         if not isinstance(model, EmergencyPlansModel):
             return None
         return dt.EmergencyPlans.from_pydantic(model)  # type: ignore[attr-defined,no-any-return]
 
-    def _typed(self, element: ElementType) -> Any:
-        model = self._model()
+    async def _typed(self, info: Info, element: ElementType) -> Any:
+        model = await self._model(info)
         if ElementType(self.row.element_type) is not element or model is None:
             return None
         return et.OUTPUTS[type(model)].from_pydantic(model)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Underground Storage Tanks data (that element only).")
-    def ust(self) -> et.UndergroundStorageTanks | None:
-        return self._typed(ElementType.UST)
+    async def ust(self, info: Info) -> et.UndergroundStorageTanks | None:
+        return await self._typed(info, ElementType.UST)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Tiered Permitting (onsite hazardous waste treatment) data "
                       "(that element only).")
-    def tiered_permitting(self) -> et.TieredPermitting | None:
-        return self._typed(ElementType.TIERED_PERMITTING)
+    async def tiered_permitting(self, info: Info) -> et.TieredPermitting | None:
+        return await self._typed(info, ElementType.TIERED_PERMITTING)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Recyclable Materials Report data (that element only).")
-    def recyclable_materials_report(self) -> et.RecyclableMaterialsReport | None:
-        return self._typed(ElementType.RECYCLABLE_MATERIALS_REPORT)
+    async def recyclable_materials_report(self, info: Info) -> et.RecyclableMaterialsReport | None:
+        return await self._typed(info, ElementType.RECYCLABLE_MATERIALS_REPORT)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Remote Waste Consolidation Site notification data (that "
                       "element only).")
-    def remote_waste_consolidation(self) -> et.RemoteWasteConsolidation | None:
-        return self._typed(ElementType.REMOTE_WASTE_CONSOLIDATION)
+    async def remote_waste_consolidation(self, info: Info) -> et.RemoteWasteConsolidation | None:
+        return await self._typed(info, ElementType.REMOTE_WASTE_CONSOLIDATION)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Hazardous Waste Tank Closure Certification data (that "
                       "element only).")
-    def hazardous_waste_tank_closure(self) -> et.HazardousWasteTankClosure | None:
-        return self._typed(ElementType.HAZARDOUS_WASTE_TANK_CLOSURE)
+    async def hazardous_waste_tank_closure(self, info: Info) -> et.HazardousWasteTankClosure | None:
+        return await self._typed(info, ElementType.HAZARDOUS_WASTE_TANK_CLOSURE)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="APSA data (that element only).")
-    def apsa(self) -> et.AbovegroundPetroleumStorage | None:
-        return self._typed(ElementType.APSA)
+    async def apsa(self, info: Info) -> et.AbovegroundPetroleumStorage | None:
+        return await self._typed(info, ElementType.APSA)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="CalARP documents (that element only).")
-    def cal_arp(self) -> et.CalArp | None:
-        return self._typed(ElementType.CALARP)
+    async def cal_arp(self, info: Info) -> et.CalArp | None:
+        return await self._typed(info, ElementType.CALARP)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Data this element held before its fields were typed that no field could "
@@ -305,16 +310,18 @@ class SubmittalElement:
     async def differences(self, info: Info, first: int = 500) -> list[ElementDifference]:
         if self.row.status == SubmittalStatus.NOT_APPLICABLE.value:
             return []
-        current = self._model()
+        current = await self._model(info)
         if current is None:
             return []
         previous: Model | None = None
         previous_id = await self._previous_id(info)
         if previous_id:
             row = await elements_by_id(info).load(previous_id)
-            if row is not None and row.element_type == self.row.element_type:
+            previous_data = await element_data(info, row) if row is not None else None
+            if (row is not None and previous_data is not None
+                    and row.element_type == self.row.element_type):
                 try:
-                    previous = parse(ElementType(row.element_type), row.data)
+                    previous = parse(ElementType(row.element_type), previous_data)
                 except InvalidData:
                     previous = None
         if not self.sees_secrets:
@@ -327,8 +334,8 @@ class SubmittalElement:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The whole element data as JSON, in the documented schema.")
-    def data(self) -> JSON:
-        data = dict(self.row.data)
+    async def data(self, info: Info) -> JSON:
+        data = dict(await element_data(info, self.row) or {})
         if (not self.sees_secrets
                 and self.row.element_type == ElementType.HAZARDOUS_MATERIALS_INVENTORY.value):
             data = redact_json(data)
@@ -338,7 +345,7 @@ class SubmittalElement:
         description="Current findings: ERROR blocks submission, WARNING does not.",
         directives=[list_size(assumed=100)])
     async def validation(self, info: Info) -> list[UserError]:
-        model = self._model()
+        model = await self._model(info)
         if model is None:
             return []
         facility = await facilities(info).load(self.row.facility_id)
