@@ -199,7 +199,8 @@ async def test_a_sqlite_statement_is_one_trip_to_the_connections_thread_begin_in
             await session.execute(select(counters.c.value))
         async with db.read(leaf=True) as session:
             await session.execute(select(counters.c.value))
-    assert trips == 5  # a request's reads open no transaction: nothing to end
+    # A request's reads open no transaction (nothing to end) and run on the calling thread.
+    assert trips == 3
     async with db.transaction() as session:
         changed = await session.execute(update(counters).values(value=5))
         assert changed.rowcount == 1
@@ -267,4 +268,58 @@ async def test_sqlite_keeps_its_read_connections_through_bursts_of_requests(tmp_
         await asyncio.gather(*(request() for _ in range(16)))
     assert first_burst == 16
     assert len(opened) == first_burst
+    await db.dispose()
+
+
+async def test_a_requests_read_runs_inline_unless_it_is_long_or_must_wait_for_a_lock(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+    import threading
+
+    import aiosqlite
+
+    db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'i.db'}")
+    threads: list[str] = []
+    execute = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object,
+                      **kwargs: object) -> object:
+        threads.append("trip")
+        return await execute(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    # Counting to a million is far past an inline read's budget: the same statement runs
+    # again on the connection's thread, with the same answer.
+    long = text("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                "WHERE i < 1000000) SELECT count(*) FROM n")
+    async with request_reads():
+        async with db.read(leaf=True) as session:
+            await session.execute(select(counters.c.value))  # opens the connection
+            threads.clear()
+            assert (await session.execute(select(counters.c.value))).scalar_one() == 0
+            assert threads == []
+            assert (await session.execute(long)).scalar_one() == 1_000_000
+            assert threads == ["trip"]
+
+    # A read that would have to wait for a lock (here: SQLite says so on the loop's thread)
+    # runs on its connection's thread instead, where the busy timeout applies.
+    import common.sqlite
+
+    run = common.sqlite._run
+
+    def locked_on_the_loop(*args: object, **kwargs: object) -> object:
+        if threading.current_thread() is threading.main_thread():
+            raise sqlite3.OperationalError("database is locked")
+        return run(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(common.sqlite, "_run", locked_on_the_loop)
+    threads.clear()
+    async with request_reads():
+        async with db.read(leaf=True) as session:
+            assert (await session.execute(select(counters.c.value))).scalar_one() == 0
+    assert threads == ["trip"]
+    # The inline attempt put the connection's busy timeout back.
+    async with db.read_engine.connect() as conn:
+        assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one() >= 5000
     await db.dispose()
