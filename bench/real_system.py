@@ -346,15 +346,19 @@ class Bench:
         result = {
             "samples": len(after_answer),
             "after_answer_p50_ms": pct(after_answer, 0.5),
+            "after_answer_p90_ms": pct(after_answer, 0.9),
             "after_answer_p99_ms": pct(after_answer, 0.99),
             "after_request_p50_ms": pct(after_request, 0.5),
             "after_request_p99_ms": pct(after_request, 0.99),
             "after_answer_mean_ms": round(statistics.fmean(after_answer), 1),
+            "after_answer_ms": [round(v, 1) for v in after_answer],
+            "after_request_ms": [round(v, 1) for v in after_request],
         }
         result["breakdown"] = asyncio.run(_event_breakdown(
             self.database_url("submittal"), self.database_url("facility"), began))
         print(f"  event path certifyNoChange -> facility CURRENT, {result['samples']} samples: "
               f"after the answer p50 {result['after_answer_p50_ms']} ms, "
+              f"p90 {result['after_answer_p90_ms']} ms, "
               f"p99 {result['after_answer_p99_ms']} ms; after the request p50 "
               f"{result['after_request_p50_ms']} ms, p99 {result['after_request_p99_ms']} ms "
               f"(target p99 < {TARGETS['event_p99_ms']:.0f} ms); per event "
