@@ -315,13 +315,14 @@ class Bench:
                 answer = http.post(facility_url, json={
                     "query": STATUS, "variables": {"id": facility["id"]}},
                     headers={"authorization": f"Bearer {self.business[0]}"}).json()
+                assert answer.get("data"), answer
                 return str(answer["data"]["facility"]["complianceStatus"])
 
             for _ in range(self.samples):
                 yesterday = (date.today() - timedelta(days=1)).isoformat()
                 due = mutate(SET_DUE, {"input": {
                     "facilityId": facility["id"], "annualDueDate": yesterday}}, self.regulator)
-                assert not due["data"]["setAnnualDueDate"]["userErrors"], due
+                assert due.get("data") and not due["data"]["setAnnualDueDate"]["userErrors"], due
                 deadline = time.monotonic() + 30
                 while status() != "OVERDUE" and time.monotonic() < deadline:
                     time.sleep(0.01)
@@ -329,7 +330,8 @@ class Bench:
                 certified = mutate(CERTIFY, {"input": {
                     "facilityId": facility["id"], "statement": STATEMENT}}, self.business[0])
                 answered = time.perf_counter()
-                assert not certified["data"]["certifyNoChange"]["userErrors"], certified
+                assert certified.get("data") and not (
+                    certified["data"]["certifyNoChange"]["userErrors"]), certified
                 deadline = time.monotonic() + 30
                 while status() != "CURRENT":
                     if time.monotonic() > deadline:
