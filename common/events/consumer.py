@@ -231,7 +231,13 @@ class Consumer:
     ) -> None:
         while conn.connected:
             try:
-                messages = await pull.fetch(self.batch_size, timeout=self.fetch_timeout)
+                # Caught up, ask for one: nats-py's fetch of a batch, once a late status of its
+                # previous request has reached it, keeps the messages that come until its
+                # timeout (the first event after an idle spell arrived up to fetch_timeout
+                # late); a fetch of one returns with the first, and the rest of its burst is
+                # fetched right after. A backlog is fetched by the batch.
+                size = 1 if self.caught_up else self.batch_size
+                messages = await pull.fetch(size, timeout=self.fetch_timeout)
             except TimeoutError:  # nats.errors.TimeoutError too: nothing to fetch
                 if conn.connected:
                     self._mark_caught_up()
