@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
+import time
 from typing import Any
 
 import aiosqlite
@@ -43,10 +44,44 @@ INLINE_STEPS = 20
 _READS = ("SELECT", "WITH")
 
 
+# Between two tries of BEGIN IMMEDIATE while another connection writes (then the last, again).
+_BUSY_POLL_SECONDS = (0.0005, 0.001, 0.002, 0.004)
+
+
+def _begin(connection: sqlite3.Connection, begin: str) -> None:
+    """Run ``begin``; a BEGIN IMMEDIATE that finds another writer tries again every few ms.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25... ms between tries, so a writer
+    that queued behind a 10 ms transaction slept 18 ms, behind a 20 ms one 33 ms (what the
+    event path's writers measured). Here the tries are at most 4 ms apart, and the
+    connection's busy timeout still bounds the whole wait.
+    """
+    if begin != "BEGIN IMMEDIATE":
+        connection.execute(begin)
+        return
+    (timeout_ms,) = connection.execute("PRAGMA busy_timeout").fetchone()
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        deadline = time.monotonic() + timeout_ms / 1000
+        tries = 0
+        while True:
+            try:
+                connection.execute(begin)
+                return
+            except sqlite3.OperationalError as error:
+                if (getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY
+                        or time.monotonic() >= deadline):
+                    raise
+            time.sleep(_BUSY_POLL_SECONDS[min(tries, len(_BUSY_POLL_SECONDS) - 1)])
+            tries += 1
+    finally:
+        connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+
+
 def _run(connection: sqlite3.Connection, begin: str | None, operation: str,
          parameters: Any, many: bool) -> _Outcome:
     if begin is not None:
-        connection.execute(begin)
+        _begin(connection, begin)
     cursor = connection.cursor()
     try:
         if many:

@@ -55,6 +55,7 @@ class EventBus:
         consumer_batch_size: int = 100,
         transaction_size: int = 50,
         fetch_timeout: float = 1.0,
+        burst_wait: float = 0.02,
         retry_delay: float = 1.0,
         ack_wait: float = 5.0,
         stuck_after: float = 180.0,
@@ -87,7 +88,8 @@ class EventBus:
         self._consumer_options: dict[str, Any] = dict(
             max_deliveries=max_deliveries, batch_size=consumer_batch_size,
             transaction_size=transaction_size,
-            fetch_timeout=fetch_timeout, retry_delay=retry_delay, ack_wait=ack_wait,
+            fetch_timeout=fetch_timeout, burst_wait=burst_wait, retry_delay=retry_delay,
+            ack_wait=ack_wait,
             stuck_after=stuck_after, sweep_seconds=min(retry_delay, 1.0),
             apply_timeout=apply_timeout,
             timings=self.timings,

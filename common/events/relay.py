@@ -12,6 +12,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,10 @@ log = logging.getLogger(__name__)
 _tracer = tracing.tracer(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+# How many more events of the same aggregate this batch publishes behind this one: a
+# consumer that received this one waits briefly for them and applies them in the same
+# transaction (a certification's four events in one transaction instead of two or three).
+FOLLOWING_HEADER = "Cers-Aggregate-Following"
 PURGE_INTERVAL_SECONDS = 3600.0
 
 
@@ -154,7 +159,7 @@ class OutboxRelay:
             rows = (
                 await session.execute(
                     select(outbox.c.position, outbox.c.event_id, outbox.c.subject, outbox.c.payload,
-                           outbox.c.created_at, outbox.c.trace_context)
+                           outbox.c.aggregate_id, outbox.c.created_at, outbox.c.trace_context)
                     .where(outbox.c.sent_at.is_(None))
                     .order_by(outbox.c.position)
                     .limit(self.batch_size)
@@ -165,10 +170,11 @@ class OutboxRelay:
         # Pipelined: one connection keeps the order, and we wait for the acks together.
         futures: list[asyncio.Future[Any]] = []
         spans = [self._send_span(row) for row in rows]
+        following = _following(rows)
         publish_error: BaseException | None = None
         try:
-            for row, span in zip(rows, spans, strict=True):
-                headers = {MSG_ID_HEADER: row.event_id}
+            for row, span, behind in zip(rows, spans, following, strict=True):
+                headers = {MSG_ID_HEADER: row.event_id, FOLLOWING_HEADER: str(behind)}
                 tracing.inject(headers, span)
                 futures.append(
                     await js.publish_async(
@@ -267,3 +273,13 @@ class OutboxRelay:
             async with asyncio.timeout(seconds):
                 await self._wake.wait()
         self._wake.clear()
+
+
+def _following(rows: Sequence[Any]) -> list[int]:
+    """For each row, how many later rows of the batch belong to its aggregate."""
+    left: dict[str, int] = {}
+    counts = []
+    for row in reversed(rows):
+        counts.append(left.get(row.aggregate_id, 0))
+        left[row.aggregate_id] = counts[-1] + 1
+    return counts[::-1]

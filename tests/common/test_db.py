@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text, update
@@ -47,6 +48,37 @@ async def test_concurrent_sqlite_writers_wait_instead_of_failing(tmp_path) -> No
     await asyncio.gather(*(increment() for _ in range(20)))
     async with db.read() as session:
         assert (await session.execute(select(counters.c.value))).scalar_one() == 20
+    await db.dispose()
+
+
+async def test_a_sqlite_writer_queued_behind_another_process_writes_once_it_commits(
+    tmp_path,
+) -> None:
+    path = tmp_path / "q.db"
+    db = await _database(f"sqlite+aiosqlite:///{path}")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer holds the lock
+    other.execute("UPDATE counters SET value = 10")
+    events: list[str] = []
+
+    async def write() -> None:
+        async with db.transaction() as session:
+            value = (await session.execute(select(counters.c.value))).scalar_one()
+            events.append("began")  # BEGIN IMMEDIATE goes with the first statement
+            await session.execute(update(counters).values(value=value + 1))
+
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(0.3)
+    assert events == []  # still waiting for the lock, not failed
+    events.append("other committed")
+    other.execute("COMMIT")
+    other.close()
+    await writer
+    assert events == ["other committed", "began"]
+    async with db.engine.connect() as conn:
+        assert (await conn.exec_driver_sql("SELECT value FROM counters")).scalar_one() == 11
+        # The busy timeout is back for every later statement of the connection.
+        assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one() >= 5000
     await db.dispose()
 
 

@@ -8,6 +8,7 @@ from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.db import Database
 from common.events import Envelope, EventBus, Outcome, apply_once, record_event
@@ -56,6 +57,33 @@ async def test_each_event_applies_exactly_once_across_a_nats_outage_and_redelive
     assert sorted(row.event_id for row in rows) == sorted(e.id for e in written)
     assert consumer.counts[Outcome.APPLIED] == 20
     assert consumer.dead_letters == 0
+
+
+async def test_the_events_one_transaction_commits_apply_in_one_consumer_transaction(
+    world: EventWorld, private_nats_server: NatsServerProcess
+):
+    # A fetch returns as soon as the first event is stored; the consumer then waits for the
+    # ones the relay says follow it (generously here: it stops waiting as soon as they come).
+    bus = world.bus(private_nats_server.url, burst_wait=5.0)
+    applied_in: dict[str, list[object]] = {}
+
+    async def handler(session: AsyncSession, envelope: Envelope) -> None:
+        await world.handler(session, envelope)
+        transaction = session.info.setdefault("test-transaction", object())
+        applied_in.setdefault(envelope.data["value"].split("/")[0], []).append(transaction)
+
+    bus.subscribe(durable=DURABLE, stream="FACILITY", subjects=["facility.>"], handler=handler)
+    await bus.start()
+    for commit in range(5):
+        async with world.db.transaction() as session:
+            for i in range(4):
+                await record_event(session, world.tables, type="facility.thing.changed",
+                                   aggregate_id="f-1", data={"value": f"{commit}/{i}"})
+        await eventually(lambda n=commit: effects_are(world, 4 * (n + 1)),
+                         message=f"commit {commit} applied")
+    assert [len(set(map(id, applied_in[str(c)]))) for c in range(5)] == [1] * 5
+    assert [row.value for row in await world.effect_rows()] == [
+        f"{c}/{i}" for c in range(5) for i in range(4)]
 
 
 async def test_two_replicas_of_a_consumer_apply_each_event_once_and_in_aggregate_order(

@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from common.db import Database
 from common.events import Envelope, EventBus, OutboxRelay, record_event
+from common.events.relay import FOLLOWING_HEADER
 from common.natsserver import NatsServerProcess
 from tests.common.conftest import EventWorld, eventually, stream_messages
 
@@ -65,6 +66,23 @@ async def test_the_relay_wakes_when_a_transaction_with_events_commits(
         await world.record("f-1", str(i))  # no notify(): the commit wakes it
     await eventually(lambda: all_sent(world), within=10.0)
     assert len(await stream_messages(js_client, "FACILITY")) == 3
+
+
+async def test_each_event_says_how_many_of_its_aggregate_the_relay_publishes_behind_it(
+    world: EventWorld, private_nats_server: NatsServerProcess, js_client: JetStreamContext
+):
+    async with world.db.transaction() as session:
+        for aggregate in ("f-1", "f-2", "f-1", "f-1"):
+            await record_event(session, world.tables, type="facility.thing.changed",
+                               aggregate_id=aggregate, data={"value": aggregate})
+    bus = world.bus(private_nats_server.url, publisher_only=True)
+    await bus.start()
+    await eventually(lambda: all_sent(world), within=10.0)
+    await world.record("f-1", "later")
+    await eventually(lambda: all_sent(world), within=10.0)
+    messages = await stream_messages(js_client, "FACILITY")
+    assert [m.headers and m.headers[FOLLOWING_HEADER] for m in messages] == [
+        "2", "0", "1", "0", "0"]
 
 
 async def test_two_relays_over_one_database_publish_each_event_once_in_order(

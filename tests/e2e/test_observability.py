@@ -77,8 +77,19 @@ def test_one_trace_follows_a_submission_from_the_gateway_to_facilitys_consumer(
     submitted = client.payload(response.json(), "submitDrafts")["elements"]
     assert [e["id"] for e in submitted] == [element["id"]]
 
+    # Each service exports its spans on its own schedule: the facility's can arrive before
+    # the gateway's, so wait for every span asserted below, not only the last one made.
+    exported_apart = {
+        ("gateway", "POST /graphql"), ("gateway", "mutation Submit"),
+        ("gateway", "fetch submittal"), ("submittal", "POST /graphql"),
+        ("submittal", "create submittal.element.submitted"),
+        ("submittal", "send submittal.element.submitted"),
+    }
+
     def applied(spans: list[ReceivedSpan]) -> list[ReceivedSpan] | None:
         mine = [s for s in spans if s.trace_id == trace_id]
+        if not exported_apart <= {(s.service, s.name) for s in mine}:
+            return None
         done = [s for s in mine if s.service == "facility"
                 and s.name == "apply submittal.element.submitted"]
         # The apply span ends inside the transaction it belongs to; wait for that one too.

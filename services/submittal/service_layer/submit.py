@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from common.auth import Principal
 from common.contracts import submittal as contract
+from common.events.envelope import Envelope
 from common.events.outbox import record_event
 from services.submittal.adapters.tables import EVENTS, Document, Element, FacilityView, now
 from services.submittal.domain.changes import ChangeClass, classify
@@ -82,21 +83,27 @@ async def submit_drafts(
         if issues:
             raise Invalid(issues)
         stamp = now()
+        recorded = []
         for draft in drafts:
             element = ElementType(draft.element_type)
             previous = await latest_submitted(session, facility_id, element)
             change = classify(typed(previous) if previous else None, models[draft.id])
             draft.previous_id = previous.id if previous else None
-            await _mark_submitted(session, caller, facility, draft, change, stamp)
+            recorded.append(await _mark_submitted(session, caller, facility, draft, change,
+                                                  stamp))
         if {ElementType(d.element_type) for d in drafts} >= set(HMBP):
-            await _certified(session, caller, facility, drafts, "SUBMISSION", None, stamp)
+            recorded.append(await _certified(session, caller, facility, drafts, "SUBMISSION",
+                                             None, stamp))
+        await changes.recorded_together(session, facility, recorded)
     return drafts
 
 
 async def _mark_submitted(
     session: AsyncSession, caller: Caller, facility: FacilityView, row: Element,
     change: ChangeClass, stamp: datetime,
-) -> None:
+) -> Envelope:
+    """Submit ``row`` and record its event; the caller passes the event to
+    ``changes.recorded_together`` with the transaction's others."""
     row.status = SubmittalStatus.SUBMITTED.value
     row.submitted_by = caller.user_id
     row.submitted_at = stamp
@@ -119,16 +126,15 @@ async def _mark_submitted(
         submitted_by=caller.user_id, submitted_at=stamp, facility_information=info,
     )
     await session.flush()
-    envelope = await record_event(session, EVENTS, type=contract.ELEMENT_SUBMITTED,
-                                  aggregate_id=facility.id, data=payload.model_dump(mode="json"),
-                                  actor=caller.user_id)
-    await changes.recorded(session, facility, envelope)
+    return await record_event(session, EVENTS, type=contract.ELEMENT_SUBMITTED,
+                              aggregate_id=facility.id, data=payload.model_dump(mode="json"),
+                              actor=caller.user_id)
 
 
 async def _certified(
     session: AsyncSession, caller: Caller, facility: FacilityView, rows: list[Element],
     kind: str, statement: str | None, stamp: datetime,
-) -> None:
+) -> Envelope:
     payload = contract.HmbpCertified(
         facility_id=facility.id, organization_id=facility.organization_id,
         kind=kind,
@@ -136,10 +142,9 @@ async def _certified(
         element_ids=[r.id for r in rows if ElementType(r.element_type) in HMBP],
         statement=statement,
     )
-    envelope = await record_event(session, EVENTS, type=contract.HMBP_CERTIFIED,
-                                  aggregate_id=facility.id, data=payload.model_dump(mode="json"),
-                                  actor=caller.user_id)
-    await changes.recorded(session, facility, envelope)
+    return await record_event(session, EVENTS, type=contract.HMBP_CERTIFIED,
+                              aggregate_id=facility.id, data=payload.model_dump(mode="json"),
+                              actor=caller.user_id)
 
 
 async def certify_no_change(
@@ -164,6 +169,7 @@ async def certify_no_change(
                                  "HMBP_NOT_SUBMITTED")])
         stamp = now()
         copies = []
+        recorded = []
         for element, source in previous.items():
             assert source is not None
             copy = Element(
@@ -175,9 +181,12 @@ async def certify_no_change(
             )
             session.add(copy)
             await session.flush()
-            await _mark_submitted(session, caller, facility, copy, ChangeClass.NO_CHANGES, stamp)
+            recorded.append(await _mark_submitted(session, caller, facility, copy,
+                                                  ChangeClass.NO_CHANGES, stamp))
             copies.append(copy)
-        await _certified(session, caller, facility, copies, "NO_CHANGE", statement, stamp)
+        recorded.append(await _certified(session, caller, facility, copies, "NO_CHANGE",
+                                         statement, stamp))
+        await changes.recorded_together(session, facility, recorded)
     return copies
 
 
