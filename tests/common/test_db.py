@@ -355,3 +355,29 @@ async def test_a_requests_read_runs_inline_unless_it_is_long_or_must_wait_for_a_
     async with db.read_engine.connect() as conn:
         assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar_one() >= 5000
     await db.dispose()
+
+
+async def test_a_connection_the_postgresql_server_closed_is_replaced_not_handed_out(
+    database_url: str,
+) -> None:
+    # A restart or an idle timeout on the server closes pooled connections; the next request
+    # must get a live one, not an error.
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's server-side close")
+    from sqlalchemy.pool import NullPool
+
+    db = await _database(database_url)
+    async with db.read() as session:
+        backend = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    admin = create_async_engine(database_url, poolclass=NullPool)
+    async with admin.connect() as conn:
+        await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    await admin.dispose()
+    await asyncio.sleep(0.2)  # the terminated backend's close reaches our side
+    for _ in range(3):
+        async with request_reads():
+            async with db.read(leaf=True) as session:
+                assert (await session.execute(select(counters.c.value))).scalar_one() == 0
+    await db.dispose()
