@@ -55,6 +55,14 @@ class Facilities:
 
     async def send_mail(self, limit: int = 100) -> int:
         """Send queued email; each row is marked sent in the transaction that claimed it."""
+        # Most rounds find nothing: look first, without the write transaction that would take
+        # SQLite's writer lock (every 2 s) from the event consumers and the mutations.
+        async with self.db.read() as session:
+            queued = (await session.execute(
+                select(col(OutgoingMail.id)).where(col(OutgoingMail.sent_at).is_(None)).limit(1)
+            )).first()
+        if queued is None:
+            return 0
         sent = 0
         async with self.db.transaction() as session:
             rows = (
