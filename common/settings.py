@@ -93,6 +93,12 @@ class EnvReader:
         self.meanings = meanings
         self.problems: list[str] = []
 
+    @classmethod
+    def of(cls, table: Mapping[str, tuple[str, str]]) -> EnvReader:
+        """A reader of a ``name -> (default, meaning)`` table such as ``ENV_VARS``."""
+        return cls({name: default for name, (default, _) in table.items()},
+                   {name: meaning for name, (_, meaning) in table.items()})
+
     def text(self, name: str) -> str:
         return os.environ.get(name, self.defaults[name])
 
@@ -151,11 +157,6 @@ class EnvReader:
         if self.problems:
             raise SettingsError("invalid configuration; fix these environment variables: "
                                 + "; ".join(self.problems))
-
-
-def _reader() -> EnvReader:
-    return EnvReader({name: default for name, (default, _) in ENV_VARS.items()},
-                     {name: meaning for name, (_, meaning) in ENV_VARS.items()})
 
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -225,7 +226,7 @@ class Settings:
 
 def load_settings() -> Settings:
     """The settings, or SettingsError naming every variable with an invalid value."""
-    env = _reader()
+    env = EnvReader.of(ENV_VARS)
     data_dir = Path(env.text("DATA_DIR")).resolve()
     names = ("gateway", "identity", "facility", "submittal")
     ports = {name: env.port(f"{name.upper()}_PORT") for name in names}

@@ -22,8 +22,10 @@ as every statement did before, where the loop goes on while SQLite works or wait
 from __future__ import annotations
 
 import collections
+import contextlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import aiosqlite
@@ -60,8 +62,7 @@ def _begin(connection: sqlite3.Connection, begin: str) -> None:
         connection.execute(begin)
         return
     (timeout_ms,) = connection.execute("PRAGMA busy_timeout").fetchone()
-    connection.execute("PRAGMA busy_timeout=0")
-    try:
+    with _no_busy_wait(connection, timeout_ms):
         deadline = time.monotonic() + timeout_ms / 1000
         tries = 0
         while True:
@@ -74,8 +75,17 @@ def _begin(connection: sqlite3.Connection, begin: str) -> None:
                     raise
             time.sleep(_BUSY_POLL_SECONDS[min(tries, len(_BUSY_POLL_SECONDS) - 1)])
             tries += 1
+
+
+@contextlib.contextmanager
+def _no_busy_wait(connection: sqlite3.Connection, restore_ms: int) -> Iterator[None]:
+    """SQLite answers "busy" at once instead of sleeping in its busy handler; the
+    connection's busy timeout (``restore_ms``) is back afterwards."""
+    connection.execute("PRAGMA busy_timeout=0")
+    try:
+        yield
     finally:
-        connection.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+        connection.execute(f"PRAGMA busy_timeout={int(restore_ms)}")
 
 
 def _run(connection: sqlite3.Connection, begin: str | None, operation: str,
@@ -109,15 +119,14 @@ def _inline(connection: sqlite3.Connection, operation: str, parameters: Any,
         calls += 1
         return calls >= INLINE_STEPS
 
-    connection.execute("PRAGMA busy_timeout=0")
-    connection.set_progress_handler(over_budget, INLINE_STEP)
-    try:
-        return _run(connection, None, operation, parameters, many=False)
-    except sqlite3.Error:
-        return None
-    finally:
-        connection.set_progress_handler(None, 0)
-        connection.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    with _no_busy_wait(connection, busy_timeout_ms):
+        connection.set_progress_handler(over_budget, INLINE_STEP)
+        try:
+            return _run(connection, None, operation, parameters, many=False)
+        except sqlite3.Error:
+            return None
+        finally:
+            connection.set_progress_handler(None, 0)
 
 
 def _is_read(operation: Any) -> bool:

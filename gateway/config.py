@@ -56,9 +56,7 @@ GATEWAY_ENV_VARS: dict[str, tuple[str, str]] = {
 }
 
 
-def gateway_env() -> EnvReader:
-    return EnvReader({name: default for name, (default, _) in GATEWAY_ENV_VARS.items()},
-                     {name: meaning for name, (_, meaning) in GATEWAY_ENV_VARS.items()})
+TIMEOUT_PREFIX = "GATEWAY_TIMEOUT_"
 
 
 @dataclass(frozen=True)
@@ -91,14 +89,15 @@ class GatewayConfig:
 
 def load_gateway_config(production: bool = False) -> GatewayConfig:
     """The gateway's settings, or SettingsError naming every variable with an invalid value."""
-    env = gateway_env()
+    # GATEWAY_TIMEOUT_<NAME> overrides one subgraph's timeout: any such variable set is read.
+    overrides = [name for name in os.environ if name.startswith(TIMEOUT_PREFIX)]
+    env = EnvReader.of({**GATEWAY_ENV_VARS, **{
+        name: ("", f"timeout of the {name[len(TIMEOUT_PREFIX):].lower()} subgraph")
+        for name in overrides}})
     introspection = (env.flag("GATEWAY_INTROSPECTION") if env.text("GATEWAY_INTROSPECTION")
                      else not production)
-    prefix = "GATEWAY_TIMEOUT_"
-    overrides = EnvReader({k: "" for k in os.environ if k.startswith(prefix)}, {})
-    timeouts = {name[len(prefix):].lower(): overrides.number(name, minimum=0, above=True)
-                for name in overrides.defaults}
-    env.problems += overrides.problems
+    timeouts = {name[len(TIMEOUT_PREFIX):].lower(): env.number(name, minimum=0, above=True)
+                for name in overrides}
     config = GatewayConfig(
         supergraph_path=Path(env.text("GATEWAY_SUPERGRAPH")),
         introspection=introspection,
@@ -135,7 +134,7 @@ def load_gateway_config(production: bool = False) -> GatewayConfig:
 
 
 def ws_compression() -> bool:
-    env = gateway_env()
+    env = EnvReader.of(GATEWAY_ENV_VARS)
     compression = env.flag("GATEWAY_WS_COMPRESSION")
     env.check()
     return compression
